@@ -1,0 +1,107 @@
+// Package store defines the persistence interface that every storage driver
+// (embedded SQLite, PostgreSQL) implements. It holds no SQL: drivers live in
+// sub-packages and must pass the conformance suite in storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/atlasx509/atlasx509"
+)
+
+// Errors that drivers return; any other error is an internal fault.
+var (
+	// ErrNotFound means the addressed row does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict means a uniqueness constraint refused the write.
+	ErrConflict = errors.New("store: conflict")
+)
+
+// Store opens transactions. A transaction either commits every write done
+// through it or none.
+type Store interface {
+	// Update runs fn in a read-write transaction and commits it when fn
+	// returns nil; otherwise it rolls back and returns fn's error unchanged.
+	// The commit is durable (synced to stable storage) before Update returns.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Close releases the store.
+	Close() error
+}
+
+// Page selects a slice of a list; Limit 0 means no limit.
+type Page struct {
+	Limit  int
+	Offset int
+}
+
+// Tx is what a transaction can do. Methods named Get return ErrNotFound for a
+// missing row; methods named Insert return ErrConflict for a duplicate key.
+type Tx interface {
+	// GetSetting returns a server-wide value stored under name.
+	GetSetting(ctx context.Context, name string) ([]byte, error)
+	// InsertSetting stores a server-wide value; ErrConflict if name is taken.
+	InsertSetting(ctx context.Context, name string, value []byte) error
+
+	InsertOrganization(ctx context.Context, o atlasx509.Organization) error
+	GetOrganization(ctx context.Context, id string) (atlasx509.Organization, error)
+
+	// InsertProject returns ErrConflict when the organization already has a
+	// project of that name.
+	InsertProject(ctx context.Context, p atlasx509.Project) error
+	GetProject(ctx context.Context, id string) (atlasx509.Project, error)
+	// ListProjects lists the projects of the given organizations, oldest first.
+	ListProjects(ctx context.Context, orgIDs []string, page Page) ([]atlasx509.Project, error)
+	CountProjects(ctx context.Context, orgIDs []string) (int, error)
+	// DeleteProject deletes a project with its database users, CAs,
+	// certificate records and project role assignments.
+	DeleteProject(ctx context.Context, id string) error
+
+	// InsertDatabaseUser returns ErrConflict when the project already has a
+	// user of that username (in any authentication database).
+	InsertDatabaseUser(ctx context.Context, u atlasx509.DatabaseUser) error
+	GetDatabaseUser(ctx context.Context, groupID, databaseName, username string) (atlasx509.DatabaseUser, error)
+	// FindDatabaseUser returns the project's user of that username, whatever its database.
+	FindDatabaseUser(ctx context.Context, groupID, username string) (atlasx509.DatabaseUser, error)
+	// ListDatabaseUsers lists a project's users ordered by username.
+	ListDatabaseUsers(ctx context.Context, groupID string, page Page) ([]atlasx509.DatabaseUser, error)
+	CountDatabaseUsers(ctx context.Context, groupID string) (int, error)
+	// UpdateDatabaseUser replaces the user identified by (GroupID,
+	// DatabaseName, Username); ErrNotFound if there is none.
+	UpdateDatabaseUser(ctx context.Context, u atlasx509.DatabaseUser) error
+	// DeleteDatabaseUser deletes a user and its certificate records.
+	DeleteDatabaseUser(ctx context.Context, groupID, databaseName, username string) error
+
+	// InsertProjectCA returns ErrConflict when (GroupID, Generation) exists.
+	InsertProjectCA(ctx context.Context, ca atlasx509.ProjectCA) error
+	// ListProjectCAs returns a project's CAs, newest generation first.
+	ListProjectCAs(ctx context.Context, groupID string) ([]atlasx509.ProjectCA, error)
+
+	// InsertCertificate returns ErrConflict when (GroupID, Serial) exists.
+	InsertCertificate(ctx context.Context, c atlasx509.Certificate) error
+	// ListCertificates lists the user's certificates whose NotAfter is after
+	// validAt, oldest first.
+	ListCertificates(ctx context.Context, groupID, username string, validAt time.Time, page Page) ([]atlasx509.Certificate, error)
+	CountCertificates(ctx context.Context, groupID, username string, validAt time.Time) (int, error)
+
+	InsertAPIKey(ctx context.Context, k atlasx509.APIKey) error
+	GetAPIKeyByPublicKey(ctx context.Context, publicKey string) (atlasx509.APIKey, error)
+
+	InsertServiceAccount(ctx context.Context, sa atlasx509.ServiceAccount) error
+	GetServiceAccount(ctx context.Context, clientID string) (atlasx509.ServiceAccount, error)
+	InsertServiceAccountSecret(ctx context.Context, s atlasx509.ServiceAccountSecret) error
+	ListServiceAccountSecrets(ctx context.Context, clientID string) ([]atlasx509.ServiceAccountSecret, error)
+
+	InsertRoleAssignment(ctx context.Context, ra atlasx509.RoleAssignment) error
+	ListRoleAssignments(ctx context.Context, principalID string) ([]atlasx509.RoleAssignment, error)
+
+	InsertOAuthToken(ctx context.Context, t atlasx509.OAuthToken) error
+	GetOAuthToken(ctx context.Context, id string) (atlasx509.OAuthToken, error)
+	// RevokeOAuthToken marks a token revoked; ErrNotFound if unknown.
+	RevokeOAuthToken(ctx context.Context, id string) error
+	// DeleteOAuthTokensExpiredBefore removes records of tokens that expired before t.
+	DeleteOAuthTokensExpiredBefore(ctx context.Context, t time.Time) (int, error)
+}

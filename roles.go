@@ -1,0 +1,57 @@
+package atlasx509
+
+// Role is an Atlas organization or project role name, such as ORG_OWNER or
+// GROUP_READ_ONLY.
+type Role string
+
+// Organization roles.
+const (
+	RoleOrgOwner           Role = "ORG_OWNER"
+	RoleOrgGroupCreator    Role = "ORG_GROUP_CREATOR"
+	RoleOrgBillingAdmin    Role = "ORG_BILLING_ADMIN"
+	RoleOrgBillingReadOnly Role = "ORG_BILLING_READ_ONLY"
+	RoleOrgReadOnly        Role = "ORG_READ_ONLY"
+	RoleOrgMember          Role = "ORG_MEMBER"
+)
+
+// Project (group) roles.
+const (
+	RoleGroupOwner                 Role = "GROUP_OWNER"
+	RoleGroupClusterManager        Role = "GROUP_CLUSTER_MANAGER"
+	RoleGroupStreamProcessingOwner Role = "GROUP_STREAM_PROCESSING_OWNER"
+	RoleGroupDataAccessAdmin       Role = "GROUP_DATA_ACCESS_ADMIN"
+	RoleGroupDataAccessReadWrite   Role = "GROUP_DATA_ACCESS_READ_WRITE"
+	RoleGroupDataAccessReadOnly    Role = "GROUP_DATA_ACCESS_READ_ONLY"
+	RoleGroupDatabaseAccessAdmin   Role = "GROUP_DATABASE_ACCESS_ADMIN"
+	RoleGroupBackupManager         Role = "GROUP_BACKUP_MANAGER"
+	RoleGroupObservabilityViewer   Role = "GROUP_OBSERVABILITY_VIEWER"
+	RoleGroupSearchIndexEditor     Role = "GROUP_SEARCH_INDEX_EDITOR"
+	RoleGroupReadOnly              Role = "GROUP_READ_ONLY"
+)
+
+// RoleAssignment grants Role to a credential (API key or service account)
+// over an organization or, when GroupID is set, over one project.
+type RoleAssignment struct {
+	PrincipalID string
+	OrgID       string
+	GroupID     string // empty for an organization role
+	Role        Role
+}
+
+// PrincipalKind tells which kind of credential authenticated a request.
+type PrincipalKind uint8
+
+// Principal kinds.
+const (
+	PrincipalAPIKey PrincipalKind = iota + 1
+	PrincipalServiceAccount
+)
+
+// Principal is an authenticated caller: an API key or a service account, with
+// every role it holds.
+type Principal struct {
+	ID    string // API key id (24 hex) or service account client id
+	Kind  PrincipalKind
+	OrgID string
+	Roles []RoleAssignment
+}
