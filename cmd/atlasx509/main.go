@@ -1,0 +1,21 @@
+// Command atlasx509 serves the MongoDB Atlas Administration API for database
+// users and Atlas-managed X.509 certificates.
+//
+//	atlasx509 serve     serve the API (initializing a new store first)
+//	atlasx509 init      initialize the store and print the bootstrap credentials
+//	atlasx509 version   print the version
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/atlasx509/atlasx509/internal/app"
+	"github.com/atlasx509/atlasx509/internal/atlasapi"
+	"github.com/atlasx509/atlasx509/internal/config"
+	"github.com/atlasx509/atlasx509/internal/keyring"
+	"github.com/atlasx509/atlasx509/internal/pki"
+	"github.com/atlasx509/atlasx509/internal/store"
+	"github.com/atlasx509/atlasx509/internal/store/sqlite"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+const usage = `usage: atlasx509 <command> [flags]
+
+commands:
+  serve     serve the Atlas API (initializes a new store first and prints its credentials)
+  init      initialize the store and print the bootstrap credentials as one JSON line
+  version   print the version
+
+Run "atlasx509 <command> -h" for the flags of a command.
+`
+
+// run is the whole program; main and the end-to-end tests call it. It
+// returns the exit status.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) < 2 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[1], args[2:]
+	switch cmd {
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, versionString())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "serve", "init":
+	default:
+		fmt.Fprintf(stderr, "atlasx509: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	cfg, err := config.Load(cmd, rest, getenv, stderr)
+	if errors.Is(err, config.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "atlasx509 %s: %v\n", cmd, err)
+		return 2
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	switch cmd {
+	case "init":
+		err = runInit(ctx, cfg, log, stdout)
+	default:
+		err = runServe(ctx, cfg, log, stdout, nil)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "atlasx509 %s: %v\n", cmd, err)
+		return 1
+	}
+	return 0
+}
+
+func versionString() string {
+	if version != "" {
+		return "atlasx509 " + version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return "atlasx509 " + bi.Main.Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return "atlasx509 devel " + s.Value
+			}
+		}
+	}
+	return "atlasx509 devel"
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	l.UnmarshalText([]byte(level)) // validated by config
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// deps is what both commands open: the keyring, the store and the app.
+type deps struct {
+	store store.Store
+	app   *app.App
+}
+
+// keySource lets tests replace leaf key generation; nil means generating inline.
+var keySource pki.KeySource
+
+func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, error) {
+	kr, created, err := keyring.LoadOrCreate(cfg.MasterKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	if created {
+		log.Warn("created a new master key next to the data; in production keep it elsewhere (--master-key-file) and back it up: without it the CA keys and credentials cannot be opened", "path", cfg.MasterKeyFile)
+	}
+	kind, target, err := cfg.Store()
+	if err != nil {
+		return nil, err
+	}
+	var st store.Store
+	switch kind {
+	case "sqlite":
+		st, err = sqlite.Open(ctx, target)
+	default:
+		err = fmt.Errorf("the %s store is not available in this version; use sqlite:PATH", kind)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	a, err := app.New(ctx, app.Config{Store: st, Keyring: kr, Keys: keySource, Logger: log})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &deps{store: st, app: a}, nil
+}
+
+// printBootstrap writes the bootstrap credentials as one JSON line.
+func printBootstrap(w io.Writer, b atlasapi.Bootstrap) error {
+	line, err := json.Marshal(b)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", line)
+	return err
+}
+
+func runInit(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	d, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.store.Close()
+	b, err := d.app.Bootstrap(ctx)
+	if err != nil {
+		return err
+	}
+	return printBootstrap(stdout, b)
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/atlasx509/atlasx509/internal/app"
+	"github.com/atlasx509/atlasx509/internal/config"
+	"github.com/atlasx509/atlasx509/internal/httpapi"
+)
+
+// shutdownGrace is how long in-flight requests may take to finish after a
+// stop signal.
+const shutdownGrace = 30 * time.Second
+
+// runServe serves until ctx is done, then lets in-flight requests finish
+// and closes the store. ready, when set, receives the listening address.
+func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer, ready func(addr string)) error {
+	d, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := d.store.Close(); err != nil {
+			log.Error("closing the store", "error", err)
+		}
+	}()
+	initialized, err := d.app.Initialized(ctx)
+	if err != nil {
+		return err
+	}
+	if !initialized {
+		b, err := d.app.Bootstrap(ctx)
+		switch {
+		case errors.Is(err, app.ErrAlreadyInitialized):
+			// another process initialized it meanwhile
+		case err != nil:
+			return err
+		default:
+			if err := printBootstrap(stdout, b); err != nil {
+				return err
+			}
+			log.Info("initialized a new store; the bootstrap credentials were printed on stdout")
+		}
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           httpapi.NewHandler(httpapi.Options{App: d.app, Logger: log}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("TLS: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+		scheme = "https"
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: letting in-flight requests finish")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	<-errc
+	log.Info("stopped")
+	return nil
+}

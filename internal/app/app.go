@@ -1,0 +1,159 @@
+// Package app holds the use cases of atlasx509, named after the Atlas
+// operations they serve. Each one checks the caller's role, validates its
+// input, runs one store transaction and, for certificates, calls pki. It
+// returns *atlasx509.Error for everything a client may be told.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/auth"
+	"github.com/atlasx509/atlasx509/internal/keyring"
+	"github.com/atlasx509/atlasx509/internal/pki"
+	"github.com/atlasx509/atlasx509/internal/store"
+)
+
+// Config holds what an App is built from.
+type Config struct {
+	Store   store.Store
+	Keyring *keyring.Keyring
+	// Keys supplies leaf private keys; nil means generating them inline.
+	Keys pki.KeySource
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand is the randomness for serials and CA keys; nil means crypto/rand.
+	Rand   io.Reader
+	Logger *slog.Logger
+}
+
+// App runs the use cases. It is safe for concurrent use.
+type App struct {
+	store   store.Store
+	keyring *keyring.Keyring
+	keys    pki.KeySource
+	now     func() time.Time
+	rand    io.Reader
+	log     *slog.Logger
+
+	nonces *auth.Nonces
+	tokens *auth.TokenIssuer
+
+	caMu    sync.Mutex
+	caCache map[caKey]*pki.CA // unsealed project CAs, so a signature costs no unsealing
+}
+
+type caKey struct {
+	groupID    string
+	generation int
+}
+
+// Names of the server-wide secrets kept sealed in the store.
+const (
+	settingNonceKey   = "digest-nonce-key"
+	settingTokenKey   = "oauth-token-key"
+	settingBootstrap  = "initialized"
+	serverSecretBytes = 32
+)
+
+// New builds an App, creating the server-wide secrets (the Digest nonce key
+// and the OAuth token key) in the store on first use.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	a := &App{
+		store:   cfg.Store,
+		keyring: cfg.Keyring,
+		keys:    cfg.Keys,
+		now:     cfg.Now,
+		rand:    cfg.Rand,
+		log:     cfg.Logger,
+		caCache: make(map[caKey]*pki.CA),
+	}
+	if a.keys == nil {
+		a.keys = pki.Generator{}
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.rand == nil {
+		a.rand = rand.Reader
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	nonceKey, err := a.serverSecret(ctx, settingNonceKey)
+	if err != nil {
+		return nil, err
+	}
+	tokenKey, err := a.serverSecret(ctx, settingTokenKey)
+	if err != nil {
+		return nil, err
+	}
+	a.nonces = auth.NewNonces(nonceKey, auth.DefaultNonceTTL, a.now)
+	a.tokens = &auth.TokenIssuer{Key: tokenKey, Issuer: "atlasx509", TTL: auth.DefaultTokenTTL, Now: a.now}
+	return a, nil
+}
+
+// serverSecret returns the sealed server secret called name, creating it when
+// missing. Replicas racing to create it agree on the one that committed.
+func (a *App) serverSecret(ctx context.Context, name string) ([]byte, error) {
+	aad := []byte("setting|" + name)
+	for attempt := 0; attempt < 2; attempt++ {
+		var sealed []byte
+		err := a.store.View(ctx, func(tx store.Tx) error {
+			var err error
+			sealed, err = tx.GetSetting(ctx, name)
+			return err
+		})
+		if err == nil {
+			return a.keyring.Open(sealed, aad)
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("read setting %s: %w", name, err)
+		}
+		secret := make([]byte, serverSecretBytes)
+		if _, err := io.ReadFull(a.rand, secret); err != nil {
+			return nil, err
+		}
+		sealed, err = a.keyring.Seal(secret, aad)
+		if err != nil {
+			return nil, err
+		}
+		err = a.store.Update(ctx, func(tx store.Tx) error { return tx.InsertSetting(ctx, name, sealed) })
+		if err == nil {
+			return secret, nil
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return nil, fmt.Errorf("create setting %s: %w", name, err)
+		}
+	}
+	return nil, fmt.Errorf("setting %s: created concurrently but unreadable", name)
+}
+
+// Initialized reports whether the store holds the bootstrap organization.
+func (a *App) Initialized(ctx context.Context) (bool, error) {
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		_, err := tx.GetSetting(ctx, settingBootstrap)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// internal wraps a fault for the log; the client sees only "Unexpected error.".
+func internal(op string, err error) error {
+	return &atlasx509.Error{Kind: atlasx509.KindInternal, Code: "UNEXPECTED_ERROR", Detail: "Unexpected error.", Err: fmt.Errorf("%s: %w", op, err)}
+}
+
+// invalid builds a 400 error.
+func invalid(code, format string, params ...any) error {
+	return atlasx509.Errorf(atlasx509.KindInvalid, code, format, params...)
+}

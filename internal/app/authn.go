@@ -1,0 +1,210 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/auth"
+	"github.com/atlasx509/atlasx509/internal/store"
+)
+
+// AuthError is returned when a request's credentials do not authenticate it.
+// The HTTP layer answers 401 with a fresh Digest challenge; Stale asks the
+// client to retry with the new nonce without asking the user again.
+type AuthError struct {
+	Stale  bool
+	Reason string // for the log only
+}
+
+func (e *AuthError) Error() string { return "authentication failed: " + e.Reason }
+
+// DigestChallenge returns the WWW-Authenticate value of a 401 answer.
+func (a *App) DigestChallenge(stale bool) string {
+	return auth.Challenge(a.nonces.New(), stale)
+}
+
+// AuthenticateDigest checks an `Authorization: Digest …` header sent with
+// method and requestURI (path and query as sent) and returns the API key's principal.
+func (a *App) AuthenticateDigest(ctx context.Context, header, method, requestURI string) (atlasx509.Principal, error) {
+	creds, err := auth.ParseDigest(header)
+	if err != nil {
+		return atlasx509.Principal{}, &AuthError{Reason: "malformed digest header"}
+	}
+	if creds.Realm != auth.Realm {
+		return atlasx509.Principal{}, &AuthError{Reason: "wrong realm"}
+	}
+	if creds.URI != requestURI {
+		return atlasx509.Principal{}, &AuthError{Reason: "digest uri does not match the request"}
+	}
+	switch a.nonces.Check(creds.Nonce) {
+	case auth.NonceValid:
+	case auth.NonceStale:
+		return atlasx509.Principal{}, &AuthError{Stale: true, Reason: "stale nonce"}
+	default:
+		return atlasx509.Principal{}, &AuthError{Reason: "invalid nonce"}
+	}
+	var key atlasx509.APIKey
+	var roles []atlasx509.RoleAssignment
+	err = a.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		if key, err = tx.GetAPIKeyByPublicKey(ctx, creds.Username); err != nil {
+			return err
+		}
+		roles, err = tx.ListRoleAssignments(ctx, key.ID)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return atlasx509.Principal{}, &AuthError{Reason: "unknown public key"}
+	}
+	if err != nil {
+		return atlasx509.Principal{}, internal("authenticate digest", err)
+	}
+	sealed, alg := key.SealedHA1MD5, "MD5"
+	if creds.Algorithm == "SHA-256" {
+		sealed, alg = key.SealedHA1SHA256, "SHA-256"
+	}
+	ha1, err := a.keyring.Open(sealed, apiKeyAAD(key.ID, alg))
+	if err != nil {
+		return atlasx509.Principal{}, internal("open api key", err)
+	}
+	if !creds.Verify(method, string(ha1)) {
+		return atlasx509.Principal{}, &AuthError{Reason: "wrong digest response"}
+	}
+	if !a.nonces.Accept(creds.Nonce, creds.NC) {
+		return atlasx509.Principal{}, &AuthError{Reason: "replayed nonce count"}
+	}
+	return atlasx509.Principal{ID: key.ID, Kind: atlasx509.PrincipalAPIKey, OrgID: key.OrgID, Roles: roles}, nil
+}
+
+// AuthenticateBearer checks an OAuth access token and returns the service
+// account's principal. A revoked token, or one of a deleted account, fails.
+func (a *App) AuthenticateBearer(ctx context.Context, token string) (atlasx509.Principal, error) {
+	claims, err := a.tokens.Verify(token)
+	if err != nil {
+		return atlasx509.Principal{}, &AuthError{Reason: "invalid bearer token"}
+	}
+	var sa atlasx509.ServiceAccount
+	var roles []atlasx509.RoleAssignment
+	err = a.store.View(ctx, func(tx store.Tx) error {
+		t, err := tx.GetOAuthToken(ctx, claims.TokenID)
+		if err != nil {
+			return err
+		}
+		if t.Revoked || t.ClientID != claims.ClientID {
+			return store.ErrNotFound
+		}
+		if sa, err = tx.GetServiceAccount(ctx, claims.ClientID); err != nil {
+			return err
+		}
+		roles, err = tx.ListRoleAssignments(ctx, sa.ClientID)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return atlasx509.Principal{}, &AuthError{Reason: "revoked or unknown token"}
+	}
+	if err != nil {
+		return atlasx509.Principal{}, internal("authenticate bearer", err)
+	}
+	return atlasx509.Principal{ID: sa.ClientID, Kind: atlasx509.PrincipalServiceAccount, OrgID: sa.OrgID, Roles: roles}, nil
+}
+
+// OAuthError is an OAuth 2.0 error (RFC 6749 §5.2) of the token endpoints.
+type OAuthError struct {
+	Status      int
+	Code        string // invalid_client, invalid_request, unsupported_grant_type, …
+	Description string
+	Err         error // for the log
+}
+
+func (e *OAuthError) Error() string { return e.Code + ": " + e.Description }
+func (e *OAuthError) Unwrap() error { return e.Err }
+
+var errInvalidClient = &OAuthError{Status: 401, Code: "invalid_client", Description: "Invalid credentials provided."}
+
+// Token is an issued access token.
+type Token struct {
+	AccessToken string
+	ExpiresIn   int // seconds
+}
+
+// IssueToken implements the client-credentials grant: it checks the service
+// account's secret in constant time and mints a signed token valid one hour.
+func (a *App) IssueToken(ctx context.Context, clientID, clientSecret string) (Token, error) {
+	if err := a.checkClientSecret(ctx, clientID, clientSecret); err != nil {
+		return Token{}, err
+	}
+	now := a.now().UTC()
+	id := atlasx509.NewID(now)
+	token, exp, err := a.tokens.Mint(clientID, id)
+	if err != nil {
+		return Token{}, &OAuthError{Status: 500, Code: "server_error", Err: err}
+	}
+	err = a.store.Update(ctx, func(tx store.Tx) error {
+		// Records of tokens expired a day ago are of no use to anyone.
+		if _, err := tx.DeleteOAuthTokensExpiredBefore(ctx, now.Add(-24*time.Hour)); err != nil {
+			return err
+		}
+		return tx.InsertOAuthToken(ctx, atlasx509.OAuthToken{ID: id, ClientID: clientID, ExpiresAt: exp, Created: now})
+	})
+	if err != nil {
+		return Token{}, &OAuthError{Status: 500, Code: "server_error", Err: fmt.Errorf("record token: %w", err)}
+	}
+	return Token{AccessToken: token, ExpiresIn: int(exp.Sub(now).Round(time.Second) / time.Second)}, nil
+}
+
+// RevokeToken revokes an access token of the authenticated client (RFC
+// 7009). Unknown or foreign tokens are ignored, as RFC 7009 requires.
+func (a *App) RevokeToken(ctx context.Context, clientID, clientSecret, token string) error {
+	if err := a.checkClientSecret(ctx, clientID, clientSecret); err != nil {
+		return err
+	}
+	claims, err := a.tokens.Verify(token)
+	if err != nil || claims.ClientID != clientID {
+		return nil
+	}
+	err = a.store.Update(ctx, func(tx store.Tx) error { return tx.RevokeOAuthToken(ctx, claims.TokenID) })
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return &OAuthError{Status: 500, Code: "server_error", Err: err}
+	}
+	return nil
+}
+
+func (a *App) checkClientSecret(ctx context.Context, clientID, clientSecret string) error {
+	if clientID == "" || clientSecret == "" {
+		return errInvalidClient
+	}
+	var secrets []atlasx509.ServiceAccountSecret
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		if _, err := tx.GetServiceAccount(ctx, clientID); err != nil {
+			return err
+		}
+		var err error
+		secrets, err = tx.ListServiceAccountSecrets(ctx, clientID)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return errInvalidClient
+	}
+	if err != nil {
+		return &OAuthError{Status: 500, Code: "server_error", Err: err}
+	}
+	sum := sha256.Sum256([]byte(clientSecret))
+	now := a.now()
+	ok := 0
+	for _, s := range secrets {
+		// Compare with every secret so the time taken does not tell which matched.
+		match := subtle.ConstantTimeCompare(sum[:], s.Hash)
+		if match == 1 && now.Before(s.ExpiresAt) {
+			ok = 1
+		}
+	}
+	if ok != 1 {
+		return errInvalidClient
+	}
+	return nil
+}

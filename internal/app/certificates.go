@@ -1,0 +1,310 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/authz"
+	"github.com/atlasx509/atlasx509/internal/pki"
+	"github.com/atlasx509/atlasx509/internal/store"
+)
+
+const (
+	// DefaultCertMonths is Atlas's default monthsUntilExpiration.
+	DefaultCertMonths = 3
+	// MaxCertMonths is Atlas's maximum monthsUntilExpiration.
+	MaxCertMonths = 24
+	// MaxUnexpiredCerts bounds the unexpired certificates of one user
+	// (ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED). Atlas does not publish its own
+	// figure; this one keeps the list answer and the table bounded.
+	MaxUnexpiredCerts = 1000
+	// issueAttempts bounds the retries of an issuance whose transaction lost
+	// a race (two first CAs, a serial collision).
+	issueAttempts = 4
+)
+
+// errRetry makes an issuance transaction start over.
+var errRetry = errors.New("retry issuance")
+
+// CreateDatabaseUserCertificate issues a managed X.509 certificate for a
+// database user whose x509Type is MANAGED (Atlas createDatabaseUserCertificate)
+// and returns the certificate PEM followed by its unencrypted PKCS#8 private
+// key PEM. The record of the certificate is committed before this returns;
+// the private key is never stored. months nil means the default, 3.
+func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Principal, groupID, username string, months *int) ([]byte, error) {
+	// Cheap checks first, in a read transaction, so that a request that will
+	// be refused costs no key.
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		if _, err := loadProject(ctx, tx, p, groupID, authz.CertificateCreate); err != nil {
+			return err
+		}
+		_, err := managedUser(ctx, tx, groupID, username)
+		return err
+	})
+	if err != nil {
+		return nil, userStoreError("issue certificate", err)
+	}
+	n := DefaultCertMonths
+	if months != nil {
+		n = *months
+	}
+	switch {
+	case n <= 0:
+		return nil, invalid("ATTRIBUTE_NEGATIVE_OR_ZERO", "The attribute %s must be positive.", "monthsUntilExpiration")
+	case n > MaxCertMonths:
+		return nil, invalid("CERT_EXPIRY_CANNOT_EXCEED_TWO_YEARS", "Certificates can have a maximum expiration of 24 months.")
+	}
+
+	key, err := a.keys.NewKey(ctx, pki.DefaultKeyType)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, internal("leaf key", err)
+	}
+	var der []byte
+	for attempt := 0; ; attempt++ {
+		der, err = a.issue(ctx, p, groupID, username, n, key)
+		if !errors.Is(err, errRetry) || attempt == issueAttempts-1 {
+			break
+		}
+	}
+	if err != nil {
+		return nil, userStoreError("issue certificate", err)
+	}
+	return pki.EncodeCertAndKeyPEM(der, key)
+}
+
+// issue runs the write transaction of an issuance: it re-checks the user (a
+// deletion that committed meanwhile wins), picks or creates the CA, signs
+// and records the certificate.
+func (a *App) issue(ctx context.Context, p atlasx509.Principal, groupID, username string, months int, key crypto.Signer) ([]byte, error) {
+	var der []byte
+	err := a.store.Update(ctx, func(tx store.Tx) error {
+		if _, err := loadProject(ctx, tx, p, groupID, authz.CertificateCreate); err != nil {
+			return err
+		}
+		if _, err := managedUser(ctx, tx, groupID, username); err != nil {
+			return err
+		}
+		now := a.now().UTC().Truncate(time.Second)
+		count, err := tx.CountCertificates(ctx, groupID, username, now)
+		if err != nil {
+			return err
+		}
+		if count >= MaxUnexpiredCerts {
+			return invalid("ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED", "The user %s already has the maximum of %d unexpired certificates.", username, MaxUnexpiredCerts)
+		}
+		notAfter := pki.AddMonths(now, months)
+		ca, gen, err := a.caFor(ctx, tx, groupID, now, notAfter)
+		if err != nil {
+			return err
+		}
+		serial, err := pki.RandomSerial(a.rand)
+		if err != nil {
+			return err
+		}
+		der, err = ca.IssueLeaf(pki.LeafRequest{Username: username, Months: months, Now: now, Serial: serial, Key: key}, a.rand)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(der)
+		rec := atlasx509.Certificate{
+			GroupID: groupID, Username: username, Serial: serial, Subject: pki.SubjectDN(username),
+			CAGeneration: gen, NotBefore: now.Add(-time.Hour), NotAfter: notAfter,
+			FingerprintSHA256: hex.EncodeToString(sum[:]), Created: now,
+		}
+		if err := tx.InsertCertificate(ctx, rec); errors.Is(err, store.ErrConflict) {
+			return errRetry // a serial collision: draw again in a new transaction
+		} else if err != nil {
+			return err
+		}
+		return nil
+	})
+	return der, err
+}
+
+// managedUser finds the user of the certificate routes (which name no
+// database) and checks that Atlas manages its certificates.
+func managedUser(ctx context.Context, tx store.Tx, groupID, username string) (atlasx509.DatabaseUser, error) {
+	u, err := tx.FindDatabaseUser(ctx, groupID, username)
+	if errors.Is(err, store.ErrNotFound) {
+		return u, usernameNotFound(username)
+	}
+	if err != nil {
+		return u, err
+	}
+	if u.X509Type != atlasx509.X509Managed {
+		return u, invalid("USER_NOT_MANAGED_X509", "The user does not have managed mode X.509 enabled.")
+	}
+	return u, nil
+}
+
+// caFor returns the project's CA that can sign a certificate valid until
+// notAfter, creating the first CA, or a new generation when the newest would
+// expire too soon. Two transactions racing to create the same generation
+// collide on its key; the loser retries and uses the winner's.
+func (a *App) caFor(ctx context.Context, tx store.Tx, groupID string, now, notAfter time.Time) (*pki.CA, int, error) {
+	cas, err := tx.ListProjectCAs(ctx, groupID)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(cas) > 0 && !cas[0].NotAfter.Before(notAfter) {
+		ca, err := a.unsealCA(cas[0])
+		return ca, cas[0].Generation, err
+	}
+	gen := 1
+	if len(cas) > 0 {
+		gen = cas[0].Generation + 1
+	}
+	rec, err := a.newCA(groupID, gen, now)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := tx.InsertProjectCA(ctx, rec); errors.Is(err, store.ErrConflict) {
+		return nil, 0, errRetry
+	} else if err != nil {
+		return nil, 0, err
+	}
+	ca, err := a.unsealCA(rec)
+	return ca, gen, err
+}
+
+func (a *App) newCA(groupID string, gen int, now time.Time) (atlasx509.ProjectCA, error) {
+	certDER, keyDER, err := pki.NewCA(groupID, now, a.rand)
+	if err != nil {
+		return atlasx509.ProjectCA{}, fmt.Errorf("new CA: %w", err)
+	}
+	sealed, err := a.keyring.Seal(keyDER, caAAD(groupID, gen))
+	clear(keyDER)
+	if err != nil {
+		return atlasx509.ProjectCA{}, err
+	}
+	cert, err := x509.ParseCertificate(certDER)
+	if err != nil {
+		return atlasx509.ProjectCA{}, err
+	}
+	return atlasx509.ProjectCA{GroupID: groupID, Generation: gen, CertDER: certDER, SealedKey: sealed,
+		NotBefore: cert.NotBefore, NotAfter: cert.NotAfter, Created: now}, nil
+}
+
+func caAAD(groupID string, gen int) []byte {
+	return []byte("ca|" + groupID + "|" + strconv.Itoa(gen))
+}
+
+// unsealCA returns the CA as a signer, unsealing its key only the first time.
+func (a *App) unsealCA(rec atlasx509.ProjectCA) (*pki.CA, error) {
+	k := caKey{rec.GroupID, rec.Generation}
+	a.caMu.Lock()
+	ca, ok := a.caCache[k]
+	a.caMu.Unlock()
+	if ok && bytes.Equal(ca.Cert.Raw, rec.CertDER) {
+		return ca, nil
+	}
+	keyDER, err := a.keyring.Open(rec.SealedKey, caAAD(rec.GroupID, rec.Generation))
+	if err != nil {
+		return nil, fmt.Errorf("unseal CA of %s: %w", rec.GroupID, err)
+	}
+	ca, err = pki.ParseCA(rec.CertDER, keyDER)
+	clear(keyDER)
+	if err != nil {
+		return nil, err
+	}
+	a.caMu.Lock()
+	a.caCache[k] = ca
+	a.caMu.Unlock()
+	return ca, nil
+}
+
+func (a *App) forgetCAs(groupID string) {
+	a.caMu.Lock()
+	defer a.caMu.Unlock()
+	for k := range a.caCache {
+		if k.groupID == groupID {
+			delete(a.caCache, k)
+		}
+	}
+}
+
+// ListDatabaseUserCertificates lists a user's unexpired certificates (Atlas
+// listDatabaseUserCertificates).
+func (a *App) ListDatabaseUserCertificates(ctx context.Context, p atlasx509.Principal, groupID, username string, opts ListOptions) ([]atlasx509.Certificate, int, error) {
+	var certs []atlasx509.Certificate
+	var total int
+	now := a.now().UTC()
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		if _, err := loadProject(ctx, tx, p, groupID, authz.ProjectRead); err != nil {
+			return err
+		}
+		if _, err := tx.FindDatabaseUser(ctx, groupID, username); errors.Is(err, store.ErrNotFound) {
+			return usernameNotFound(username)
+		} else if err != nil {
+			return err
+		}
+		var err error
+		if certs, err = tx.ListCertificates(ctx, groupID, username, now, opts.page()); err != nil {
+			return err
+		}
+		total, err = tx.CountCertificates(ctx, groupID, username, now)
+		return err
+	})
+	return certs, total, userStoreError("list certificates", err)
+}
+
+// ProjectCAPEM returns the PEM of every unexpired CA certificate of the
+// project's managed X.509, newest first: what a mongod must trust
+// (net.tls.CAFile) to accept the project's certificates. The first CA is
+// created here if the project has none yet, so that servers can be
+// configured before the first certificate is issued.
+func (a *App) ProjectCAPEM(ctx context.Context, p atlasx509.Principal, groupID string) ([]byte, error) {
+	now := a.now().UTC().Truncate(time.Second)
+	var cas []atlasx509.ProjectCA
+	read := func(tx store.Tx) error {
+		if _, err := loadProject(ctx, tx, p, groupID, authz.ProjectRead); err != nil {
+			return err
+		}
+		var err error
+		cas, err = tx.ListProjectCAs(ctx, groupID)
+		return err
+	}
+	if err := a.store.View(ctx, read); err != nil {
+		return nil, userStoreError("list CAs", err)
+	}
+	for attempt := 0; len(cas) == 0 && attempt < issueAttempts; attempt++ {
+		err := a.store.Update(ctx, func(tx store.Tx) error {
+			if err := read(tx); err != nil || len(cas) > 0 {
+				return err
+			}
+			rec, err := a.newCA(groupID, 1, now)
+			if err != nil {
+				return err
+			}
+			if err := tx.InsertProjectCA(ctx, rec); errors.Is(err, store.ErrConflict) {
+				return errRetry
+			} else if err != nil {
+				return err
+			}
+			cas = []atlasx509.ProjectCA{rec}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errRetry) {
+			return nil, userStoreError("create CA", err)
+		}
+	}
+	var out bytes.Buffer
+	for _, ca := range cas {
+		if ca.NotAfter.After(now) {
+			out.Write(pki.CertPEM(ca.CertDER))
+		}
+	}
+	return out.Bytes(), nil
+}

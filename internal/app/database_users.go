@@ -1,0 +1,284 @@
+package app
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/pbkdf2"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/atlasapi"
+	"github.com/atlasx509/atlasx509/internal/authz"
+	"github.com/atlasx509/atlasx509/internal/store"
+)
+
+// MaxDatabaseUsers is Atlas's limit of database users per project.
+const MaxDatabaseUsers = 100
+
+// scramIterations is MongoDB's default iteration count for SCRAM-SHA-256.
+const scramIterations = 15000
+
+// CreateDatabaseUser creates a database user (Atlas createDatabaseUser).
+func (a *App) CreateDatabaseUser(ctx context.Context, p atlasx509.Principal, groupID string, req atlasapi.DatabaseUserRequest) (atlasx509.DatabaseUser, error) {
+	now := a.now().UTC()
+	u := atlasx509.DatabaseUser{
+		GroupID: groupID, X509Type: "NONE", AWSIAMType: "NONE", LDAPAuthType: "NONE", OIDCAuthType: "NONE",
+		Roles: []atlasx509.DatabaseRole{}, Scopes: []atlasx509.UserScope{}, Labels: []atlasx509.Label{},
+		Created: now, Updated: now,
+	}
+	// The project's existence and the caller's role come before the body, as
+	// a caller who may not write users must not learn what is wrong with it.
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		_, err := loadProject(ctx, tx, p, groupID, authz.DatabaseUserWrite)
+		return err
+	})
+	if err != nil {
+		return atlasx509.DatabaseUser{}, err
+	}
+	if req.Username == nil {
+		return atlasx509.DatabaseUser{}, missing("username")
+	}
+	if req.DatabaseName == nil {
+		return atlasx509.DatabaseUser{}, missing("databaseName")
+	}
+	if req.GroupID != nil && *req.GroupID != groupID {
+		return atlasx509.DatabaseUser{}, invalidAttr("groupId")
+	}
+	u.Username, u.DatabaseName = *req.Username, *req.DatabaseName
+	if err := applyUserFields(&u, req); err != nil {
+		return atlasx509.DatabaseUser{}, err
+	}
+	if req.Roles == nil {
+		return atlasx509.DatabaseUser{}, missing("roles")
+	}
+	if err := validateUser(u, req.Password != nil, now); err != nil {
+		return atlasx509.DatabaseUser{}, err
+	}
+	if usesPassword(u) {
+		if req.Password == nil {
+			return atlasx509.DatabaseUser{}, missing("password")
+		}
+		if u.SCRAMCredential, err = a.scramCredential(*req.Password); err != nil {
+			return atlasx509.DatabaseUser{}, err
+		}
+	}
+	err = a.store.Update(ctx, func(tx store.Tx) error {
+		if _, err := loadProject(ctx, tx, p, groupID, authz.DatabaseUserWrite); err != nil {
+			return err
+		}
+		n, err := tx.CountDatabaseUsers(ctx, groupID)
+		if err != nil {
+			return err
+		}
+		if n >= MaxDatabaseUsers {
+			return atlasx509.Errorf(atlasx509.KindForbidden, "GROUP_USERS_LIMIT_EXCEEDED", "The project already has the maximum of %d database users.", MaxDatabaseUsers)
+		}
+		return tx.InsertDatabaseUser(ctx, u)
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return atlasx509.DatabaseUser{}, atlasx509.Errorf(atlasx509.KindConflict, "USER_ALREADY_EXISTS", "The specified user %s already exists.", u.Username)
+	}
+	if err != nil {
+		return atlasx509.DatabaseUser{}, userStoreError("create database user", err)
+	}
+	return u, nil
+}
+
+// GetDatabaseUser returns one database user (Atlas getDatabaseUser).
+func (a *App) GetDatabaseUser(ctx context.Context, p atlasx509.Principal, groupID, databaseName, username string) (atlasx509.DatabaseUser, error) {
+	var u atlasx509.DatabaseUser
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		if _, err := loadProject(ctx, tx, p, groupID, authz.ProjectRead); err != nil {
+			return err
+		}
+		var err error
+		u, err = getUser(ctx, tx, groupID, databaseName, username)
+		return err
+	})
+	return u, userStoreError("get database user", err)
+}
+
+// ListDatabaseUsers lists a project's database users (Atlas listDatabaseUsers).
+func (a *App) ListDatabaseUsers(ctx context.Context, p atlasx509.Principal, groupID string, opts ListOptions) ([]atlasx509.DatabaseUser, int, error) {
+	var users []atlasx509.DatabaseUser
+	var total int
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		if _, err := loadProject(ctx, tx, p, groupID, authz.ProjectRead); err != nil {
+			return err
+		}
+		var err error
+		if users, err = tx.ListDatabaseUsers(ctx, groupID, opts.page()); err != nil {
+			return err
+		}
+		total, err = tx.CountDatabaseUsers(ctx, groupID)
+		return err
+	})
+	return users, total, userStoreError("list database users", err)
+}
+
+// UpdateDatabaseUser changes a database user (Atlas updateDatabaseUser).
+// Attributes absent from the request keep their values; the username, the
+// authentication database and the authentication method cannot change.
+func (a *App) UpdateDatabaseUser(ctx context.Context, p atlasx509.Principal, groupID, databaseName, username string, req atlasapi.DatabaseUserRequest) (atlasx509.DatabaseUser, error) {
+	now := a.now().UTC()
+	var scram string
+	if req.Password != nil {
+		// Derived outside the transaction: it is deliberately slow.
+		var err error
+		if scram, err = a.scramCredential(*req.Password); err != nil {
+			return atlasx509.DatabaseUser{}, err
+		}
+	}
+	var u atlasx509.DatabaseUser
+	err := a.store.Update(ctx, func(tx store.Tx) error {
+		if _, err := loadProject(ctx, tx, p, groupID, authz.DatabaseUserWrite); err != nil {
+			return err
+		}
+		old, err := getUser(ctx, tx, groupID, databaseName, username)
+		if err != nil {
+			return err
+		}
+		if req.Username != nil && *req.Username != old.Username {
+			return atlasx509.Errorf(atlasx509.KindConflict, "DATABASE_USERNAME_CANNOT_BE_CHANGED", "The username of a database user cannot be changed.")
+		}
+		if req.DatabaseName != nil && *req.DatabaseName != old.DatabaseName {
+			return atlasx509.Errorf(atlasx509.KindConflict, "DATABASE_NAME_CANNOT_BE_CHANGED", "The authentication database of a database user cannot be changed.")
+		}
+		if req.GroupID != nil && *req.GroupID != groupID {
+			return invalidAttr("groupId")
+		}
+		u = old
+		if err := applyUserFields(&u, req); err != nil {
+			return err
+		}
+		if u.X509Type != old.X509Type || u.AWSIAMType != old.AWSIAMType || u.LDAPAuthType != old.LDAPAuthType || u.OIDCAuthType != old.OIDCAuthType {
+			return atlasx509.Errorf(atlasx509.KindConflict, "AUTH_TYPE_CANNOT_BE_CHANGED", "The authentication method of a database user cannot be changed.")
+		}
+		if err := validateUser(u, req.Password != nil, now); err != nil {
+			return err
+		}
+		if req.Password != nil {
+			u.SCRAMCredential = scram
+		}
+		u.Updated = now
+		return tx.UpdateDatabaseUser(ctx, u)
+	})
+	if err != nil {
+		return atlasx509.DatabaseUser{}, userStoreError("update database user", err)
+	}
+	return u, nil
+}
+
+// DeleteDatabaseUser deletes a database user and the records of its
+// certificates (Atlas deleteDatabaseUser). Atlas-managed certificates cannot
+// be revoked; deleting the user is how access ends.
+func (a *App) DeleteDatabaseUser(ctx context.Context, p atlasx509.Principal, groupID, databaseName, username string) error {
+	err := a.store.Update(ctx, func(tx store.Tx) error {
+		if _, err := loadProject(ctx, tx, p, groupID, authz.DatabaseUserWrite); err != nil {
+			return err
+		}
+		if _, err := getUser(ctx, tx, groupID, databaseName, username); err != nil {
+			return err
+		}
+		return tx.DeleteDatabaseUser(ctx, groupID, databaseName, username)
+	})
+	return userStoreError("delete database user", err)
+}
+
+func getUser(ctx context.Context, tx store.Tx, groupID, databaseName, username string) (atlasx509.DatabaseUser, error) {
+	u, err := tx.GetDatabaseUser(ctx, groupID, databaseName, username)
+	if errors.Is(err, store.ErrNotFound) {
+		return u, usernameNotFound(username)
+	}
+	return u, err
+}
+
+func usernameNotFound(username string) error {
+	return atlasx509.Errorf(atlasx509.KindNotFound, "USERNAME_NOT_FOUND", "No user with username %s exists.", username)
+}
+
+// userStoreError passes errors meant for the client and wraps the rest as faults.
+func userStoreError(op string, err error) error {
+	var e *atlasx509.Error
+	if err == nil || errors.As(err, &e) {
+		return err
+	}
+	return internal(op, err)
+}
+
+// applyUserFields copies the attributes present in req onto u.
+func applyUserFields(u *atlasx509.DatabaseUser, req atlasapi.DatabaseUserRequest) error {
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	set(&u.X509Type, req.X509Type)
+	set(&u.AWSIAMType, req.AWSIAMType)
+	set(&u.LDAPAuthType, req.LDAPAuthType)
+	set(&u.OIDCAuthType, req.OIDCAuthType)
+	set(&u.Description, req.Description)
+	if req.Roles != nil {
+		u.Roles = make([]atlasx509.DatabaseRole, 0, len(*req.Roles))
+		for _, r := range *req.Roles {
+			u.Roles = append(u.Roles, atlasx509.DatabaseRole{RoleName: r.RoleName, DatabaseName: r.DatabaseName, CollectionName: r.CollectionName})
+		}
+	}
+	if req.Scopes != nil {
+		u.Scopes = make([]atlasx509.UserScope, 0, len(*req.Scopes))
+		for _, s := range *req.Scopes {
+			u.Scopes = append(u.Scopes, atlasx509.UserScope{Name: s.Name, Type: s.Type})
+		}
+	}
+	if req.Labels != nil {
+		u.Labels = make([]atlasx509.Label, 0, len(*req.Labels))
+		for _, l := range *req.Labels {
+			u.Labels = append(u.Labels, atlasx509.Label{Key: l.Key, Value: l.Value})
+		}
+	}
+	if req.DeleteAfterDate != nil {
+		if *req.DeleteAfterDate == "" {
+			u.DeleteAfterDate = nil
+		} else {
+			t, err := time.Parse(time.RFC3339, *req.DeleteAfterDate)
+			if err != nil {
+				return invalid("INVALID_JSON_ATTRIBUTE", "Received JSON for the %s attribute does not match expected format.", "deleteAfterDate")
+			}
+			t = t.UTC()
+			u.DeleteAfterDate = &t
+		}
+	}
+	return nil
+}
+
+// scramCredential derives the SCRAM-SHA-256 verifier MongoDB keeps for a
+// password user (RFC 7677): the password itself is never stored.
+func (a *App) scramCredential(password string) (string, error) {
+	if len(password) < minPasswordLen {
+		return "", invalid("INVALID_ATTRIBUTE", "Invalid attribute %s specified.", "password")
+	}
+	salt := make([]byte, 28)
+	if _, err := io.ReadFull(a.rand, salt); err != nil {
+		return "", internal("scram salt", err)
+	}
+	salted, err := pbkdf2.Key(sha256.New, password, salt, scramIterations, sha256.Size)
+	if err != nil {
+		return "", internal("scram", err)
+	}
+	clientKey := hmacSum(salted, "Client Key")
+	storedKey := sha256.Sum256(clientKey)
+	serverKey := hmacSum(salted, "Server Key")
+	b64 := base64.StdEncoding.EncodeToString
+	return fmt.Sprintf("SCRAM-SHA-256$%d$%s$%s$%s", scramIterations, b64(salt), b64(storedKey[:]), b64(serverKey)), nil
+}
+
+func hmacSum(key []byte, msg string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(msg))
+	return m.Sum(nil)
+}

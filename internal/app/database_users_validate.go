@@ -1,0 +1,202 @@
+package app
+
+import (
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/atlasx509/atlasx509"
+)
+
+// builtinRoles are the MongoDB built-in roles Atlas accepts, with whether the
+// role only exists on the admin database.
+var builtinRoles = map[string]bool{
+	"atlasAdmin":           true,
+	"backup":               true,
+	"clusterMonitor":       true,
+	"dbAdmin":              false,
+	"dbAdminAnyDatabase":   true,
+	"enableSharding":       true,
+	"read":                 false,
+	"readAnyDatabase":      true,
+	"readWrite":            false,
+	"readWriteAnyDatabase": true,
+}
+
+var (
+	scopeNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9-]*$`)
+	scopeTypes  = map[string]bool{"CLUSTER": true, "DATA_LAKE": true, "STREAM": true}
+	enumValues  = map[string][]string{
+		"x509Type":     {atlasx509.X509None, atlasx509.X509Customer, atlasx509.X509Managed},
+		"awsIAMType":   {atlasx509.AWSIAMNone, atlasx509.AWSIAMUser, atlasx509.AWSIAMRole},
+		"ldapAuthType": {atlasx509.LDAPNone, atlasx509.LDAPGroup, atlasx509.LDAPUser},
+		"oidcAuthType": {atlasx509.OIDCNone, atlasx509.OIDCIdPGroup, atlasx509.OIDCUser},
+		"databaseName": {atlasx509.DatabaseAdmin, atlasx509.DatabaseExternal},
+	}
+)
+
+const (
+	maxUsernameLen       = 1024
+	maxManagedNameLen    = 64 // X.520 upper bound of a common name
+	maxDescriptionLen    = 100
+	maxLabelLen          = 255
+	minPasswordLen       = 8
+	maxTemporaryLifetime = 7 * 24 * time.Hour
+)
+
+func checkEnum(attr, value string) error {
+	for _, v := range enumValues[attr] {
+		if v == value {
+			return nil
+		}
+	}
+	return invalid("INVALID_ENUM_VALUE", "An invalid enumeration value %s was specified.", value)
+}
+
+func invalidAttr(attr string) error {
+	return invalid("INVALID_ATTRIBUTE", "Invalid attribute %s specified.", attr)
+}
+
+// isExternal reports whether the user authenticates outside MongoDB (X.509,
+// AWS IAM, LDAP user, OIDC user) and must therefore live in $external.
+func isExternal(u atlasx509.DatabaseUser) bool {
+	return u.X509Type != atlasx509.X509None || u.AWSIAMType != atlasx509.AWSIAMNone ||
+		u.LDAPAuthType == atlasx509.LDAPUser || u.OIDCAuthType == atlasx509.OIDCUser
+}
+
+// usesPassword reports whether the user authenticates with SCRAM.
+func usesPassword(u atlasx509.DatabaseUser) bool {
+	return u.X509Type == atlasx509.X509None && u.AWSIAMType == atlasx509.AWSIAMNone &&
+		u.LDAPAuthType == atlasx509.LDAPNone && u.OIDCAuthType == atlasx509.OIDCNone
+}
+
+// validateUser checks a complete database user as it would be stored. It
+// implements the rules of Atlas's CloudDatabaseUser in the order a client
+// most needs to hear about them. passwordGiven tells whether the request set
+// a password.
+func validateUser(u atlasx509.DatabaseUser, passwordGiven bool, now time.Time) error {
+	for attr, v := range map[string]string{"x509Type": u.X509Type, "awsIAMType": u.AWSIAMType, "ldapAuthType": u.LDAPAuthType, "oidcAuthType": u.OIDCAuthType, "databaseName": u.DatabaseName} {
+		if err := checkEnum(attr, v); err != nil {
+			return err
+		}
+	}
+	kinds := 0
+	for _, v := range []string{u.X509Type, u.AWSIAMType, u.LDAPAuthType, u.OIDCAuthType} {
+		if v != "NONE" {
+			kinds++
+		}
+	}
+	if kinds > 1 {
+		if u.X509Type != atlasx509.X509None && u.LDAPAuthType != atlasx509.LDAPNone {
+			return invalid("ATLAS_X509_USER_CANNOT_USE_LDAP", "An X.509 user cannot use LDAP authentication.")
+		}
+		return invalid("INVALID_ATTRIBUTE", "A database user can use only one authentication method.")
+	}
+	if err := validateUsername(u); err != nil {
+		return err
+	}
+	if isExternal(u) && u.DatabaseName != atlasx509.DatabaseExternal {
+		return invalid("DATABASE_NAME_INVALID_EXTERNAL", "Database name for this user must be $external.")
+	}
+	if !isExternal(u) && u.DatabaseName != atlasx509.DatabaseAdmin {
+		return invalid("DATABASE_NAME_INVALID_ADMIN", "Database name for this user must be admin.")
+	}
+	if u.X509Type != atlasx509.X509None {
+		if passwordGiven {
+			return invalid("ATLAS_X509_USER_CANNOT_USE_SCRAM", "An X.509 user cannot have a password.")
+		}
+		if u.DeleteAfterDate != nil {
+			return invalid("ATLAS_X509_USER_CANNOT_BE_TEMPORARY", "An X.509 user cannot be temporary.")
+		}
+	}
+	if passwordGiven && !usesPassword(u) {
+		return invalidAttr("password")
+	}
+	if u.DeleteAfterDate != nil {
+		switch {
+		case !u.DeleteAfterDate.After(now):
+			return invalid("EXPIRATION_DATE_IN_PAST", "The expiration date %s is in the past.", u.DeleteAfterDate.Format(time.RFC3339))
+		case u.DeleteAfterDate.Sub(now) > maxTemporaryLifetime:
+			return invalid("EXPIRATION_DATE_EXCEEDS_MAX", "The expiration date %s exceeds the maximum of one week from now.", u.DeleteAfterDate.Format(time.RFC3339))
+		}
+	}
+	if utf8.RuneCountInString(u.Description) > maxDescriptionLen {
+		return invalidAttr("description")
+	}
+	if err := validateRoles(u.Roles); err != nil {
+		return err
+	}
+	for _, s := range u.Scopes {
+		if !scopeNameRE.MatchString(s.Name) || len(s.Name) > 64 {
+			return invalidAttr("scopes.name")
+		}
+		if !scopeTypes[s.Type] {
+			return invalid("INVALID_ENUM_VALUE", "An invalid enumeration value %s was specified.", s.Type)
+		}
+	}
+	for _, l := range u.Labels {
+		if n := utf8.RuneCountInString(l.Key); n < 1 || n > maxLabelLen {
+			return invalidAttr("labels.key")
+		}
+		if n := utf8.RuneCountInString(l.Value); n < 1 || n > maxLabelLen {
+			return invalidAttr("labels.value")
+		}
+	}
+	return nil
+}
+
+func validateUsername(u atlasx509.DatabaseUser) error {
+	name := u.Username
+	if name == "" || len(name) > maxUsernameLen || !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return invalid("ATLAS_INVALID_USERNAME", "The username %s is invalid.", name)
+	}
+	switch {
+	case u.X509Type == atlasx509.X509Managed:
+		// The certificate subject is CN=<username> and MongoDB matches users
+		// by the RFC 2253 string of the subject, so the name must be one
+		// plain attribute value: no DN syntax, nothing that needs escaping,
+		// and no longer than a common name may be.
+		if utf8.RuneCountInString(name) > maxManagedNameLen || strings.ContainsAny(name, `,=+"\<>;#`) ||
+			strings.TrimSpace(name) != name {
+			return invalid("ATLAS_MANAGED_X509_NAME_INVALID", "The username %s is invalid for an Atlas-managed X.509 user: it becomes the certificate subject CN=%s and must be a plain name of at most 64 characters.", name, name)
+		}
+	case u.X509Type == atlasx509.X509Customer || u.LDAPAuthType != atlasx509.LDAPNone:
+		rdns, err := parseDN(name)
+		if err != nil {
+			return invalid("ATLAS_INVALID_LDAP_NAME", "The username %s is not a valid RFC 2253 distinguished name.", name)
+		}
+		if u.X509Type == atlasx509.X509Customer && !hasCN(rdns) {
+			return invalid("ATLAS_INVALID_LDAP_NAME", "The username %s must contain a common name (CN).", name)
+		}
+	}
+	return nil
+}
+
+func validateRoles(roles []atlasx509.DatabaseRole) error {
+	if len(roles) == 0 {
+		return missing("roles")
+	}
+	seen := make(map[atlasx509.DatabaseRole]bool, len(roles))
+	for _, r := range roles {
+		adminOnly, ok := builtinRoles[r.RoleName]
+		if !ok {
+			return invalid("ATLAS_INVALID_ROLE", "The role %s is not a valid role.", r.RoleName)
+		}
+		if r.DatabaseName == "" || strings.ContainsAny(r.DatabaseName, "/\\. \"$") && r.DatabaseName != "$external" || len(r.DatabaseName) > 64 {
+			return invalid("ATLAS_INVALID_ROLE_DATABASE", "The role %s cannot be granted on database %s.", r.RoleName, r.DatabaseName)
+		}
+		if adminOnly && (r.DatabaseName != atlasx509.DatabaseAdmin || r.CollectionName != "") {
+			return invalid("ATLAS_INVALID_ROLE_DATABASE", "The role %s cannot be granted on database %s.", r.RoleName, r.DatabaseName)
+		}
+		if r.CollectionName != "" && r.RoleName != "read" && r.RoleName != "readWrite" {
+			return invalidAttr("roles.collectionName")
+		}
+		if seen[r] {
+			return invalid("DUPLICATE_DATABASE_ROLES", "The role %s on database %s is specified more than once.", r.RoleName, r.DatabaseName)
+		}
+		seen[r] = true
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/atlasapi"
+	"github.com/atlasx509/atlasx509/internal/authz"
+	"github.com/atlasx509/atlasx509/internal/store"
+)
+
+// ListOptions are Atlas's list query parameters, already validated.
+type ListOptions struct {
+	PageNum      int // from 1
+	ItemsPerPage int // 1..500
+}
+
+func (o ListOptions) page() store.Page {
+	return store.Page{Limit: o.ItemsPerPage, Offset: (o.PageNum - 1) * o.ItemsPerPage}
+}
+
+// CreateProject creates a project (Atlas createProject).
+func (a *App) CreateProject(ctx context.Context, p atlasx509.Principal, req atlasapi.CreateGroupRequest) (atlasx509.Project, error) {
+	if req.Name == nil {
+		return atlasx509.Project{}, missing("name")
+	}
+	name := *req.Name
+	if strings.TrimSpace(name) == "" || utf8.RuneCountInString(name) > 64 || !utf8.ValidString(name) {
+		return atlasx509.Project{}, invalid("INVALID_ATTRIBUTE", "Invalid attribute %s specified.", "name")
+	}
+	orgID := p.OrgID
+	if req.OrgID != nil {
+		orgID = *req.OrgID
+	}
+	if !atlasx509.ValidID(orgID) {
+		return atlasx509.Project{}, atlasx509.Errorf(atlasx509.KindNotFound, "INVALID_ORG_ID", "An invalid organization ID %s was specified.", orgID)
+	}
+	if !authz.Allowed(p, authz.ProjectCreate, orgID, "") {
+		if !memberOf(p, orgID) {
+			return atlasx509.Project{}, orgNotFound(orgID)
+		}
+		return atlasx509.Project{}, authz.Check(p, authz.ProjectCreate, orgID, "")
+	}
+	now := a.now().UTC()
+	project := atlasx509.Project{ID: atlasx509.NewID(now), OrgID: orgID, Name: name, Created: now}
+	err := a.store.Update(ctx, func(tx store.Tx) error {
+		if _, err := tx.GetOrganization(ctx, orgID); err != nil {
+			return err
+		}
+		return tx.InsertProject(ctx, project)
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return atlasx509.Project{}, orgNotFound(orgID)
+	case errors.Is(err, store.ErrConflict):
+		return atlasx509.Project{}, atlasx509.Errorf(atlasx509.KindConflict, "GROUP_ALREADY_EXISTS", "A group with name \"%s\" already exists.", name)
+	case err != nil:
+		return atlasx509.Project{}, internal("create project", err)
+	}
+	return project, nil
+}
+
+// ListProjects lists the projects the caller can see (Atlas listProjects).
+func (a *App) ListProjects(ctx context.Context, p atlasx509.Principal, opts ListOptions) ([]atlasx509.Project, int, error) {
+	var orgIDs []string
+	for _, ra := range p.Roles {
+		if ra.GroupID == "" && (ra.Role == atlasx509.RoleOrgOwner || ra.Role == atlasx509.RoleOrgReadOnly) {
+			orgIDs = append(orgIDs, ra.OrgID)
+		}
+	}
+	var projects []atlasx509.Project
+	var total int
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		if projects, err = tx.ListProjects(ctx, orgIDs, opts.page()); err != nil {
+			return err
+		}
+		total, err = tx.CountProjects(ctx, orgIDs)
+		return err
+	})
+	if err != nil {
+		return nil, 0, internal("list projects", err)
+	}
+	return projects, total, nil
+}
+
+// GetProject returns one project (Atlas getProject).
+func (a *App) GetProject(ctx context.Context, p atlasx509.Principal, groupID string) (atlasx509.Project, error) {
+	var project atlasx509.Project
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		project, err = loadProject(ctx, tx, p, groupID, authz.ProjectRead)
+		return err
+	})
+	return project, err
+}
+
+// DeleteProject deletes a project with everything it holds (Atlas deleteProject).
+func (a *App) DeleteProject(ctx context.Context, p atlasx509.Principal, groupID string) error {
+	err := a.store.Update(ctx, func(tx store.Tx) error {
+		if _, err := loadProject(ctx, tx, p, groupID, authz.ProjectDelete); err != nil {
+			return err
+		}
+		return tx.DeleteProject(ctx, groupID)
+	})
+	if err == nil {
+		a.forgetCAs(groupID)
+	}
+	return err
+}
+
+// loadProject reads the project groupID and checks that p may perform perm
+// on it. A malformed id, a missing project and a project the caller cannot
+// access at all get the same answers Atlas gives for a missing one, so ids
+// cannot be probed.
+func loadProject(ctx context.Context, tx store.Tx, p atlasx509.Principal, groupID string, perm authz.Permission) (atlasx509.Project, error) {
+	if !atlasx509.ValidID(groupID) {
+		return atlasx509.Project{}, atlasx509.Errorf(atlasx509.KindNotFound, "INVALID_GROUP_ID", "An invalid group ID %s was specified.", groupID)
+	}
+	project, err := tx.GetProject(ctx, groupID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && !authz.CanAccessProject(p, project.OrgID, project.ID) {
+		return atlasx509.Project{}, atlasx509.Errorf(atlasx509.KindNotFound, "GROUP_NOT_FOUND", "No group with ID %s exists.", groupID)
+	}
+	if err != nil {
+		return atlasx509.Project{}, internal("get project", err)
+	}
+	if err := authz.Check(p, perm, project.OrgID, project.ID); err != nil {
+		return atlasx509.Project{}, err
+	}
+	return project, nil
+}
+
+func memberOf(p atlasx509.Principal, orgID string) bool {
+	for _, ra := range p.Roles {
+		if ra.OrgID == orgID {
+			return true
+		}
+	}
+	return false
+}
+
+func orgNotFound(orgID string) error {
+	return atlasx509.Errorf(atlasx509.KindNotFound, "ORG_NOT_FOUND", "No organization with ID %s exists.", orgID)
+}
+
+func missing(attr string) error {
+	return &atlasx509.Error{Kind: atlasx509.KindInvalid, Code: "MISSING_ATTRIBUTE",
+		Detail: "The required attribute " + attr + " was not specified.", Params: []any{attr}}
+}

@@ -1,0 +1,180 @@
+// Package atlasapi holds the wire shapes of the Atlas Administration API that
+// atlasx509 serves: JSON field names, key order (Atlas sends keys in
+// alphabetical order, so fields are declared in that order) and the error
+// body. Both the server and Go clients of atlasx509 use it.
+package atlasapi
+
+import "encoding/json"
+
+// Link is an Atlas hypermedia link.
+type Link struct {
+	Href string `json:"href"`
+	Rel  string `json:"rel"`
+}
+
+// ApiError is the body of every error answer.
+type ApiError struct {
+	BadRequestDetail *BadRequestDetail `json:"badRequestDetail,omitempty"`
+	Detail           string            `json:"detail"`
+	Error            int               `json:"error"`
+	ErrorCode        string            `json:"errorCode"`
+	Parameters       []any             `json:"parameters"`
+	Reason           string            `json:"reason"`
+}
+
+// BadRequestDetail lists the attributes of a request body that failed validation.
+type BadRequestDetail struct {
+	Fields []FieldViolation `json:"fields"`
+}
+
+// FieldViolation names one attribute and what is wrong with it.
+type FieldViolation struct {
+	Description string `json:"description"`
+	Field       string `json:"field"`
+}
+
+// Group is a project as Atlas returns it.
+type Group struct {
+	ClusterCount              int    `json:"clusterCount"`
+	Created                   string `json:"created"`
+	ID                        string `json:"id"`
+	Links                     []Link `json:"links"`
+	Name                      string `json:"name"`
+	OrgID                     string `json:"orgId"`
+	WithDefaultAlertsSettings bool   `json:"withDefaultAlertsSettings"`
+}
+
+// CreateGroupRequest is the body of POST /groups. Read-only attributes that
+// clients echo back (id, created, clusterCount, links) are accepted and ignored.
+type CreateGroupRequest struct {
+	Name                      *string         `json:"name"`
+	OrgID                     *string         `json:"orgId"`
+	WithDefaultAlertsSettings *bool           `json:"withDefaultAlertsSettings"`
+	RegionUsageRestrictions   *string         `json:"regionUsageRestrictions"`
+	Tags                      json.RawMessage `json:"tags"`
+	ID                        *string         `json:"id"`
+	Created                   *string         `json:"created"`
+	ClusterCount              *int            `json:"clusterCount"`
+	Links                     json.RawMessage `json:"links"`
+}
+
+// DatabaseUser is a database user as Atlas returns it (CloudDatabaseUser).
+// The password is write-only and never part of an answer.
+type DatabaseUser struct {
+	AWSIAMType      string         `json:"awsIAMType"`
+	DatabaseName    string         `json:"databaseName"`
+	DeleteAfterDate string         `json:"deleteAfterDate,omitempty"`
+	Description     string         `json:"description,omitempty"`
+	GroupID         string         `json:"groupId"`
+	Labels          []Label        `json:"labels"`
+	LDAPAuthType    string         `json:"ldapAuthType"`
+	Links           []Link         `json:"links"`
+	OIDCAuthType    string         `json:"oidcAuthType"`
+	Roles           []DatabaseRole `json:"roles"`
+	Scopes          []UserScope    `json:"scopes"`
+	Username        string         `json:"username"`
+	X509Type        string         `json:"x509Type"`
+}
+
+// DatabaseUserRequest is the body of POST and PATCH on database users. A nil
+// field was absent (or null) in the request.
+type DatabaseUserRequest struct {
+	AWSIAMType      *string         `json:"awsIAMType"`
+	DatabaseName    *string         `json:"databaseName"`
+	DeleteAfterDate *string         `json:"deleteAfterDate"`
+	Description     *string         `json:"description"`
+	GroupID         *string         `json:"groupId"`
+	Labels          *[]Label        `json:"labels"`
+	LDAPAuthType    *string         `json:"ldapAuthType"`
+	Links           json.RawMessage `json:"links"`
+	OIDCAuthType    *string         `json:"oidcAuthType"`
+	Password        *string         `json:"password"`
+	Roles           *[]DatabaseRole `json:"roles"`
+	Scopes          *[]UserScope    `json:"scopes"`
+	Username        *string         `json:"username"`
+	X509Type        *string         `json:"x509Type"`
+}
+
+// DatabaseRole is a MongoDB role granted to a database user.
+type DatabaseRole struct {
+	CollectionName string `json:"collectionName,omitempty"`
+	DatabaseName   string `json:"databaseName"`
+	RoleName       string `json:"roleName"`
+}
+
+// UserScope limits a database user to one deployment.
+type UserScope struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// Label is a key/value pair on a database user.
+type Label struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// UserCertRequest is the body of POST …/databaseUsers/{username}/certs.
+type UserCertRequest struct {
+	MonthsUntilExpiration *int `json:"monthsUntilExpiration"`
+}
+
+// UserCert is one item of the list of a user's certificates.
+type UserCert struct {
+	ID        int64  `json:"_id"`
+	CreatedAt string `json:"createdAt"`
+	GroupID   string `json:"groupId"`
+	NotAfter  string `json:"notAfter"`
+	Subject   string `json:"subject"`
+}
+
+// Paginated is the shape of every list answer. TotalCount is omitted when
+// the client asked includeCount=false.
+type Paginated[T any] struct {
+	Links   []Link `json:"links"`
+	Results []T    `json:"results"`
+	// Status is set only when the client asked envelope=true.
+	Status     *int `json:"status,omitempty"`
+	TotalCount *int `json:"totalCount,omitempty"`
+}
+
+// Envelope wraps a single-entity answer when the client asks envelope=true.
+type Envelope struct {
+	Content any `json:"content"`
+	Status  int `json:"status"`
+}
+
+// TokenResponse is the answer of the OAuth 2.0 token endpoint.
+type TokenResponse struct {
+	AccessToken string `json:"access_token"`
+	ExpiresIn   int    `json:"expires_in"`
+	TokenType   string `json:"token_type"`
+}
+
+// OAuthError is an OAuth 2.0 error answer (RFC 6749 §5.2).
+type OAuthError struct {
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description,omitempty"`
+}
+
+// Bootstrap is the one JSON line that init and a first serve print: the
+// first organization, project and credentials.
+type Bootstrap struct {
+	OrgID          string                  `json:"orgId"`
+	ProjectID      string                  `json:"projectId"`
+	APIKey         BootstrapAPIKey         `json:"apiKey"`
+	ServiceAccount BootstrapServiceAccount `json:"serviceAccount"`
+}
+
+// BootstrapAPIKey is the bootstrap programmatic API key.
+type BootstrapAPIKey struct {
+	ID         string `json:"id"`
+	PublicKey  string `json:"publicKey"`
+	PrivateKey string `json:"privateKey"`
+}
+
+// BootstrapServiceAccount is the bootstrap service account.
+type BootstrapServiceAccount struct {
+	ClientID     string `json:"clientId"`
+	ClientSecret string `json:"clientSecret"`
+}

@@ -1,0 +1,112 @@
+// Package authz decides what an authenticated caller may do. It holds the one
+// table that maps every permission to the Atlas roles that grant it; the HTTP
+// layer names a permission for every route and a test checks that none is
+// missing. It does no I/O.
+package authz
+
+import (
+	"github.com/atlasx509/atlasx509"
+)
+
+// Permission is an action the API guards.
+type Permission string
+
+// Permissions, one per kind of operation.
+const (
+	// ProjectRead reads a project and what it holds (users, certificates, CA).
+	ProjectRead Permission = "project.read"
+	// ProjectCreate creates a project in an organization.
+	ProjectCreate Permission = "project.create"
+	// ProjectDelete deletes a project.
+	ProjectDelete Permission = "project.delete"
+	// DatabaseUserWrite creates, updates and deletes database users.
+	DatabaseUserWrite Permission = "databaseUser.write"
+	// CertificateCreate issues a managed X.509 certificate.
+	CertificateCreate Permission = "certificate.create"
+	// ProjectSecurityWrite changes a project's user security settings.
+	ProjectSecurityWrite Permission = "project.security.write"
+)
+
+// projectRoles lists, for each permission checked against a project, the
+// project roles that grant it. ORG_OWNER grants every permission on every
+// project of its organization, as in Atlas; every project role includes
+// GROUP_READ_ONLY.
+var projectRoles = map[Permission][]atlasx509.Role{
+	ProjectRead: {
+		atlasx509.RoleGroupOwner, atlasx509.RoleGroupClusterManager, atlasx509.RoleGroupStreamProcessingOwner,
+		atlasx509.RoleGroupDataAccessAdmin, atlasx509.RoleGroupDataAccessReadWrite, atlasx509.RoleGroupDataAccessReadOnly,
+		atlasx509.RoleGroupDatabaseAccessAdmin, atlasx509.RoleGroupBackupManager, atlasx509.RoleGroupObservabilityViewer,
+		atlasx509.RoleGroupSearchIndexEditor, atlasx509.RoleGroupReadOnly,
+	},
+	ProjectDelete:        {atlasx509.RoleGroupOwner},
+	DatabaseUserWrite:    {atlasx509.RoleGroupOwner, atlasx509.RoleGroupDatabaseAccessAdmin, atlasx509.RoleGroupStreamProcessingOwner},
+	CertificateCreate:    {atlasx509.RoleGroupOwner, atlasx509.RoleGroupDatabaseAccessAdmin, atlasx509.RoleGroupStreamProcessingOwner},
+	ProjectSecurityWrite: {atlasx509.RoleGroupOwner},
+}
+
+// orgRoles lists, for each permission checked against an organization, the
+// organization roles that grant it.
+var orgRoles = map[Permission][]atlasx509.Role{
+	ProjectCreate: {atlasx509.RoleOrgOwner, atlasx509.RoleOrgGroupCreator},
+	ProjectRead:   {atlasx509.RoleOrgOwner, atlasx509.RoleOrgReadOnly},
+}
+
+// Known reports whether perm has an entry in the role table.
+func Known(perm Permission) bool {
+	_, p := projectRoles[perm]
+	_, o := orgRoles[perm]
+	return p || o
+}
+
+// CanAccessProject reports whether p holds any role over the project: a
+// project role on it, or an organization role in its organization that
+// reaches projects. A caller that cannot access a project is told it does not
+// exist, so that project ids cannot be probed.
+func CanAccessProject(p atlasx509.Principal, orgID, groupID string) bool {
+	for _, ra := range p.Roles {
+		if ra.GroupID == groupID && groupID != "" {
+			return true
+		}
+		if ra.GroupID == "" && ra.OrgID == orgID && (ra.Role == atlasx509.RoleOrgOwner || ra.Role == atlasx509.RoleOrgReadOnly) {
+			return true
+		}
+	}
+	return false
+}
+
+// Allowed reports whether p may perform perm on the project groupID of
+// organization orgID, or on the organization itself when groupID is "".
+func Allowed(p atlasx509.Principal, perm Permission, orgID, groupID string) bool {
+	for _, ra := range p.Roles {
+		if ra.OrgID != orgID {
+			continue
+		}
+		switch {
+		case ra.GroupID == "" && ra.Role == atlasx509.RoleOrgOwner:
+			return true // Org Owner is owner of the organization and of all its projects
+		case ra.GroupID == "" && contains(orgRoles[perm], ra.Role):
+			return true
+		case groupID != "" && ra.GroupID == groupID && contains(projectRoles[perm], ra.Role):
+			return true
+		}
+	}
+	return false
+}
+
+// Check returns nil when p may perform perm, and otherwise the error Atlas
+// answers: 401 USER_UNAUTHORIZED.
+func Check(p atlasx509.Principal, perm Permission, orgID, groupID string) error {
+	if Allowed(p, perm, orgID, groupID) {
+		return nil
+	}
+	return atlasx509.Errorf(atlasx509.KindUnauthorized, "USER_UNAUTHORIZED", "Current user is not authorized to perform this action.")
+}
+
+func contains(roles []atlasx509.Role, r atlasx509.Role) bool {
+	for _, x := range roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,114 @@
+// Package config reads the settings of the atlasx509 binary from its flags
+// and environment: a flag wins over its environment variable, which wins over
+// the default. There are no globals; Load returns a value.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+)
+
+// Config is the configuration of one atlasx509 command.
+type Config struct {
+	// DataDir holds the embedded store and generated local files.
+	DataDir string
+	// Listen is the address serve listens on.
+	Listen string
+	// DB is the store: "sqlite:PATH" or a postgres:// URL.
+	DB string
+	// MasterKeyFile holds the key that seals CA private keys and stored secrets.
+	MasterKeyFile string
+	// TLSCert and TLSKey make serve answer HTTPS.
+	TLSCert string
+	TLSKey  string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+}
+
+// Environment variables read by Load.
+const (
+	EnvDataDir       = "ATLASX509_DATA_DIR"
+	EnvListen        = "ATLASX509_LISTEN"
+	EnvDB            = "ATLASX509_DB"
+	EnvMasterKeyFile = "ATLASX509_MASTER_KEY_FILE"
+	EnvTLSCert       = "ATLASX509_TLS_CERT"
+	EnvTLSKey        = "ATLASX509_TLS_KEY"
+	EnvLogLevel      = "ATLASX509_LOG_LEVEL"
+)
+
+// ErrHelp is returned when the arguments asked for help.
+var ErrHelp = flag.ErrHelp
+
+// Load parses the flags of the command called name from args (without the
+// command name) with getenv supplying the environment. Usage and errors are
+// written to output.
+func Load(name string, args []string, getenv func(string) string, output io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("atlasx509 "+name, flag.ContinueOnError)
+	fs.SetOutput(output)
+	var c Config
+	fs.StringVar(&c.DataDir, "data-dir", "", "where the embedded store and generated local files live [$"+EnvDataDir+"] (default ./atlasx509-data)")
+	fs.StringVar(&c.Listen, "listen", "", "address to serve on [$"+EnvListen+"] (default 127.0.0.1:8080)")
+	fs.StringVar(&c.DB, "db", "", "store: sqlite:PATH or a postgres:// URL [$"+EnvDB+"] (default sqlite:<data-dir>/atlasx509.db)")
+	fs.StringVar(&c.MasterKeyFile, "master-key-file", "", "key that seals CA keys and secrets at rest [$"+EnvMasterKeyFile+"] (default <data-dir>/master.key)")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "serve HTTPS with this certificate file [$"+EnvTLSCert+"]")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "serve HTTPS with this key file [$"+EnvTLSKey+"]")
+	fs.StringVar(&c.LogLevel, "log-level", "", "debug, info, warn or error [$"+EnvLogLevel+"] (default info)")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	fallback := func(v *string, env, def string) {
+		if *v == "" {
+			*v = getenv(env)
+		}
+		if *v == "" {
+			*v = def
+		}
+	}
+	fallback(&c.DataDir, EnvDataDir, "./atlasx509-data")
+	fallback(&c.Listen, EnvListen, "127.0.0.1:8080")
+	fallback(&c.DB, EnvDB, "sqlite:"+filepath.Join(c.DataDir, "atlasx509.db"))
+	fallback(&c.MasterKeyFile, EnvMasterKeyFile, filepath.Join(c.DataDir, "master.key"))
+	fallback(&c.TLSCert, EnvTLSCert, "")
+	fallback(&c.TLSKey, EnvTLSKey, "")
+	fallback(&c.LogLevel, EnvLogLevel, "info")
+	return c, c.Validate()
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if _, _, err := c.Store(); err != nil {
+		return err
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}
+
+// Store returns the kind of store ("sqlite" or "postgres") and its path or URL.
+func (c Config) Store() (kind, target string, err error) {
+	switch {
+	case strings.HasPrefix(c.DB, "sqlite:"):
+		p := strings.TrimPrefix(c.DB, "sqlite:")
+		if p == "" {
+			return "", "", errors.New("--db sqlite: needs a path")
+		}
+		return "sqlite", p, nil
+	case strings.HasPrefix(c.DB, "postgres://"), strings.HasPrefix(c.DB, "postgresql://"):
+		return "postgres", c.DB, nil
+	default:
+		return "", "", fmt.Errorf("--db %q: want sqlite:PATH or a postgres:// URL", c.DB)
+	}
+}

@@ -1,0 +1,55 @@
+package config
+
+import (
+	"io"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    Config
+		wantErr bool
+	}{
+		{
+			name: "defaults",
+			want: Config{DataDir: "./atlasx509-data", Listen: "127.0.0.1:8080", DB: "sqlite:atlasx509-data/atlasx509.db",
+				MasterKeyFile: "atlasx509-data/master.key", LogLevel: "info"},
+		},
+		{
+			name: "env then derived defaults",
+			env:  map[string]string{EnvDataDir: "/var/lib/a", EnvListen: ":9"},
+			want: Config{DataDir: "/var/lib/a", Listen: ":9", DB: "sqlite:/var/lib/a/atlasx509.db", MasterKeyFile: "/var/lib/a/master.key", LogLevel: "info"},
+		},
+		{
+			name: "flags win over env",
+			args: []string{"--data-dir", "/d", "--listen", "127.0.0.1:0", "--db", "postgres://h/db", "--master-key-file", "/k"},
+			env:  map[string]string{EnvDataDir: "/e", EnvListen: ":1", EnvDB: "sqlite:/x", EnvMasterKeyFile: "/y"},
+			want: Config{DataDir: "/d", Listen: "127.0.0.1:0", DB: "postgres://h/db", MasterKeyFile: "/k", LogLevel: "info"},
+		},
+		{name: "tls cert without key", args: []string{"--tls-cert", "c.pem"}, wantErr: true},
+		{name: "bad db", args: []string{"--db", "mysql://x"}, wantErr: true},
+		{name: "empty sqlite path", args: []string{"--db", "sqlite:"}, wantErr: true},
+		{name: "stray argument", args: []string{"extra"}, wantErr: true},
+		{name: "unknown flag", args: []string{"--nope"}, wantErr: true},
+		{name: "bad log level", args: []string{"--log-level", "loud"}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Load("serve", tt.args, func(k string) string { return tt.env[k] }, io.Discard)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Load error = %v, wantErr %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Load (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,150 @@
+// Package httpapi serves the Atlas Administration API over HTTP. Handlers
+// decode the request, call one use case of package app and encode its answer
+// in Atlas's wire shapes. They return errors instead of writing them, so that
+// one function turns every error into Atlas's error body.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/app"
+)
+
+// Options configures the handler.
+type Options struct {
+	App    *app.App
+	Logger *slog.Logger
+	// MaxBodyBytes bounds request bodies; 0 means 1 MiB.
+	MaxBodyBytes int64
+}
+
+type server struct {
+	app     *app.App
+	log     *slog.Logger
+	maxBody int64
+	mux     *http.ServeMux
+	routes  []route
+}
+
+// NewHandler returns the HTTP handler of the whole API.
+func NewHandler(opts Options) http.Handler {
+	s := &server{app: opts.App, log: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux()}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.maxBody == 0 {
+		s.maxBody = 1 << 20
+	}
+	s.register()
+	return s.middleware(s.mux)
+}
+
+// handlerFunc is the type of every handler: it returns an error rather than
+// writing one.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+type ctxKey int
+
+const (
+	principalKey ctxKey = iota
+	logAttrsKey
+)
+
+// principal returns the authenticated caller of r.
+func principal(r *http.Request) atlasx509.Principal {
+	p, _ := r.Context().Value(principalKey).(atlasx509.Principal)
+	return p
+}
+
+// requestLog collects what the access log line says about a request.
+type requestLog struct {
+	principal string
+	err       error
+}
+
+// statusWriter records the status code for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// middleware adds the headers every answer carries, bounds the body, turns a
+// panic into a logged 500 and writes one access log line per request.
+func (s *server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		rl := &requestLog{}
+		r = r.WithContext(context.WithValue(r.Context(), logAttrsKey, rl))
+		h := sw.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cache-Control", "no-store")
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(sw, r.Body, s.maxBody)
+		}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					s.writeError(sw, r, errors.New("panic"))
+				}
+			}
+			attrs := []any{"method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start), "remote", r.RemoteAddr}
+			if rl.principal != "" {
+				attrs = append(attrs, "principal", rl.principal)
+			}
+			level := slog.LevelInfo
+			if rl.err != nil && sw.status >= 500 {
+				level = slog.LevelError
+				attrs = append(attrs, "error", rl.err.Error())
+			} else if rl.err != nil {
+				attrs = append(attrs, "reason", rl.err.Error())
+			}
+			s.log.Log(r.Context(), level, "request", attrs...)
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+func logState(r *http.Request) *requestLog {
+	if rl, ok := r.Context().Value(logAttrsKey).(*requestLog); ok {
+		return rl
+	}
+	return &requestLog{}
+}
+
+// serve adapts a handlerFunc to http.Handler.
+func (s *server) serve(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}

@@ -1,0 +1,97 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/atlasx509/atlasx509/internal/app"
+	"github.com/atlasx509/atlasx509/internal/atlasapi"
+)
+
+// handleToken is the OAuth 2.0 token endpoint (client credentials grant).
+// The client authenticates with HTTP Basic, as Atlas requires, or with
+// client_id and client_secret in the form (RFC 6749 §2.3.1).
+func (s *server) handleToken(w http.ResponseWriter, r *http.Request) error {
+	id, secret, err := clientCredentials(r)
+	if err != nil {
+		return writeOAuthError(w, r, err)
+	}
+	switch gt := r.PostForm.Get("grant_type"); gt {
+	case "client_credentials":
+	case "":
+		return writeOAuthError(w, r, &app.OAuthError{Status: 400, Code: "invalid_request", Description: "grant_type is required."})
+	default:
+		return writeOAuthError(w, r, &app.OAuthError{Status: 400, Code: "unsupported_grant_type", Description: "Only client_credentials is supported."})
+	}
+	tok, err := s.app.IssueToken(r.Context(), id, secret)
+	if err != nil {
+		return writeOAuthError(w, r, err)
+	}
+	logState(r).principal = id
+	return writeOAuthJSON(w, http.StatusOK, atlasapi.TokenResponse{AccessToken: tok.AccessToken, ExpiresIn: tok.ExpiresIn, TokenType: "Bearer"})
+}
+
+// handleRevoke revokes an access token (RFC 7009): 200 whether or not the
+// token was known.
+func (s *server) handleRevoke(w http.ResponseWriter, r *http.Request) error {
+	id, secret, err := clientCredentials(r)
+	if err != nil {
+		return writeOAuthError(w, r, err)
+	}
+	token := r.PostForm.Get("token")
+	if token == "" {
+		return writeOAuthError(w, r, &app.OAuthError{Status: 400, Code: "invalid_request", Description: "token is required."})
+	}
+	if err := s.app.RevokeToken(r.Context(), id, secret, token); err != nil {
+		return writeOAuthError(w, r, err)
+	}
+	logState(r).principal = id
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// clientCredentials parses the form and returns the client's id and secret.
+func clientCredentials(r *http.Request) (id, secret string, err error) {
+	if err := r.ParseForm(); err != nil {
+		return "", "", &app.OAuthError{Status: 400, Code: "invalid_request", Description: "The request body is not a valid form.", Err: err}
+	}
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	if id == "" {
+		return "", "", &app.OAuthError{Status: 401, Code: "invalid_client", Description: "Invalid credentials provided."}
+	}
+	return id, secret, nil
+}
+
+func writeOAuthError(w http.ResponseWriter, r *http.Request, err error) error {
+	logState(r).err = err
+	var oe *app.OAuthError
+	if !errors.As(err, &oe) {
+		oe = &app.OAuthError{Status: 500, Code: "server_error"}
+	}
+	if oe.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="MMS Public API"`)
+	}
+	desc := oe.Description
+	if oe.Status >= 500 {
+		desc = "" // never internal text
+	}
+	return writeOAuthJSON(w, oe.Status, atlasapi.OAuthError{Error: oe.Code, ErrorDescription: desc})
+}
+
+func writeOAuthJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Header().Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	w.Write(b)
+	return nil
+}

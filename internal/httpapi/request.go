@@ -1,0 +1,181 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/app"
+	"github.com/atlasx509/atlasx509/internal/atlasapi"
+	"github.com/atlasx509/atlasx509/internal/auth"
+)
+
+// Atlas's list defaults and bounds.
+const (
+	defaultItemsPerPage = 100
+	maxItemsPerPage     = 500
+)
+
+// decodeBody decodes a JSON request body into v the way Atlas does: unknown
+// attributes are refused, and every failure is an Atlas error naming what is
+// wrong. An empty body decodes as {} when allowEmpty is set.
+func decodeBody(r *http.Request, v any, allowEmpty bool) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return err
+		}
+		return atlasx509.Errorf(atlasx509.KindInvalid, "MALFORMED_JSON", "Received JSON is malformed.")
+	}
+	return decodeJSON(body, v, allowEmpty)
+}
+
+func decodeJSON(body []byte, v any, allowEmpty bool) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		if allowEmpty {
+			return nil
+		}
+		return atlasx509.Errorf(atlasx509.KindInvalid, "MALFORMED_JSON", "Received JSON is malformed.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if _, err := dec.Token(); err != io.EOF {
+			return atlasx509.Errorf(atlasx509.KindInvalid, "MALFORMED_JSON", "Received JSON is malformed.")
+		}
+		return nil
+	}
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return &atlasx509.Error{Kind: atlasx509.KindInvalid, Code: "INVALID_JSON_ATTRIBUTE",
+			Detail: "Received JSON for the " + typeErr.Field + " attribute does not match expected format.", Params: []any{typeErr.Field}, Err: err}
+	case errors.As(err, &typeErr):
+		return &atlasx509.Error{Kind: atlasx509.KindInvalid, Code: "INVALID_JSON", Detail: "Received JSON does not match expected format.", Err: err}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		return &atlasx509.Error{Kind: atlasx509.KindInvalid, Code: "INVALID_ATTRIBUTE",
+			Detail: "Invalid attribute " + field + " specified.", Params: []any{field}, Err: err}
+	default:
+		return &atlasx509.Error{Kind: atlasx509.KindInvalid, Code: "MALFORMED_JSON", Detail: "Received JSON is malformed.", Err: err}
+	}
+}
+
+// checkQuery validates the query parameters every route accepts.
+func checkQuery(r *http.Request) error {
+	q := r.URL.Query()
+	for _, name := range []string{"envelope", "pretty", "includeCount"} {
+		if vs, ok := q[name]; ok {
+			if _, err := strconv.ParseBool(vs[0]); err != nil {
+				return invalidQuery(name, vs[0])
+			}
+		}
+	}
+	return nil
+}
+
+func invalidQuery(name, value string) error {
+	return atlasx509.Errorf(atlasx509.KindInvalid, "INVALID_QUERY_PARAMETER", "Invalid query parameter %s set to %s.", name, value)
+}
+
+// listParams are the validated list query parameters of a request.
+type listParams struct {
+	app.ListOptions
+	IncludeCount bool
+}
+
+func parseList(r *http.Request) (listParams, error) {
+	q := r.URL.Query()
+	lp := listParams{ListOptions: app.ListOptions{PageNum: 1, ItemsPerPage: defaultItemsPerPage}, IncludeCount: true}
+	if v := q.Get("pageNum"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return lp, invalidQuery("pageNum", v)
+		}
+		lp.PageNum = n
+	}
+	if v := q.Get("itemsPerPage"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxItemsPerPage {
+			return lp, invalidQuery("itemsPerPage", v)
+		}
+		lp.ItemsPerPage = n
+	}
+	if v := q.Get("includeCount"); v != "" {
+		lp.IncludeCount, _ = strconv.ParseBool(v)
+	}
+	if lp.PageNum > 1<<20 {
+		return lp, invalidQuery("pageNum", q.Get("pageNum"))
+	}
+	return lp, nil
+}
+
+// baseURL is the scheme and host the client used.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// selfLink is the link to the resource at path (already escaped).
+func selfLink(r *http.Request, escapedPath string) []atlasapi.Link {
+	return []atlasapi.Link{{Href: baseURL(r) + escapedPath, Rel: "self"}}
+}
+
+// listLinks builds the self, previous and next links of a list page, in the
+// query layouts Atlas uses.
+func listLinks(r *http.Request, lp listParams, total int) []atlasapi.Link {
+	base := baseURL(r) + r.URL.EscapedPath()
+	ic := strconv.FormatBool(lp.IncludeCount)
+	ipp := strconv.Itoa(lp.ItemsPerPage)
+	links := []atlasapi.Link{{Href: base + "?includeCount=" + ic + "&pageNum=" + strconv.Itoa(lp.PageNum) + "&itemsPerPage=" + ipp, Rel: "self"}}
+	if lp.PageNum > 1 {
+		links = append(links, atlasapi.Link{Href: base + "?includeCount=" + ic + "&itemsPerPage=" + ipp + "&pageNum=" + strconv.Itoa(lp.PageNum-1), Rel: "previous"})
+	}
+	if lp.PageNum*lp.ItemsPerPage < total {
+		links = append(links, atlasapi.Link{Href: base + "?includeCount=" + ic + "&itemsPerPage=" + ipp + "&pageNum=" + strconv.Itoa(lp.PageNum+1), Rel: "next"})
+	}
+	return links
+}
+
+// listPage builds a list answer.
+func listPage[T any](r *http.Request, lp listParams, results []T, total int) paginated[T] {
+	if results == nil {
+		results = []T{}
+	}
+	p := paginated[T]{Links: listLinks(r, lp, total), Results: results}
+	if lp.IncludeCount {
+		p.TotalCount = &total
+	}
+	return p
+}
+
+// bearerToken returns the token of an `Authorization: Bearer` header.
+func bearerToken(r *http.Request) (string, bool) {
+	return auth.ParseBearer(r.Header.Get("Authorization"))
+}
+
+// pathEscape escapes one path segment as Atlas's links show it: "/" becomes
+// %2F while "$" and ":" stay as they are.
+func pathEscape(s string) string { return url.PathEscape(s) }
+
+// apiPrefix returns the version prefix (such as /api/atlas/v1.0) the request
+// was addressed to, for the links of its answer.
+func apiPrefix(r *http.Request) string {
+	for _, p := range versionPrefixes {
+		if strings.HasPrefix(r.URL.Path, p+"/") {
+			return p
+		}
+	}
+	return versionPrefixes[0]
+}

@@ -1,0 +1,82 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/atlasx509/atlasx509/internal/authz"
+)
+
+// route is one operation of the API.
+type route struct {
+	method  string
+	path    string // after the version prefix, with {name} wildcards
+	op      string // the Atlas operationId
+	perm    authz.Permission
+	handler handlerFunc
+}
+
+// versionPrefixes are the API versions every Atlas route is served under.
+var versionPrefixes = []string{"/api/atlas/v1.0"}
+
+// atlasRoutes lists the whole Atlas surface that atlasx509 serves. Every
+// route needs an authenticated caller; perm names the permission the use case
+// checks (a test makes sure each one is in the authz table).
+func (s *server) atlasRoutes() []route {
+	return []route{
+		{"POST", "/groups", "createProject", authz.ProjectCreate, s.handleCreateProject},
+		{"GET", "/groups", "listProjects", authz.ProjectRead, s.handleListProjects},
+		{"GET", "/groups/{groupId}", "getProject", authz.ProjectRead, s.handleGetProject},
+		{"DELETE", "/groups/{groupId}", "deleteProject", authz.ProjectDelete, s.handleDeleteProject},
+
+		{"POST", "/groups/{groupId}/databaseUsers", "createDatabaseUser", authz.DatabaseUserWrite, s.handleCreateDatabaseUser},
+		{"GET", "/groups/{groupId}/databaseUsers", "listDatabaseUsers", authz.ProjectRead, s.handleListDatabaseUsers},
+		{"GET", "/groups/{groupId}/databaseUsers/{databaseName}/{username}", "getDatabaseUser", authz.ProjectRead, s.handleGetDatabaseUser},
+		{"PATCH", "/groups/{groupId}/databaseUsers/{databaseName}/{username}", "updateDatabaseUser", authz.DatabaseUserWrite, s.handleUpdateDatabaseUser},
+		{"DELETE", "/groups/{groupId}/databaseUsers/{databaseName}/{username}", "deleteDatabaseUser", authz.DatabaseUserWrite, s.handleDeleteDatabaseUser},
+
+		{"POST", "/groups/{groupId}/databaseUsers/{username}/certs", "createDatabaseUserCertificate", authz.CertificateCreate, s.handleCreateDatabaseUserCertificate},
+		{"GET", "/groups/{groupId}/databaseUsers/{username}/certs", "listDatabaseUserCertificates", authz.ProjectRead, s.handleListDatabaseUserCertificates},
+
+		// Extension: not in Atlas.
+		{"GET", "/groups/{groupId}/userSecurity/managedX509/ca", "getManagedX509CA", authz.ProjectRead, s.handleGetManagedX509CA},
+	}
+}
+
+// register puts every route on the mux.
+func (s *server) register() {
+	s.routes = s.atlasRoutes()
+	for _, prefix := range versionPrefixes {
+		for _, rt := range s.routes {
+			s.mux.Handle(rt.method+" "+prefix+rt.path, s.authenticated(rt.handler))
+		}
+	}
+	// Anything else under the Atlas prefix: authenticate first, then 404 or 405.
+	s.mux.Handle("/api/atlas/", s.authenticated(s.handleNoRoute))
+
+	s.mux.Handle("POST /api/oauth/token", s.serve(s.handleToken))
+	s.mux.Handle("POST /api/oauth/revoke", s.serve(s.handleRevoke))
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	s.mux.Handle("/", s.serve(s.handleNoRoute))
+}
+
+// handleNoRoute answers a path no route serves: 405 when the path exists
+// with other methods, 404 otherwise.
+func (s *server) handleNoRoute(w http.ResponseWriter, r *http.Request) error {
+	var allowed []string
+	for _, m := range []string{"GET", "POST", "PATCH", "PUT", "DELETE"} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/api/atlas/" && pattern != "/" {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		return errorf(http.StatusMethodNotAllowed)
+	}
+	return notFound(r)
+}

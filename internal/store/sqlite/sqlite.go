@@ -1,0 +1,246 @@
+// Package sqlite is the embedded store driver: a SQLite file accessed through
+// modernc.org/sqlite (pure Go, no cgo).
+//
+// A Store holds two connection pools on the same file. The writer pool has a
+// single connection and starts every transaction with BEGIN IMMEDIATE, so
+// that writers queue in the pool instead of failing with SQLITE_BUSY on lock
+// upgrade; the reader pool has a few read-only connections (query_only) that
+// View uses. Every connection runs in WAL mode with synchronous=FULL (a
+// commit is fsynced before Update returns), foreign keys on and a busy
+// timeout of 10 s. Several Stores, even in several processes, may share a
+// file: SQLite's locks serialise their writers.
+//
+// Times are stored as fixed-width UTC text with nanoseconds and come back in
+// UTC, exactly; they must lie in the years 0000 to 9999. Role, scope and label
+// lists come back as empty non-nil slices when empty, and byte slices as
+// empty non-nil slices when empty.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/atlasx509/atlasx509/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Pool sizes.
+const (
+	readerConns = 4
+	// busyTimeout is how long a connection waits for a lock held by another
+	// connection (of this or another Store) before failing with SQLITE_BUSY.
+	busyTimeout = 10 * time.Second
+	// beginAttempts bounds how often Update retries a BEGIN that failed with
+	// SQLITE_BUSY (each attempt already waited busyTimeout).
+	beginAttempts = 3
+	// migrateAttempts bounds how often Open runs the migrations: a run fails
+	// when another Store migrates the same new file concurrently, and the
+	// next run then finds nothing left to do.
+	migrateAttempts = 3
+)
+
+// Store is a store.Store on one SQLite file. It is safe for concurrent use.
+type Store struct {
+	writer *sql.DB
+	reader *sql.DB
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens the SQLite database at path, creating the file if needed, and
+// brings its schema up to date. path is a file system path (not a URI);
+// ":memory:" is refused because the two pools of a Store must share one
+// database.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("sqlite: open %q: a file path is required", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+	}
+	writer, err := sql.Open("sqlite", dsn(abs, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, writer); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+	}
+	reader, err := sql.Open("sqlite", dsn(abs, true))
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+	}
+	reader.SetMaxOpenConns(readerConns)
+	reader.SetMaxIdleConns(readerConns)
+	reader.SetConnMaxLifetime(0)
+	reader.SetConnMaxIdleTime(0)
+	if err := reader.PingContext(ctx); err != nil {
+		reader.Close()
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+	}
+	return &Store{writer: writer, reader: reader}, nil
+}
+
+// dsn is the modernc.org/sqlite data source name of a pool on the file at
+// the absolute path abs. The _pragma values run on every new connection.
+func dsn(abs string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows volume: file:///C:/...
+	}
+	u := url.URL{Scheme: "file", Path: p}
+	// u.String() escapes '?', '#' and '%' of the path, which SQLite decodes.
+	return u.String() + "?" + q.Encode()
+}
+
+// migrate applies the embedded migrations, each in its own transaction.
+func migrate(ctx context.Context, db *sql.DB) error {
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return err
+	}
+	var lastErr error
+	for attempt := 0; attempt < migrateAttempts; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// A new provider per attempt: a provider remembers that it created
+		// the version table.
+		p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys,
+			goose.WithLogger(goose.NopLogger()), // stdout is reserved
+			goose.WithVerbose(false),
+			goose.WithDisableGlobalRegistry(true),
+		)
+		if err != nil {
+			return fmt.Errorf("migrations: %w", err)
+		}
+		if _, err := p.Up(ctx); err != nil {
+			lastErr = fmt.Errorf("migrations: %w", err)
+			continue
+		}
+		return nil
+	}
+	return lastErr
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	return errors.Join(s.reader.Close(), s.writer.Close())
+}
+
+// Update runs fn in a read-write transaction (BEGIN IMMEDIATE on the single
+// writer connection) and commits it when fn returns nil. When fn returns an
+// error or panics, the transaction is rolled back and the error returned
+// unchanged or the panic continued.
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+	sqlTx, err := s.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if !done { // fn panicked or called runtime.Goexit
+			sqlTx.Rollback()
+		}
+	}()
+	if err := fn(&tx{tx: sqlTx}); err != nil {
+		done = true
+		sqlTx.Rollback()
+		return err
+	}
+	done = true
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// beginWrite begins an immediate transaction, retrying a few times when the
+// database stays locked by another process beyond the busy timeout.
+func (s *Store) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	var err error
+	for attempt := 0; attempt < beginAttempts; attempt++ {
+		var t *sql.Tx
+		t, err = s.writer.BeginTx(ctx, nil)
+		if err == nil {
+			return t, nil
+		}
+		if !isBusy(err) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("sqlite: begin: %w", ctx.Err())
+		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
+		}
+	}
+	return nil, fmt.Errorf("sqlite: begin: %w", err)
+}
+
+// View runs fn in a read-only transaction on the reader pool. fn sees one
+// consistent snapshot; a write through it fails.
+func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
+	sqlTx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sqlite: begin read: %w", err)
+	}
+	defer sqlTx.Rollback() // nothing to commit; also runs when fn panics
+	return fn(&tx{tx: sqlTx})
+}
+
+// isBusy reports whether err is SQLITE_BUSY (any extended code).
+func isBusy(err error) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
+// mapErr turns a driver error into the store's vocabulary: ErrNotFound for
+// sql.ErrNoRows, ErrConflict for a primary key or unique violation, and a
+// wrapped internal error otherwise (foreign key violations included).
+func mapErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlite: %s: %w", op, store.ErrNotFound)
+	}
+	var se *msqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+			return fmt.Errorf("sqlite: %s: %w: %w", op, store.ErrConflict, err)
+		}
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}

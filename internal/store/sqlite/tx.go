@@ -1,0 +1,459 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/store"
+)
+
+// tx implements store.Tx on one database/sql transaction.
+type tx struct {
+	tx *sql.Tx
+}
+
+var _ store.Tx = (*tx)(nil)
+
+// scanner is what *sql.Row and *sql.Rows have in common.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// exec runs a statement and maps its error.
+func (t *tx) exec(ctx context.Context, op, query string, args ...any) (sql.Result, error) {
+	res, err := t.tx.ExecContext(ctx, query, args...)
+	return res, mapErr(op, err)
+}
+
+// execOne runs a statement that must affect exactly one row: none is
+// ErrNotFound.
+func (t *tx) execOne(ctx context.Context, op, query string, args ...any) error {
+	res, err := t.exec(ctx, op, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return mapErr(op, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlite: %s: %w", op, store.ErrNotFound)
+	}
+	return nil
+}
+
+// count runs a SELECT count(*).
+func (t *tx) count(ctx context.Context, op, query string, args ...any) (int, error) {
+	var n int
+	if err := t.tx.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, mapErr(op, err)
+	}
+	return n, nil
+}
+
+// list runs a query and scans every row with scan.
+func list[T any](ctx context.Context, t *tx, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := t.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, mapErr(op, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, mapErr(op, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(op, err)
+	}
+	return out, nil
+}
+
+// get runs a query returning at most one row; none is ErrNotFound.
+func get[T any](ctx context.Context, t *tx, op string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+	v, err := scan(t.tx.QueryRowContext(ctx, query, args...))
+	if err != nil {
+		var zero T
+		return zero, mapErr(op, err)
+	}
+	return v, nil
+}
+
+// limitOffset turns a page into LIMIT and OFFSET values (-1: no limit).
+func limitOffset(p store.Page) (limit, offset int, err error) {
+	if p.Limit < 0 || p.Offset < 0 {
+		return 0, 0, fmt.Errorf("sqlite: invalid page %+v", p)
+	}
+	if p.Limit == 0 {
+		return -1, p.Offset, nil
+	}
+	return p.Limit, p.Offset, nil
+}
+
+// jsonStrings is a list of strings as a JSON array query argument, for
+// "IN (SELECT value FROM json_each(?))".
+func jsonStrings(s []string) (string, error) {
+	b, err := json.Marshal(nonNil(s))
+	return string(b), err
+}
+
+// GetSetting implements store.Tx.
+func (t *tx) GetSetting(ctx context.Context, name string) ([]byte, error) {
+	return get(ctx, t, "get setting", func(r scanner) ([]byte, error) {
+		var v []byte
+		err := r.Scan(blobScan{&v})
+		return v, err
+	}, `SELECT value FROM settings WHERE name = ?`, name)
+}
+
+// InsertSetting implements store.Tx.
+func (t *tx) InsertSetting(ctx context.Context, name string, value []byte) error {
+	_, err := t.exec(ctx, "insert setting",
+		`INSERT INTO settings (name, value) VALUES (?, ?)`, name, blobArg(value))
+	return err
+}
+
+// InsertOrganization implements store.Tx.
+func (t *tx) InsertOrganization(ctx context.Context, o atlasx509.Organization) error {
+	_, err := t.exec(ctx, "insert organization",
+		`INSERT INTO organizations (id, name, created) VALUES (?, ?, ?)`,
+		o.ID, o.Name, timeArg(o.Created))
+	return err
+}
+
+// GetOrganization implements store.Tx.
+func (t *tx) GetOrganization(ctx context.Context, id string) (atlasx509.Organization, error) {
+	return get(ctx, t, "get organization", func(r scanner) (atlasx509.Organization, error) {
+		var o atlasx509.Organization
+		err := r.Scan(&o.ID, &o.Name, timeScan{&o.Created})
+		return o, err
+	}, `SELECT id, name, created FROM organizations WHERE id = ?`, id)
+}
+
+const projectColumns = `id, org_id, name, created`
+
+func scanProject(r scanner) (atlasx509.Project, error) {
+	var p atlasx509.Project
+	err := r.Scan(&p.ID, &p.OrgID, &p.Name, timeScan{&p.Created})
+	return p, err
+}
+
+// InsertProject implements store.Tx.
+func (t *tx) InsertProject(ctx context.Context, p atlasx509.Project) error {
+	_, err := t.exec(ctx, "insert project",
+		`INSERT INTO projects (`+projectColumns+`) VALUES (?, ?, ?, ?)`,
+		p.ID, p.OrgID, p.Name, timeArg(p.Created))
+	return err
+}
+
+// GetProject implements store.Tx.
+func (t *tx) GetProject(ctx context.Context, id string) (atlasx509.Project, error) {
+	return get(ctx, t, "get project", scanProject,
+		`SELECT `+projectColumns+` FROM projects WHERE id = ?`, id)
+}
+
+// ListProjects implements store.Tx.
+func (t *tx) ListProjects(ctx context.Context, orgIDs []string, page store.Page) ([]atlasx509.Project, error) {
+	limit, offset, err := limitOffset(page)
+	if err != nil {
+		return nil, err
+	}
+	orgs, err := jsonStrings(orgIDs)
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, t, "list projects", scanProject,
+		`SELECT `+projectColumns+` FROM projects
+		WHERE org_id IN (SELECT value FROM json_each(?))
+		ORDER BY created, id LIMIT ? OFFSET ?`, orgs, limit, offset)
+}
+
+// CountProjects implements store.Tx.
+func (t *tx) CountProjects(ctx context.Context, orgIDs []string) (int, error) {
+	orgs, err := jsonStrings(orgIDs)
+	if err != nil {
+		return 0, err
+	}
+	return t.count(ctx, "count projects",
+		`SELECT count(*) FROM projects WHERE org_id IN (SELECT value FROM json_each(?))`, orgs)
+}
+
+// DeleteProject implements store.Tx. Users, CAs and certificate records go
+// by foreign key cascade; project role assignments are deleted here.
+func (t *tx) DeleteProject(ctx context.Context, id string) error {
+	if err := t.execOne(ctx, "delete project", `DELETE FROM projects WHERE id = ?`, id); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, "delete project role assignments",
+		`DELETE FROM role_assignments WHERE group_id = ? AND group_id <> ''`, id)
+	return err
+}
+
+const userColumns = `group_id, username, database_name, roles, scopes, labels,
+	x509_type, aws_iam_type, ldap_auth_type, oidc_auth_type, description,
+	delete_after_date, scram_credential, created, updated`
+
+func scanUser(r scanner) (atlasx509.DatabaseUser, error) {
+	var u atlasx509.DatabaseUser
+	err := r.Scan(&u.GroupID, &u.Username, &u.DatabaseName,
+		jsonScan{&u.Roles}, jsonScan{&u.Scopes}, jsonScan{&u.Labels},
+		&u.X509Type, &u.AWSIAMType, &u.LDAPAuthType, &u.OIDCAuthType, &u.Description,
+		nullTimeScan{&u.DeleteAfterDate}, &u.SCRAMCredential,
+		timeScan{&u.Created}, timeScan{&u.Updated})
+	u.Roles, u.Scopes, u.Labels = nonNil(u.Roles), nonNil(u.Scopes), nonNil(u.Labels)
+	return u, err
+}
+
+// InsertDatabaseUser implements store.Tx.
+func (t *tx) InsertDatabaseUser(ctx context.Context, u atlasx509.DatabaseUser) error {
+	_, err := t.exec(ctx, "insert database user",
+		`INSERT INTO database_users (`+userColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.GroupID, u.Username, u.DatabaseName,
+		jsonArg{nonNil(u.Roles)}, jsonArg{nonNil(u.Scopes)}, jsonArg{nonNil(u.Labels)},
+		u.X509Type, u.AWSIAMType, u.LDAPAuthType, u.OIDCAuthType, u.Description,
+		nullTimeArg{u.DeleteAfterDate}, u.SCRAMCredential,
+		timeArg(u.Created), timeArg(u.Updated))
+	return err
+}
+
+// GetDatabaseUser implements store.Tx.
+func (t *tx) GetDatabaseUser(ctx context.Context, groupID, databaseName, username string) (atlasx509.DatabaseUser, error) {
+	return get(ctx, t, "get database user", scanUser,
+		`SELECT `+userColumns+` FROM database_users
+		WHERE group_id = ? AND username = ? AND database_name = ?`,
+		groupID, username, databaseName)
+}
+
+// FindDatabaseUser implements store.Tx.
+func (t *tx) FindDatabaseUser(ctx context.Context, groupID, username string) (atlasx509.DatabaseUser, error) {
+	return get(ctx, t, "find database user", scanUser,
+		`SELECT `+userColumns+` FROM database_users WHERE group_id = ? AND username = ?`,
+		groupID, username)
+}
+
+// ListDatabaseUsers implements store.Tx.
+func (t *tx) ListDatabaseUsers(ctx context.Context, groupID string, page store.Page) ([]atlasx509.DatabaseUser, error) {
+	limit, offset, err := limitOffset(page)
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, t, "list database users", scanUser,
+		`SELECT `+userColumns+` FROM database_users WHERE group_id = ?
+		ORDER BY username LIMIT ? OFFSET ?`, groupID, limit, offset)
+}
+
+// CountDatabaseUsers implements store.Tx.
+func (t *tx) CountDatabaseUsers(ctx context.Context, groupID string) (int, error) {
+	return t.count(ctx, "count database users",
+		`SELECT count(*) FROM database_users WHERE group_id = ?`, groupID)
+}
+
+// UpdateDatabaseUser implements store.Tx. Every column but the key is
+// replaced, Created included.
+func (t *tx) UpdateDatabaseUser(ctx context.Context, u atlasx509.DatabaseUser) error {
+	return t.execOne(ctx, "update database user",
+		`UPDATE database_users SET roles = ?, scopes = ?, labels = ?,
+			x509_type = ?, aws_iam_type = ?, ldap_auth_type = ?, oidc_auth_type = ?,
+			description = ?, delete_after_date = ?, scram_credential = ?,
+			created = ?, updated = ?
+		WHERE group_id = ? AND username = ? AND database_name = ?`,
+		jsonArg{nonNil(u.Roles)}, jsonArg{nonNil(u.Scopes)}, jsonArg{nonNil(u.Labels)},
+		u.X509Type, u.AWSIAMType, u.LDAPAuthType, u.OIDCAuthType,
+		u.Description, nullTimeArg{u.DeleteAfterDate}, u.SCRAMCredential,
+		timeArg(u.Created), timeArg(u.Updated),
+		u.GroupID, u.Username, u.DatabaseName)
+}
+
+// DeleteDatabaseUser implements store.Tx. Certificate records go by foreign
+// key cascade.
+func (t *tx) DeleteDatabaseUser(ctx context.Context, groupID, databaseName, username string) error {
+	return t.execOne(ctx, "delete database user",
+		`DELETE FROM database_users WHERE group_id = ? AND username = ? AND database_name = ?`,
+		groupID, username, databaseName)
+}
+
+// InsertProjectCA implements store.Tx.
+func (t *tx) InsertProjectCA(ctx context.Context, ca atlasx509.ProjectCA) error {
+	_, err := t.exec(ctx, "insert project CA",
+		`INSERT INTO project_cas (group_id, generation, cert_der, sealed_key, not_before, not_after, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		ca.GroupID, ca.Generation, blobArg(ca.CertDER), blobArg(ca.SealedKey),
+		timeArg(ca.NotBefore), timeArg(ca.NotAfter), timeArg(ca.Created))
+	return err
+}
+
+// ListProjectCAs implements store.Tx.
+func (t *tx) ListProjectCAs(ctx context.Context, groupID string) ([]atlasx509.ProjectCA, error) {
+	return list(ctx, t, "list project CAs", func(r scanner) (atlasx509.ProjectCA, error) {
+		var ca atlasx509.ProjectCA
+		err := r.Scan(&ca.GroupID, &ca.Generation, blobScan{&ca.CertDER}, blobScan{&ca.SealedKey},
+			timeScan{&ca.NotBefore}, timeScan{&ca.NotAfter}, timeScan{&ca.Created})
+		return ca, err
+	}, `SELECT group_id, generation, cert_der, sealed_key, not_before, not_after, created
+		FROM project_cas WHERE group_id = ? ORDER BY generation DESC`, groupID)
+}
+
+// InsertCertificate implements store.Tx.
+func (t *tx) InsertCertificate(ctx context.Context, c atlasx509.Certificate) error {
+	_, err := t.exec(ctx, "insert certificate",
+		`INSERT INTO certificates (group_id, serial, username, subject, ca_generation,
+			not_before, not_after, fingerprint_sha256, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.GroupID, c.Serial, c.Username, c.Subject, c.CAGeneration,
+		timeArg(c.NotBefore), timeArg(c.NotAfter), c.FingerprintSHA256, timeArg(c.Created))
+	return err
+}
+
+// ListCertificates implements store.Tx. Oldest first means by Created, then
+// by serial.
+func (t *tx) ListCertificates(ctx context.Context, groupID, username string, validAt time.Time, page store.Page) ([]atlasx509.Certificate, error) {
+	limit, offset, err := limitOffset(page)
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, t, "list certificates", func(r scanner) (atlasx509.Certificate, error) {
+		var c atlasx509.Certificate
+		err := r.Scan(&c.GroupID, &c.Username, &c.Serial, &c.Subject, &c.CAGeneration,
+			timeScan{&c.NotBefore}, timeScan{&c.NotAfter}, &c.FingerprintSHA256, timeScan{&c.Created})
+		return c, err
+	}, `SELECT group_id, username, serial, subject, ca_generation,
+			not_before, not_after, fingerprint_sha256, created
+		FROM certificates WHERE group_id = ? AND username = ? AND not_after > ?
+		ORDER BY created, serial LIMIT ? OFFSET ?`,
+		groupID, username, timeArg(validAt), limit, offset)
+}
+
+// CountCertificates implements store.Tx.
+func (t *tx) CountCertificates(ctx context.Context, groupID, username string, validAt time.Time) (int, error) {
+	return t.count(ctx, "count certificates",
+		`SELECT count(*) FROM certificates WHERE group_id = ? AND username = ? AND not_after > ?`,
+		groupID, username, timeArg(validAt))
+}
+
+// InsertAPIKey implements store.Tx.
+func (t *tx) InsertAPIKey(ctx context.Context, k atlasx509.APIKey) error {
+	_, err := t.exec(ctx, "insert API key",
+		`INSERT INTO api_keys (id, org_id, public_key, description, sealed_ha1_md5, sealed_ha1_sha256, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.OrgID, k.PublicKey, k.Description,
+		blobArg(k.SealedHA1MD5), blobArg(k.SealedHA1SHA256), timeArg(k.Created))
+	return err
+}
+
+// GetAPIKeyByPublicKey implements store.Tx.
+func (t *tx) GetAPIKeyByPublicKey(ctx context.Context, publicKey string) (atlasx509.APIKey, error) {
+	return get(ctx, t, "get API key", func(r scanner) (atlasx509.APIKey, error) {
+		var k atlasx509.APIKey
+		err := r.Scan(&k.ID, &k.OrgID, &k.PublicKey, &k.Description,
+			blobScan{&k.SealedHA1MD5}, blobScan{&k.SealedHA1SHA256}, timeScan{&k.Created})
+		return k, err
+	}, `SELECT id, org_id, public_key, description, sealed_ha1_md5, sealed_ha1_sha256, created
+		FROM api_keys WHERE public_key = ?`, publicKey)
+}
+
+// InsertServiceAccount implements store.Tx.
+func (t *tx) InsertServiceAccount(ctx context.Context, sa atlasx509.ServiceAccount) error {
+	_, err := t.exec(ctx, "insert service account",
+		`INSERT INTO service_accounts (client_id, org_id, name, description, created)
+		VALUES (?, ?, ?, ?, ?)`,
+		sa.ClientID, sa.OrgID, sa.Name, sa.Description, timeArg(sa.Created))
+	return err
+}
+
+// GetServiceAccount implements store.Tx.
+func (t *tx) GetServiceAccount(ctx context.Context, clientID string) (atlasx509.ServiceAccount, error) {
+	return get(ctx, t, "get service account", func(r scanner) (atlasx509.ServiceAccount, error) {
+		var sa atlasx509.ServiceAccount
+		err := r.Scan(&sa.ClientID, &sa.OrgID, &sa.Name, &sa.Description, timeScan{&sa.Created})
+		return sa, err
+	}, `SELECT client_id, org_id, name, description, created
+		FROM service_accounts WHERE client_id = ?`, clientID)
+}
+
+// InsertServiceAccountSecret implements store.Tx.
+func (t *tx) InsertServiceAccountSecret(ctx context.Context, s atlasx509.ServiceAccountSecret) error {
+	_, err := t.exec(ctx, "insert service account secret",
+		`INSERT INTO service_account_secrets (id, client_id, hash, expires_at, created)
+		VALUES (?, ?, ?, ?, ?)`,
+		s.ID, s.ClientID, blobArg(s.Hash), timeArg(s.ExpiresAt), timeArg(s.Created))
+	return err
+}
+
+// ListServiceAccountSecrets implements store.Tx, oldest first (by Created,
+// then ID).
+func (t *tx) ListServiceAccountSecrets(ctx context.Context, clientID string) ([]atlasx509.ServiceAccountSecret, error) {
+	return list(ctx, t, "list service account secrets", func(r scanner) (atlasx509.ServiceAccountSecret, error) {
+		var s atlasx509.ServiceAccountSecret
+		err := r.Scan(&s.ID, &s.ClientID, blobScan{&s.Hash}, timeScan{&s.ExpiresAt}, timeScan{&s.Created})
+		return s, err
+	}, `SELECT id, client_id, hash, expires_at, created
+		FROM service_account_secrets WHERE client_id = ? ORDER BY created, id`, clientID)
+}
+
+// InsertRoleAssignment implements store.Tx; ErrConflict if the principal
+// already holds that role there.
+func (t *tx) InsertRoleAssignment(ctx context.Context, ra atlasx509.RoleAssignment) error {
+	_, err := t.exec(ctx, "insert role assignment",
+		`INSERT INTO role_assignments (principal_id, org_id, group_id, role) VALUES (?, ?, ?, ?)`,
+		ra.PrincipalID, ra.OrgID, ra.GroupID, string(ra.Role))
+	return err
+}
+
+// ListRoleAssignments implements store.Tx, ordered by organization, project
+// ("" first) and role.
+func (t *tx) ListRoleAssignments(ctx context.Context, principalID string) ([]atlasx509.RoleAssignment, error) {
+	return list(ctx, t, "list role assignments", func(r scanner) (atlasx509.RoleAssignment, error) {
+		var ra atlasx509.RoleAssignment
+		err := r.Scan(&ra.PrincipalID, &ra.OrgID, &ra.GroupID, &ra.Role)
+		return ra, err
+	}, `SELECT principal_id, org_id, group_id, role FROM role_assignments
+		WHERE principal_id = ? ORDER BY org_id, group_id, role`, principalID)
+}
+
+// InsertOAuthToken implements store.Tx.
+func (t *tx) InsertOAuthToken(ctx context.Context, o atlasx509.OAuthToken) error {
+	_, err := t.exec(ctx, "insert OAuth token",
+		`INSERT INTO oauth_tokens (id, client_id, expires_at, created, revoked) VALUES (?, ?, ?, ?, ?)`,
+		o.ID, o.ClientID, timeArg(o.ExpiresAt), timeArg(o.Created), boolArg(o.Revoked))
+	return err
+}
+
+// GetOAuthToken implements store.Tx.
+func (t *tx) GetOAuthToken(ctx context.Context, id string) (atlasx509.OAuthToken, error) {
+	return get(ctx, t, "get OAuth token", func(r scanner) (atlasx509.OAuthToken, error) {
+		var o atlasx509.OAuthToken
+		var revoked int64
+		err := r.Scan(&o.ID, &o.ClientID, timeScan{&o.ExpiresAt}, timeScan{&o.Created}, &revoked)
+		o.Revoked = revoked != 0
+		return o, err
+	}, `SELECT id, client_id, expires_at, created, revoked FROM oauth_tokens WHERE id = ?`, id)
+}
+
+// RevokeOAuthToken implements store.Tx. Revoking a revoked token succeeds.
+func (t *tx) RevokeOAuthToken(ctx context.Context, id string) error {
+	return t.execOne(ctx, "revoke OAuth token",
+		`UPDATE oauth_tokens SET revoked = 1 WHERE id = ?`, id)
+}
+
+// DeleteOAuthTokensExpiredBefore implements store.Tx: it deletes the
+// records whose ExpiresAt is strictly before before.
+func (t *tx) DeleteOAuthTokensExpiredBefore(ctx context.Context, before time.Time) (int, error) {
+	res, err := t.exec(ctx, "delete expired OAuth tokens",
+		`DELETE FROM oauth_tokens WHERE expires_at < ?`, timeArg(before))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, mapErr("delete expired OAuth tokens", err)
+	}
+	return int(n), nil
+}
