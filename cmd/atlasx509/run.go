@@ -62,9 +62,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := newLogger(stderr, cfg.LogLevel)
 	switch cmd {
 	case "init":
-		err = runInit(ctx, cfg, log, stdout)
+		err = runInit(ctx, cfg, log, stdout, options{})
 	default:
-		err = runServe(ctx, cfg, log, stdout, nil)
+		err = runServe(ctx, cfg, log, stdout, options{})
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "atlasx509 %s: %v\n", cmd, err)
@@ -102,10 +102,16 @@ type deps struct {
 	app   *app.App
 }
 
-// keySource lets tests replace leaf key generation; nil means generating inline.
-var keySource pki.KeySource
+// options are what tests may change about a command; the zero value is
+// what the binary uses.
+type options struct {
+	// keys supplies leaf keys; nil means generating them inline.
+	keys pki.KeySource
+	// ready, when set, receives the address serve listens on.
+	ready func(addr string)
+}
 
-func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, error) {
+func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts options) (*deps, error) {
 	kr, created, err := keyring.LoadOrCreate(cfg.MasterKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
@@ -127,7 +133,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, erro
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	a, err := app.New(ctx, app.Config{Store: st, Keyring: kr, Keys: keySource, Logger: log})
+	a, err := app.New(ctx, app.Config{Store: st, Keyring: kr, Keys: opts.keys, Logger: log})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -145,8 +151,8 @@ func printBootstrap(w io.Writer, b atlasapi.Bootstrap) error {
 	return err
 }
 
-func runInit(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
-	d, err := open(ctx, cfg, log)
+func runInit(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer, opts options) error {
+	d, err := open(ctx, cfg, log, opts)
 	if err != nil {
 		return err
 	}

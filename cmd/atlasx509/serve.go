@@ -21,9 +21,9 @@ import (
 const shutdownGrace = 30 * time.Second
 
 // runServe serves until ctx is done, then lets in-flight requests finish
-// and closes the store. ready, when set, receives the listening address.
-func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer, ready func(addr string)) error {
-	d, err := open(ctx, cfg, log)
+// and closes the store.
+func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer, opts options) error {
+	d, err := open(ctx, cfg, log, opts)
 	if err != nil {
 		return err
 	}
@@ -76,8 +76,8 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 		scheme = "https"
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String())
-	if ready != nil {
-		ready(ln.Addr().String())
+	if opts.ready != nil {
+		opts.ready(ln.Addr().String())
 	}
 
 	errc := make(chan error, 1)
