@@ -96,7 +96,10 @@ func (a *App) issue(ctx context.Context, p atlasx509.Principal, groupID, usernam
 		if _, err := managedUser(ctx, tx, groupID, username); err != nil {
 			return err
 		}
-		now := a.now().UTC().Truncate(time.Second)
+		issued := a.now().UTC()
+		// Certificate times are whole seconds (X.509 UTCTime); the record's
+		// creation time keeps full precision so that lists keep issue order.
+		now := issued.Truncate(time.Second)
 		count, err := tx.CountCertificates(ctx, groupID, username, now)
 		if err != nil {
 			return err
@@ -121,7 +124,7 @@ func (a *App) issue(ctx context.Context, p atlasx509.Principal, groupID, usernam
 		rec := atlasx509.Certificate{
 			GroupID: groupID, Username: username, Serial: serial, Subject: pki.SubjectDN(username),
 			CAGeneration: gen, NotBefore: now.Add(-time.Hour), NotAfter: notAfter,
-			FingerprintSHA256: hex.EncodeToString(sum[:]), Created: now,
+			FingerprintSHA256: hex.EncodeToString(sum[:]), Created: issued,
 		}
 		if err := tx.InsertCertificate(ctx, rec); errors.Is(err, store.ErrConflict) {
 			return errRetry // a serial collision: draw again in a new transaction

@@ -40,9 +40,10 @@ const (
 	nonceSize  = 12
 	tagSize    = 16
 	headerSize = 1 + idSize
-	// Overhead is the number of bytes Seal adds to a plaintext.
-	Overhead = headerSize + nonceSize + tagSize
 )
+
+// Overhead is the number of bytes Seal adds to a plaintext.
+const Overhead = headerSize + nonceSize + tagSize
 
 // ErrWrongKey reports a sealed value that was sealed under another master key.
 var ErrWrongKey = errors.New("keyring: sealed with a different master key")

@@ -38,19 +38,22 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// Pool sizes.
+// Tuning.
 const (
+	// readerConns is the size of the reader pool.
 	readerConns = 4
 	// busyTimeout is how long a connection waits for a lock held by another
 	// connection (of this or another Store) before failing with SQLITE_BUSY.
 	busyTimeout = 10 * time.Second
-	// beginAttempts bounds how often Update retries a BEGIN that failed with
-	// SQLITE_BUSY (each attempt already waited busyTimeout).
+	// beginAttempts bounds how often Update and View try a BEGIN that fails
+	// with SQLITE_BUSY (an attempt may already have waited busyTimeout).
 	beginAttempts = 3
-	// migrateAttempts bounds how often Open runs the migrations: a run fails
-	// when another Store migrates the same new file concurrently, and the
-	// next run then finds nothing left to do.
-	migrateAttempts = 3
+	// connectAttempts bounds how often Open retries the first connection of
+	// a pool when it fails with SQLITE_BUSY (see connect).
+	connectAttempts = 50
+	// maxMigrateAttempts bounds how often Open runs the migrations (see
+	// migrate); every retry follows progress made by another Store.
+	maxMigrateAttempts = 100
 )
 
 // Store is a store.Store on one SQLite file. It is safe for concurrent use.
@@ -81,6 +84,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
+	if err := connect(ctx, writer); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+	}
 	if err := migrate(ctx, writer); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
@@ -94,7 +101,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	reader.SetMaxIdleConns(readerConns)
 	reader.SetConnMaxLifetime(0)
 	reader.SetConnMaxIdleTime(0)
-	if err := reader.PingContext(ctx); err != nil {
+	if err := connect(ctx, reader); err != nil {
 		reader.Close()
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
@@ -113,7 +120,7 @@ func dsn(abs string, readOnly bool) string {
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
-		q.Set("_txlock", "immediate")
+		_ = 0
 	}
 	p := filepath.ToSlash(abs)
 	if !strings.HasPrefix(p, "/") {
@@ -124,34 +131,60 @@ func dsn(abs string, readOnly bool) string {
 	return u.String() + "?" + q.Encode()
 }
 
+// connect opens a first connection of a pool, which then stays idle in it.
+// On a new file, the connection's PRAGMA journal_mode(WAL) needs an exclusive
+// lock and fails with SQLITE_BUSY, without waiting, while other Stores open
+// the same file: it is retried.
+func connect(ctx context.Context, db *sql.DB) error {
+	for attempt := 1; ; attempt++ {
+		err := db.PingContext(ctx)
+		if err == nil || !isBusy(err) || attempt == connectAttempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt) * 5 * time.Millisecond):
+		}
+	}
+}
+
 // migrate applies the embedded migrations, each in its own transaction.
+//
+// Another Store (of this or another process) may be migrating the same new
+// file at the same time: migrations run in BEGIN IMMEDIATE transactions, so
+// they do not interleave, but goose decides what to apply before it begins
+// them, and the loser's migration then fails (table already exists). When the
+// failed migration turns out applied by the other Store, Up runs again and
+// finds less or nothing to do.
 func migrate(ctx context.Context, db *sql.DB) error {
 	fsys, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		return err
 	}
-	var lastErr error
-	for attempt := 0; attempt < migrateAttempts; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	for attempt := 1; ; attempt++ {
 		// A new provider per attempt: a provider remembers that it created
 		// the version table.
 		p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys,
-			goose.WithLogger(goose.NopLogger()), // stdout is reserved
+			goose.WithLogger(goose.NopLogger()), // stdout is reserved; errors are returned
 			goose.WithVerbose(false),
 			goose.WithDisableGlobalRegistry(true),
 		)
 		if err != nil {
 			return fmt.Errorf("migrations: %w", err)
 		}
-		if _, err := p.Up(ctx); err != nil {
-			lastErr = fmt.Errorf("migrations: %w", err)
-			continue
+		_, err = p.Up(ctx)
+		if err == nil {
+			return nil
 		}
-		return nil
+		var pe *goose.PartialError
+		if attempt < maxMigrateAttempts && errors.As(err, &pe) && pe.Failed != nil && pe.Failed.Source != nil {
+			if v, verr := p.GetDBVersion(ctx); verr == nil && v >= pe.Failed.Source.Version {
+				continue // applied meanwhile by another Store
+			}
+		}
+		return fmt.Errorf("migrations: %w", err)
 	}
-	return lastErr
 }
 
 // Close closes both pools.
@@ -164,7 +197,7 @@ func (s *Store) Close() error {
 // error or panics, the transaction is rolled back and the error returned
 // unchanged or the panic continued.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
-	sqlTx, err := s.beginWrite(ctx)
+	sqlTx, err := begin(ctx, s.writer, nil)
 	if err != nil {
 		return err
 	}
@@ -186,34 +219,35 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return nil
 }
 
-// beginWrite begins an immediate transaction, retrying a few times when the
-// database stays locked by another process beyond the busy timeout.
-func (s *Store) beginWrite(ctx context.Context) (*sql.Tx, error) {
+// begin begins a transaction on db, retrying a few times when it fails with
+// SQLITE_BUSY: the database stayed locked by another process beyond the busy
+// timeout, or a new connection's pragmas met a lock that SQLite does not wait
+// for.
+func begin(ctx context.Context, db *sql.DB, opts *sql.TxOptions) (*sql.Tx, error) {
 	var err error
-	for attempt := 0; attempt < beginAttempts; attempt++ {
+	for attempt := 1; ; attempt++ {
 		var t *sql.Tx
-		t, err = s.writer.BeginTx(ctx, nil)
+		t, err = db.BeginTx(ctx, opts)
 		if err == nil {
 			return t, nil
 		}
-		if !isBusy(err) {
-			break
+		if !isBusy(err) || attempt == beginAttempts {
+			return nil, fmt.Errorf("sqlite: begin: %w", err)
 		}
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("sqlite: begin: %w", ctx.Err())
-		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
+		case <-time.After(time.Duration(attempt) * 10 * time.Millisecond):
 		}
 	}
-	return nil, fmt.Errorf("sqlite: begin: %w", err)
 }
 
 // View runs fn in a read-only transaction on the reader pool. fn sees one
 // consistent snapshot; a write through it fails.
 func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
-	sqlTx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	sqlTx, err := begin(ctx, s.reader, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return fmt.Errorf("sqlite: begin read: %w", err)
+		return err
 	}
 	defer sqlTx.Rollback() // nothing to commit; also runs when fn panics
 	return fn(&tx{tx: sqlTx})

@@ -138,7 +138,7 @@ func testListCertificates(t *testing.T, s store.Store) {
 	p := project(1, 1)
 	alice, bob := user(p, "alice"), user(p, "bob")
 	// Serial order differs from creation order; c3 and c4 were created at
-	// the same instant (ordered by serial then).
+	// the same instant (so c4, of the lower serial, comes first).
 	c1 := certificate(alice, 40, 1*time.Hour)
 	c2 := certificate(alice, 30, 2*time.Hour)
 	c3 := certificate(alice, 20, 3*time.Hour)
@@ -167,16 +167,16 @@ func testListCertificates(t *testing.T, s store.Store) {
 		want    []atlasx509.Certificate
 		count   int
 	}{
-		{"all valid", t0, store.Page{}, []atlasx509.Certificate{c1, c2, c3, c4}, 4},
-		{"long ago", time.Time{}, store.Page{}, []atlasx509.Certificate{c1, c2, c3, c4}, 4},
-		{"first expired", at(90 * time.Minute), store.Page{}, []atlasx509.Certificate{c2, c3, c4}, 3},
-		{"NotAfter equal to validAt is expired", c2.NotAfter, store.Page{}, []atlasx509.Certificate{c3, c4}, 2},
-		{"one nanosecond before NotAfter", c2.NotAfter.Add(-1), store.Page{}, []atlasx509.Certificate{c2, c3, c4}, 3},
+		{"all valid", t0, store.Page{}, []atlasx509.Certificate{c1, c2, c4, c3}, 4},
+		{"long ago", time.Time{}, store.Page{}, []atlasx509.Certificate{c1, c2, c4, c3}, 4},
+		{"first expired", at(90 * time.Minute), store.Page{}, []atlasx509.Certificate{c2, c4, c3}, 3},
+		{"NotAfter equal to validAt is expired", c2.NotAfter, store.Page{}, []atlasx509.Certificate{c4, c3}, 2},
+		{"one nanosecond before NotAfter", c2.NotAfter.Add(-1), store.Page{}, []atlasx509.Certificate{c2, c4, c3}, 3},
 		{"all expired", at(5 * time.Hour), store.Page{}, nil, 0},
-		{"page", t0, store.Page{Limit: 2, Offset: 1}, []atlasx509.Certificate{c2, c3}, 4},
-		{"page of the valid ones", at(90 * time.Minute), store.Page{Limit: 2, Offset: 1}, []atlasx509.Certificate{c3, c4}, 3},
+		{"page", t0, store.Page{Limit: 2, Offset: 1}, []atlasx509.Certificate{c2, c4}, 4},
+		{"page of the valid ones", at(90 * time.Minute), store.Page{Limit: 2, Offset: 1}, []atlasx509.Certificate{c4, c3}, 3},
 		{"offset past the end", t0, store.Page{Limit: 2, Offset: 4}, nil, 4},
-		{"validAt in another zone", at(90 * time.Minute).In(time.FixedZone("UTC-7", -7*3600)), store.Page{}, []atlasx509.Certificate{c2, c3, c4}, 3},
+		{"validAt in another zone", at(90 * time.Minute).In(time.FixedZone("UTC-7", -7*3600)), store.Page{}, []atlasx509.Certificate{c2, c4, c3}, 3},
 	}
 	view(t, s, func(tx store.Tx) error {
 		for _, tc := range tests {
