@@ -133,48 +133,86 @@ func TestInit(t *testing.T) {
 	}
 }
 
-// TestServeCommand runs "serve" through run as main does: on a new store it
-// prints the bootstrap line, logs the address it listens on, answers
-// /healthz, and exits 0 when its context is cancelled.
+// serveCommand is "atlasx509 serve" running through run.
+type serveCommand struct {
+	addr           string
+	stdout, stderr *lockedBuffer
+	cancel         context.CancelFunc
+	done           chan int
+}
+
+// startServeCommand runs "serve" through run as main does, with env as the
+// whole environment, and waits until it logs the address it listens on.
+// The cleanup cancels it and fails the test unless it exits 0.
+func startServeCommand(tb testing.TB, env map[string]string, args ...string) *serveCommand {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	sc := &serveCommand{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, cancel: cancel, done: make(chan int, 1)}
+	go func() {
+		sc.done <- run(ctx, append([]string{"atlasx509", "serve"}, args...), func(k string) string { return env[k] }, sc.stdout, sc.stderr)
+	}()
+	tb.Cleanup(func() {
+		if code := sc.stop(tb); code != 0 {
+			tb.Errorf("serve exited %d after cancellation, want 0; stderr:\n%s", code, sc.stderr.String())
+		}
+	})
+	addrRE := regexp.MustCompile(`msg=listening addr=(\S+)`)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if m := addrRE.FindStringSubmatch(sc.stderr.String()); m != nil {
+			sc.addr = m[1]
+			return sc
+		}
+		select {
+		case code := <-sc.done:
+			sc.done <- code
+			tb.Fatalf("serve exited %d before listening; stderr:\n%s", code, sc.stderr.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("serve did not log its address; stderr:\n%s", sc.stderr.String())
+		}
+	}
+}
+
+// stop cancels the command and returns its exit status.
+func (sc *serveCommand) stop(tb testing.TB) int {
+	tb.Helper()
+	sc.cancel()
+	select {
+	case code := <-sc.done:
+		sc.done <- code // for a later call
+		return code
+	case <-time.After(45 * time.Second):
+		tb.Fatal("serve did not exit within 45s of the cancellation")
+		return -1
+	}
+}
+
+// TestServeCommand runs "serve" through run: on a new store it prints the
+// bootstrap line, logs its address, answers /healthz, and exits 0 when its
+// context is cancelled.
 func TestServeCommand(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"atlasx509", "serve", "--data-dir", dir, "--listen", "127.0.0.1:0"}, func(string) string { return "" }, stdout, stderr)
-	}()
-	addrRE := regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
-	var addr string
-	for deadline := time.Now().Add(30 * time.Second); addr == ""; {
-		if m := addrRE.FindStringSubmatch(stderr.String()); m != nil {
-			addr = m[1]
-			break
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d before listening; stderr:\n%s", code, stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not log its address; stderr:\n%s", stderr.String())
-		}
-	}
-	r := do(t, http.DefaultClient, "GET", "http://"+addr+"/healthz", "")
+	sc := startServeCommand(t, nil, "--data-dir", dir, "--listen", "127.0.0.1:0")
+	r := do(t, http.DefaultClient, "GET", "http://"+sc.addr+"/healthz", "")
 	mustStatus(t, r, http.StatusOK, "GET /healthz")
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve exited %d after cancellation, want 0; stderr:\n%s", code, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not exit after cancellation")
+	if code := sc.stop(t); code != 0 {
+		t.Fatalf("serve exited %d", code)
 	}
-	parseBootstrap(t, stdout.String())
+	b := parseBootstrap(t, sc.stdout.String())
 	requireMode0600(t, filepath.Join(dir, "master.key"))
+
+	// Serving the same store again prints nothing and keeps the credentials.
+	sc = startServeCommand(t, nil, "--data-dir", dir, "--listen", "127.0.0.1:0")
+	s := &testServer{URL: "http://" + sc.addr, Bootstrap: b}
+	mustStatus(t, do(t, s.digestClient(), "GET", s.URL+apiV1+"/groups/"+b.ProjectID, ""), http.StatusOK, "GET the bootstrap project")
+	if code := sc.stop(t); code != 0 {
+		t.Fatalf("serve exited %d", code)
+	}
+	if out := sc.stdout.String(); out != "" {
+		t.Errorf("serve on an initialized store printed %q", out)
+	}
 }
 
 func TestEnvironment(t *testing.T) {
@@ -201,6 +239,22 @@ func TestEnvironment(t *testing.T) {
 		if entries, err := os.ReadDir(envDir); err != nil || len(entries) != 0 {
 			t.Errorf("the environment's data dir was used: %v %v", entries, err)
 		}
+	})
+	t.Run("listen address from the environment", func(t *testing.T) {
+		t.Parallel()
+		env := map[string]string{"ATLASX509_DATA_DIR": t.TempDir(), "ATLASX509_LISTEN": "127.0.0.1:0"}
+		sc := startServeCommand(t, env)
+		mustStatus(t, do(t, http.DefaultClient, "GET", "http://"+sc.addr+"/healthz", ""), http.StatusOK, "GET /healthz")
+		parseBootstrap(t, sc.stdout.String())
+		requireMode0600(t, filepath.Join(env["ATLASX509_DATA_DIR"], "master.key"))
+	})
+	t.Run("listen flag wins over the environment", func(t *testing.T) {
+		t.Parallel()
+		// The environment's address cannot be listened on: serving at
+		// all shows the flag was used.
+		env := map[string]string{"ATLASX509_DATA_DIR": t.TempDir(), "ATLASX509_LISTEN": "256.0.0.1:1"}
+		sc := startServeCommand(t, env, "--listen", "127.0.0.1:0")
+		mustStatus(t, do(t, http.DefaultClient, "GET", "http://"+sc.addr+"/healthz", ""), http.StatusOK, "GET /healthz")
 	})
 	t.Run("master key file and db from the environment", func(t *testing.T) {
 		t.Parallel()

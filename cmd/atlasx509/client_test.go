@@ -14,6 +14,7 @@ import (
 	"github.com/mongodb-forks/digest"
 	"go.mongodb.org/atlas/mongodbatlas"
 
+	"github.com/atlasx509/atlasx509/internal/atlasapi"
 	"github.com/atlasx509/atlasx509/internal/pki"
 )
 
@@ -125,6 +126,15 @@ func TestOfficialClient(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantUser, u, ignoreEmpty); diff != "" {
 		t.Errorf("DatabaseUsers.Get (-want +got):\n%s", diff)
+	}
+	// The self link escapes the space and keeps "$", as Atlas's links do.
+	raw := do(t, s.digestClient(), "GET", s.URL+apiV1+"/groups/"+gid+"/databaseUsers/$external/app%20user-1", "")
+	mustStatus(t, raw, http.StatusOK, "raw GET of the user")
+	var view atlasapi.DatabaseUser
+	decodeJSON(t, raw.Body, &view)
+	wantLinks := []atlasapi.Link{{Href: s.URL + apiV1 + "/groups/" + gid + "/databaseUsers/$external/app%20user-1", Rel: "self"}}
+	if diff := cmp.Diff(wantLinks, view.Links); diff != "" {
+		t.Errorf("user links (-want +got):\n%s", diff)
 	}
 	scram := &mongodbatlas.DatabaseUser{
 		Username: "scram-user", DatabaseName: "admin", Password: "correct horse battery", GroupID: gid,
@@ -242,6 +252,16 @@ func TestOfficialClient(t *testing.T) {
 	wantAtlasError(t, err, http.StatusNotFound, "USERNAME_NOT_FOUND")
 	_, _, err = c.X509AuthDBUsers.GetUserCertificates(ctx, gid, username, nil)
 	wantAtlasError(t, err, http.StatusNotFound, "USERNAME_NOT_FOUND")
+
+	// Delete the project.
+	resp, err = c.Projects.Delete(ctx, gid)
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("Projects.Delete: %v", err)
+	}
+	_, _, err = c.Projects.GetOneProject(ctx, gid)
+	wantAtlasError(t, err, http.StatusNotFound, "GROUP_NOT_FOUND")
+	_, _, err = c.DatabaseUsers.List(ctx, gid, nil)
+	wantAtlasError(t, err, http.StatusNotFound, "GROUP_NOT_FOUND")
 }
 
 // checkLeaf checks an issued certificate against the managed X.509 rules of

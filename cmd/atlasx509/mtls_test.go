@@ -95,7 +95,7 @@ func startMTLSServer(tb testing.TB, caPEM []byte) *mtlsServer {
 
 // connect dials s presenting the certificate and key of an issuance answer
 // and returns the client's error and the server's view of the handshake.
-func (s *mtlsServer) connect(tb testing.TB, certAndKeyPEM []byte) (clientErr error, server handshakeResult) {
+func (s *mtlsServer) connect(tb testing.TB, certAndKeyPEM []byte) (server handshakeResult, clientErr error) {
 	tb.Helper()
 	// The answer holds both blocks; X509KeyPair takes the certificate
 	// blocks from the first argument and the key block from the second.
@@ -104,9 +104,12 @@ func (s *mtlsServer) connect(tb testing.TB, certAndKeyPEM []byte) (clientErr err
 		tb.Fatalf("tls.X509KeyPair on the issuance answer: %v", err)
 	}
 	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", s.addr, &tls.Config{
-		Certificates: []tls.Certificate{pair},
-		RootCAs:      s.rootCAs,
-		MinVersion:   tls.VersionTLS12,
+		// Present the certificate even when its issuer is not among the
+		// server's acceptable CAs (Certificates would then send none), so
+		// that the server's verification is what is tested.
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &pair, nil },
+		RootCAs:              s.rootCAs,
+		MinVersion:           tls.VersionTLS12,
 	})
 	if err == nil {
 		conn.SetDeadline(time.Now().Add(10 * time.Second))
@@ -121,7 +124,7 @@ func (s *mtlsServer) connect(tb testing.TB, certAndKeyPEM []byte) (clientErr err
 	case <-time.After(20 * time.Second):
 		tb.Fatal("the TLS server saw no handshake")
 	}
-	return err, server
+	return server, err
 }
 
 // TestMutualTLS presents issued certificates to a TLS server that trusts
@@ -156,7 +159,7 @@ func TestMutualTLS(t *testing.T) {
 	}
 
 	srv := startMTLSServer(t, caPEM)
-	clientErr, res := srv.connect(t, alice.PEM)
+	res, clientErr := srv.connect(t, alice.PEM)
 	if clientErr != nil || res.err != nil {
 		t.Fatalf("handshake with alice's certificate: client %v, server %v", clientErr, res.err)
 	}
@@ -165,7 +168,7 @@ func TestMutualTLS(t *testing.T) {
 	}
 
 	// A certificate of another project's CA: the server refuses it.
-	clientErr, res = srv.connect(t, mallory.PEM)
+	res, clientErr = srv.connect(t, mallory.PEM)
 	if res.err == nil {
 		t.Fatalf("the server accepted a certificate of another project's CA (subject %q)", res.subject)
 	}

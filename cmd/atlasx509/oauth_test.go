@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -35,11 +36,11 @@ func doReq(tb testing.TB, c *http.Client, req *http.Request) response {
 		tb.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer resp.Body.Close()
-	var buf strings.Builder
-	if _, err := buf.ReadFrom(resp.Body); err != nil {
-		tb.Fatal(err)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatalf("%s %s: reading the body: %v", req.Method, req.URL, err)
 	}
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: []byte(buf.String())}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
 // bearerGet sends GET path with an OAuth access token.
@@ -88,15 +89,39 @@ func TestOAuthServiceAccount(t *testing.T) {
 		t.Errorf("the service account sees %+v, want the bootstrap project", page.Results)
 	}
 
-	// The raw token answer: expires_in exactly 3600, token_type Bearer.
-	r = oauthPost(t, s.URL, "/api/oauth/token", sa.ClientID, sa.ClientSecret, url.Values{"grant_type": {"client_credentials"}})
-	mustStatus(t, r, http.StatusOK, "token")
-	var tr atlasapi.TokenResponse
-	decodeJSON(t, r.Body, &tr)
-	if tr.ExpiresIn != 3600 || tr.TokenType != "Bearer" || tr.AccessToken == "" {
-		t.Errorf("token answer %s, want expires_in 3600 and token_type Bearer", r.Body)
+	// The token writes too: the service account holds ORG_OWNER.
+	gid := s.Bootstrap.ProjectID
+	req := mustRequest(t, "POST", s.URL+apiV1+"/groups/"+gid+"/databaseUsers")
+	req.Body = io.NopCloser(strings.NewReader(`{"username":"sa-user","databaseName":"$external","x509Type":"MANAGED","roles":[{"roleName":"read","databaseName":"app"}]}`))
+	req.Header.Set("Content-Type", "application/json")
+	mustStatus(t, doReq(t, cfg.Client(ctx), req), http.StatusCreated, "create a user with the token")
+	req = mustRequest(t, "POST", s.URL+apiV1+"/groups/"+gid+"/databaseUsers/sa-user/certs")
+	req.Body = io.NopCloser(strings.NewReader(`{"monthsUntilExpiration":1}`))
+	req.Header.Set("Content-Type", "application/json")
+	r = doReq(t, cfg.Client(ctx), req)
+	mustStatus(t, r, http.StatusCreated, "issue a certificate with the token")
+	parseCertAndKey(t, r.Body)
+
+	// The raw token answer: expires_in exactly 3600, token_type Bearer,
+	// whatever the sub-second part of the clock: five tokens 210 ms apart
+	// cover a whole second.
+	var second string
+	for i := range 5 {
+		if i > 0 {
+			time.Sleep(210 * time.Millisecond)
+		}
+		r = oauthPost(t, s.URL, "/api/oauth/token", sa.ClientID, sa.ClientSecret, url.Values{"grant_type": {"client_credentials"}})
+		mustStatus(t, r, http.StatusOK, "token")
+		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("token answer Content-Type %q, want JSON", ct)
+		}
+		var tr atlasapi.TokenResponse
+		decodeJSON(t, r.Body, &tr)
+		if tr.ExpiresIn != 3600 || tr.TokenType != "Bearer" || tr.AccessToken == "" {
+			t.Errorf("token answer at %s: expires_in %d, token_type %q; want 3600 and Bearer", time.Now().Format("15:04:05.000"), tr.ExpiresIn, tr.TokenType)
+		}
+		second = tr.AccessToken
 	}
-	second := tr.AccessToken
 	mustStatus(t, bearerGet(t, s.URL, apiV1+"/groups", second), http.StatusOK, "GET /groups with the second token")
 
 	// Revoke the first token: 200, then refused at once; the second token

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 
 	"github.com/atlasx509/atlasx509/internal/app"
@@ -112,13 +115,6 @@ type options struct {
 }
 
 func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts options) (*deps, error) {
-	kr, created, err := keyring.LoadOrCreate(cfg.MasterKeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
-	}
-	if created {
-		log.Warn("created a new master key next to the data; in production keep it elsewhere (--master-key-file) and back it up: without it the CA keys and credentials cannot be opened", "path", cfg.MasterKeyFile)
-	}
 	kind, target, err := cfg.Store()
 	if err != nil {
 		return nil, err
@@ -126,12 +122,19 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts options
 	var st store.Store
 	switch kind {
 	case "sqlite":
-		st, err = sqlite.Open(ctx, target)
+		if err = os.MkdirAll(filepath.Dir(target), 0o700); err == nil {
+			st, err = sqlite.Open(ctx, target)
+		}
 	default:
 		err = fmt.Errorf("the %s store is not available in this version; use sqlite:PATH", kind)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	kr, err := openKeyring(ctx, cfg, log, st)
+	if err != nil {
+		st.Close()
+		return nil, err
 	}
 	a, err := app.New(ctx, app.Config{Store: st, Keyring: kr, Keys: opts.keys, Logger: log})
 	if err != nil {
@@ -139,6 +142,33 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts options
 		return nil, err
 	}
 	return &deps{store: st, app: a}, nil
+}
+
+// openKeyring loads the master key, creating it only for a store that holds
+// nothing sealed yet: a new key could open nothing already there.
+func openKeyring(ctx context.Context, cfg config.Config, log *slog.Logger, st store.Store) (*keyring.Keyring, error) {
+	kr, err := keyring.Load(cfg.MasterKeyFile)
+	if err == nil {
+		return kr, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	sealed, err := app.HoldsSealedData(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if sealed {
+		return nil, fmt.Errorf("master key file %s is missing, but the store already holds data sealed with a master key: restore that file or point --master-key-file at it", cfg.MasterKeyFile)
+	}
+	kr, created, err := keyring.LoadOrCreate(cfg.MasterKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	if created {
+		log.Warn("created a new master key next to the data; in production keep it elsewhere (--master-key-file) and back it up: without it the CA keys and credentials cannot be opened", "path", cfg.MasterKeyFile)
+	}
+	return kr, nil
 }
 
 // printBootstrap writes the bootstrap credentials as one JSON line.

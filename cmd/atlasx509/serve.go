@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/atlasx509/atlasx509/internal/app"
@@ -55,7 +56,9 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	if err != nil {
 		return err
 	}
+	fresh := newFreshConns()
 	srv := &http.Server{
+		ConnState:         fresh.track,
 		Handler:           httpapi.NewHandler(httpapi.Options{App: d.app, Logger: log}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -90,10 +93,43 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	log.Info("shutting down: letting in-flight requests finish")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
+	// Shutdown waits up to five seconds for connections that never sent a
+	// request; nothing is in flight on them, so close them now.
+	go func() {
+		time.Sleep(100 * time.Millisecond) // let Shutdown close the listener first
+		fresh.closeAll()
+	}()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	<-errc
 	log.Info("stopped")
 	return nil
+}
+
+// freshConns tracks connections that have not yet sent a request.
+type freshConns struct {
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+func newFreshConns() *freshConns { return &freshConns{conns: make(map[net.Conn]struct{})} }
+
+func (f *freshConns) track(c net.Conn, state http.ConnState) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if state == http.StateNew {
+		f.conns[c] = struct{}{}
+	} else {
+		delete(f.conns, c)
+	}
+}
+
+func (f *freshConns) closeAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for c := range f.conns {
+		c.Close()
+		delete(f.conns, c)
+	}
 }

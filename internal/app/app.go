@@ -136,6 +136,20 @@ func (a *App) serverSecret(ctx context.Context, name string) ([]byte, error) {
 	return nil, fmt.Errorf("setting %s: created concurrently but unreadable", name)
 }
 
+// HoldsSealedData reports whether st already holds secrets sealed by some
+// master key, so that a missing key file is an error rather than a reason to
+// make a new key that could open nothing.
+func HoldsSealedData(ctx context.Context, st store.Store) (bool, error) {
+	err := st.View(ctx, func(tx store.Tx) error {
+		_, err := tx.GetSetting(ctx, settingNonceKey)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // Initialized reports whether the store holds the bootstrap organization.
 func (a *App) Initialized(ctx context.Context) (bool, error) {
 	err := a.store.View(ctx, func(tx store.Tx) error {

@@ -154,7 +154,8 @@ func (a *App) IssueToken(ctx context.Context, clientID, clientSecret string) (To
 	if err != nil {
 		return Token{}, &OAuthError{Status: 500, Code: "server_error", Err: fmt.Errorf("record token: %w", err)}
 	}
-	return Token{AccessToken: token, ExpiresIn: int(exp.Sub(now).Round(time.Second) / time.Second)}, nil
+	// The lifetime, not exp − now: Mint reads the clock itself, to the second.
+	return Token{AccessToken: token, ExpiresIn: int(a.tokens.TTL / time.Second)}, nil
 }
 
 // RevokeToken revokes an access token of the authenticated client (RFC

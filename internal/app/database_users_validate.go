@@ -160,7 +160,7 @@ func validateUsername(u atlasx509.DatabaseUser) error {
 		// and no longer than a common name may be.
 		if utf8.RuneCountInString(name) > maxManagedNameLen || strings.ContainsAny(name, `,=+"\<>;#`) ||
 			strings.TrimSpace(name) != name {
-			return invalid("ATLAS_MANAGED_X509_NAME_INVALID", "The username %s is invalid for an Atlas-managed X.509 user: it becomes the certificate subject CN=%s and must be a plain name of at most 64 characters.", name, name)
+			return invalid("ATLAS_MANAGED_X509_NAME_INVALID", "The username %s is invalid for an Atlas-managed X.509 user: it becomes the certificate subject CN=<username> and must be a plain name of at most 64 characters without , = + \" \\ < > ; #.", name)
 		}
 	case u.X509Type == atlasx509.X509Customer || u.LDAPAuthType != atlasx509.LDAPNone:
 		rdns, err := parseDN(name)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/atlasx509/atlasx509/internal/app"
@@ -58,7 +59,15 @@ func clientCredentials(r *http.Request) (id, secret string, err error) {
 		return "", "", &app.OAuthError{Status: 400, Code: "invalid_request", Description: "The request body is not a valid form.", Err: err}
 	}
 	id, secret, ok := r.BasicAuth()
-	if !ok {
+	if ok {
+		// RFC 6749 §2.3.1: both parts are form-encoded before Basic encoding.
+		if v, err := url.QueryUnescape(id); err == nil {
+			id = v
+		}
+		if v, err := url.QueryUnescape(secret); err == nil {
+			secret = v
+		}
+	} else {
 		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
 	if id == "" {

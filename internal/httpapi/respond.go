@@ -55,7 +55,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		body.BadRequestDetail.Fields = append(body.BadRequestDetail.Fields, atlasapi.FieldViolation{Field: f.Field, Description: f.Description})
 	}
-	writeErrorBody(w, r, status, body)
+	writeErrorBody(w, r, status, body, queryBool(r, "pretty"))
 }
 
 // writeUnauthenticated answers 401 with a fresh Digest challenge, as Atlas does.
@@ -66,11 +66,12 @@ func (s *server) writeUnauthenticated(w http.ResponseWriter, r *http.Request, ae
 	}
 	body := atlasapi.ApiError{Detail: "You are not authorized for this resource.", Error: http.StatusUnauthorized,
 		ErrorCode: "UNEXPECTED_ERROR", Parameters: []any{}, Reason: http.StatusText(http.StatusUnauthorized)}
-	writeErrorBody(w, r, http.StatusUnauthorized, body)
+	// Atlas pretty-prints this one body whatever the query says.
+	writeErrorBody(w, r, http.StatusUnauthorized, body, true)
 }
 
-func writeErrorBody(w http.ResponseWriter, r *http.Request, status int, body atlasapi.ApiError) {
-	b, err := marshal(body, queryBool(r, "pretty"))
+func writeErrorBody(w http.ResponseWriter, r *http.Request, status int, body atlasapi.ApiError, pretty bool) {
+	b, err := marshal(body, pretty)
 	if err != nil {
 		b = []byte(`{"detail":"Unexpected error.","error":500,"errorCode":"UNEXPECTED_ERROR","parameters":[],"reason":"Internal Server Error"}`)
 		status = http.StatusInternalServerError

@@ -120,7 +120,7 @@ func dsn(abs string, readOnly bool) string {
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
-		_ = 0
+		q.Set("_txlock", "immediate")
 	}
 	p := filepath.ToSlash(abs)
 	if !strings.HasPrefix(p, "/") {
@@ -193,9 +193,12 @@ func (s *Store) Close() error {
 }
 
 // Update runs fn in a read-write transaction (BEGIN IMMEDIATE on the single
-// writer connection) and commits it when fn returns nil. When fn returns an
-// error or panics, the transaction is rolled back and the error returned
-// unchanged or the panic continued.
+// writer connection) and commits it when fn returns nil; the commit is
+// fsynced before Update returns. When fn returns an error or panics, the
+// transaction is rolled back and the error returned unchanged or the panic
+// continued. Updates are serialised, so fn's reads see no concurrent write.
+// fn must not call Update on the same Store: it would wait for the writer
+// connection forever.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	sqlTx, err := begin(ctx, s.writer, nil)
 	if err != nil {

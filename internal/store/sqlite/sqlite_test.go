@@ -1,10 +1,13 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -110,6 +113,44 @@ func TestReopen(t *testing.T) {
 	}
 }
 
+// TestQuietOpen checks that migrating a new file and reopening it print
+// nothing: stdout is reserved for the program's one JSON line, and goose
+// logs through the standard logger by default.
+func TestQuietOpen(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	var logged bytes.Buffer
+	log.SetOutput(&logged)
+	os.Stdout = w
+	restore := func() {
+		os.Stdout = stdout
+		log.SetOutput(os.Stderr)
+	}
+	defer restore()
+
+	path := filepath.Join(t.TempDir(), "atlasx509.db")
+	for range 2 {
+		s, err := Open(t.Context(), path)
+		if err != nil {
+			restore()
+			t.Fatal(err)
+		}
+		s.Close()
+	}
+	restore()
+	w.Close()
+	printed, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(printed) != 0 || logged.Len() != 0 {
+		t.Errorf("Open printed %q to stdout and logged %q", printed, logged.String())
+	}
+}
+
 func TestPragmas(t *testing.T) {
 	s, _ := openTemp(t)
 	ctx := t.Context()
@@ -191,7 +232,10 @@ func TestBeginImmediate(t *testing.T) {
 	if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = conn.BeginTx(ctx, nil)
+	other, err := conn.BeginTx(ctx, nil)
+	if err == nil {
+		other.Rollback()
+	}
 	if !isBusy(err) {
 		t.Errorf("BEGIN IMMEDIATE while another Update runs: err = %v, want SQLITE_BUSY", err)
 	}
