@@ -23,7 +23,7 @@ func (s *server) handleCreateDatabaseUserCertificate(w http.ResponseWriter, r *h
 	if queryBool(r, "envelope") {
 		return s.writeJSON(w, r, http.StatusCreated, string(pemBytes))
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", contentType(r))
 	w.Header().Set("Content-Length", strconv.Itoa(len(pemBytes)))
 	w.WriteHeader(http.StatusCreated)
 	w.Write(pemBytes)

@@ -77,7 +77,7 @@ func writeErrorBody(w http.ResponseWriter, r *http.Request, status int, body atl
 		status = http.StatusInternalServerError
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h.Set("Content-Type", v1ContentType) // errors are never versioned
 	h.Set("X-Error-Code", body.ErrorCode)
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
@@ -102,7 +102,7 @@ func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", contentType(r))
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, err = w.Write(b)
@@ -116,6 +116,9 @@ func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 func (s *server) writeNoContent(w http.ResponseWriter, r *http.Request) error {
 	if queryBool(r, "envelope") {
 		return s.writeJSON(w, r, http.StatusNoContent, nil)
+	}
+	if servedVersion(r) != "" {
+		w.Header().Set("Content-Type", contentType(r)) // as Atlas does on v2, even without a body
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

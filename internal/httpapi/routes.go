@@ -17,7 +17,10 @@ type route struct {
 }
 
 // versionPrefixes are the API versions every Atlas route is served under.
-var versionPrefixes = []string{"/api/atlas/v1.0"}
+var versionPrefixes = []string{"/api/atlas/v1.0", "/api/atlas/v2"}
+
+// v2Prefix is the versioned API, where the Accept header picks the resource version.
+const v2Prefix = "/api/atlas/v2"
 
 // atlasRoutes lists the whole Atlas surface that atlasx509 serves. Every
 // route needs an authenticated caller; perm names the permission the use case
@@ -48,7 +51,11 @@ func (s *server) register() {
 	s.routes = s.atlasRoutes()
 	for _, prefix := range versionPrefixes {
 		for _, rt := range s.routes {
-			s.mux.Handle(rt.method+" "+prefix+rt.path, s.authenticated(rt.handler))
+			h := rt.handler
+			if prefix == v2Prefix {
+				h = versioned(rt.op, h)
+			}
+			s.mux.Handle(rt.method+" "+prefix+rt.path, s.authenticated(h))
 		}
 	}
 	// Anything else under the Atlas prefix: authenticate first, then 404 or 405.

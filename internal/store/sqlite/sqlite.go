@@ -132,9 +132,9 @@ func dsn(abs string, readOnly bool) string {
 }
 
 // connect opens a first connection of a pool, which then stays idle in it.
-// On a new file, the connection's PRAGMA journal_mode(WAL) needs an exclusive
-// lock and fails with SQLITE_BUSY, without waiting, while other Stores open
-// the same file: it is retried.
+// When several Stores open the same new file at once, a connection's setup
+// pragmas (journal_mode(WAL) switches the file to WAL) can fail with
+// SQLITE_BUSY at once, without the busy timeout applying: it is retried.
 func connect(ctx context.Context, db *sql.DB) error {
 	for attempt := 1; ; attempt++ {
 		err := db.PingContext(ctx)
