@@ -119,21 +119,24 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// pemLayout describes a PEM answer by its blocks and lines: full 64-character
-// lines, and the shorter last line of a block (whose length varies with the
-// signature).
+// pemLayout describes a PEM answer by its blocks: each block's type, its
+// full 64-character lines (their count varies with the signature, so a run of
+// them is one "<64>*") and its shorter last line.
 func pemLayout(b []byte) string {
 	var out strings.Builder
+	prevFull := false
 	for _, line := range bytes.Split(b, []byte("\n")) {
+		full := len(line) == 64 && !bytes.HasPrefix(line, []byte("-----"))
 		switch {
-		case bytes.HasPrefix(line, []byte("-----")):
-			out.Write(line)
-		case len(line) == 64 || len(line) == 0:
-			fmt.Fprintf(&out, "<%d>", len(line))
+		case full && prevFull:
+		case full:
+			out.WriteString("<64>*\n")
+		case bytes.HasPrefix(line, []byte("-----")) || len(line) == 0:
+			fmt.Fprintf(&out, "%s\n", line)
 		default:
-			out.WriteString("<short>")
+			out.WriteString("<short>\n")
 		}
-		out.WriteByte('\n')
+		prevFull = full
 	}
 	return out.String()
 }
