@@ -15,6 +15,21 @@ type Project struct {
 	OrgID   string
 	Name    string
 	Created time.Time
+	// CustomerX509CAs holds the PEM CA certificates of self-managed X.509
+	// ("advanced mode"); empty when the project does not use it.
+	CustomerX509CAs string
+	// LeafKeyType is the key type of the project's managed certificates
+	// (an extension); empty means the default, RSA 4096 as Atlas.
+	LeafKeyType string
+}
+
+// AccessListEntry allows a credential to be used from one address or network.
+type AccessListEntry struct {
+	PrincipalID string
+	// CIDR is the network in canonical form ("192.0.2.7/32", "2001:db8::/48").
+	CIDR    string
+	Comment string
+	Created time.Time
 }
 
 // Authentication types of a database user, as Atlas names them.

@@ -65,20 +65,23 @@ func (a *App) CreateProject(ctx context.Context, p atlasx509.Principal, req atla
 
 // ListProjects lists the projects the caller can see (Atlas listProjects).
 func (a *App) ListProjects(ctx context.Context, p atlasx509.Principal, opts ListOptions) ([]atlasx509.Project, int, error) {
-	var orgIDs []string
+	var f store.ProjectFilter
 	for _, ra := range p.Roles {
-		if ra.GroupID == "" && (ra.Role == atlasx509.RoleOrgOwner || ra.Role == atlasx509.RoleOrgReadOnly) {
-			orgIDs = append(orgIDs, ra.OrgID)
+		switch {
+		case ra.GroupID != "":
+			f.GroupIDs = append(f.GroupIDs, ra.GroupID)
+		case ra.Role == atlasx509.RoleOrgOwner || ra.Role == atlasx509.RoleOrgReadOnly:
+			f.OrgIDs = append(f.OrgIDs, ra.OrgID)
 		}
 	}
 	var projects []atlasx509.Project
 	var total int
 	err := a.store.View(ctx, func(tx store.Tx) error {
 		var err error
-		if projects, err = tx.ListProjects(ctx, orgIDs, opts.page()); err != nil {
+		if projects, err = tx.ListProjects(ctx, f, opts.page()); err != nil {
 			return err
 		}
-		total, err = tx.CountProjects(ctx, orgIDs)
+		total, err = tx.CountProjects(ctx, f)
 		return err
 	})
 	if err != nil {

@@ -203,7 +203,7 @@ func (e *env) snapshot() storeSnapshot {
 			return err
 		}
 		s.cas = len(cas)
-		if s.projects, err = tx.CountProjects(ctx, []string{e.boot.OrgID}); err != nil {
+		if s.projects, err = tx.CountProjects(ctx, store.ProjectFilter{OrgIDs: []string{e.boot.OrgID}}); err != nil {
 			return err
 		}
 		u, err := tx.GetDatabaseUser(ctx, e.boot.ProjectID, "$external", "alice")

@@ -38,8 +38,17 @@ type Page struct {
 	Offset int
 }
 
+// ProjectFilter selects projects: those of any of OrgIDs, and those whose id
+// is in GroupIDs.
+type ProjectFilter struct {
+	OrgIDs   []string
+	GroupIDs []string
+}
+
 // Tx is what a transaction can do. Methods named Get return ErrNotFound for a
-// missing row; methods named Insert return ErrConflict for a duplicate key.
+// missing row; methods named Insert return ErrConflict for a duplicate key;
+// Update and Delete methods return ErrNotFound when nothing matched.
+// Times round-trip at least to the microsecond, in UTC.
 type Tx interface {
 	// GetSetting returns a server-wide value stored under name.
 	GetSetting(ctx context.Context, name string) ([]byte, error)
@@ -53,9 +62,12 @@ type Tx interface {
 	// project of that name.
 	InsertProject(ctx context.Context, p atlasx509.Project) error
 	GetProject(ctx context.Context, id string) (atlasx509.Project, error)
-	// ListProjects lists the projects of the given organizations, oldest first.
-	ListProjects(ctx context.Context, orgIDs []string, page Page) ([]atlasx509.Project, error)
-	CountProjects(ctx context.Context, orgIDs []string) (int, error)
+	// ListProjects lists the projects the filter selects, oldest first.
+	ListProjects(ctx context.Context, f ProjectFilter, page Page) ([]atlasx509.Project, error)
+	CountProjects(ctx context.Context, f ProjectFilter) (int, error)
+	// UpdateProject replaces the mutable fields of the project p.ID (Name,
+	// CustomerX509CAs, LeafKeyType); ErrConflict when the name is taken.
+	UpdateProject(ctx context.Context, p atlasx509.Project) error
 	// DeleteProject deletes a project with its database users, CAs,
 	// certificate records and project role assignments.
 	DeleteProject(ctx context.Context, id string) error
@@ -74,6 +86,9 @@ type Tx interface {
 	UpdateDatabaseUser(ctx context.Context, u atlasx509.DatabaseUser) error
 	// DeleteDatabaseUser deletes a user and its certificate records.
 	DeleteDatabaseUser(ctx context.Context, groupID, databaseName, username string) error
+	// DeleteExpiredDatabaseUsers deletes, in every project, the temporary
+	// users whose DeleteAfterDate is not after t, and returns how many.
+	DeleteExpiredDatabaseUsers(ctx context.Context, t time.Time) (int, error)
 
 	// InsertProjectCA returns ErrConflict when (GroupID, Generation) exists.
 	InsertProjectCA(ctx context.Context, ca atlasx509.ProjectCA) error
@@ -88,15 +103,44 @@ type Tx interface {
 	CountCertificates(ctx context.Context, groupID, username string, validAt time.Time) (int, error)
 
 	InsertAPIKey(ctx context.Context, k atlasx509.APIKey) error
+	GetAPIKey(ctx context.Context, id string) (atlasx509.APIKey, error)
 	GetAPIKeyByPublicKey(ctx context.Context, publicKey string) (atlasx509.APIKey, error)
+	// ListAPIKeys lists an organization's API keys, oldest first.
+	ListAPIKeys(ctx context.Context, orgID string, page Page) ([]atlasx509.APIKey, error)
+	CountAPIKeys(ctx context.Context, orgID string) (int, error)
+	// UpdateAPIKey replaces the description of the key k.ID.
+	UpdateAPIKey(ctx context.Context, k atlasx509.APIKey) error
+	// DeleteAPIKey deletes a key with its role assignments and access list.
+	DeleteAPIKey(ctx context.Context, id string) error
 
 	InsertServiceAccount(ctx context.Context, sa atlasx509.ServiceAccount) error
 	GetServiceAccount(ctx context.Context, clientID string) (atlasx509.ServiceAccount, error)
+	// ListServiceAccounts lists an organization's service accounts, oldest first.
+	ListServiceAccounts(ctx context.Context, orgID string, page Page) ([]atlasx509.ServiceAccount, error)
+	CountServiceAccounts(ctx context.Context, orgID string) (int, error)
+	// UpdateServiceAccount replaces the name and description of sa.ClientID.
+	UpdateServiceAccount(ctx context.Context, sa atlasx509.ServiceAccount) error
+	// DeleteServiceAccount deletes an account with its secrets, token
+	// records, role assignments and access list.
+	DeleteServiceAccount(ctx context.Context, clientID string) error
 	InsertServiceAccountSecret(ctx context.Context, s atlasx509.ServiceAccountSecret) error
 	ListServiceAccountSecrets(ctx context.Context, clientID string) ([]atlasx509.ServiceAccountSecret, error)
+	DeleteServiceAccountSecret(ctx context.Context, clientID, secretID string) error
 
 	InsertRoleAssignment(ctx context.Context, ra atlasx509.RoleAssignment) error
 	ListRoleAssignments(ctx context.Context, principalID string) ([]atlasx509.RoleAssignment, error)
+	// ListProjectRoleAssignments lists every assignment over the project groupID.
+	ListProjectRoleAssignments(ctx context.Context, groupID string) ([]atlasx509.RoleAssignment, error)
+	// DeleteRoleAssignments removes the roles principalID holds over groupID
+	// in orgID ("" groupID: its organization roles) and returns how many.
+	DeleteRoleAssignments(ctx context.Context, principalID, orgID, groupID string) (int, error)
+
+	// InsertAccessListEntry returns ErrConflict when the credential already
+	// has that CIDR.
+	InsertAccessListEntry(ctx context.Context, e atlasx509.AccessListEntry) error
+	// ListAccessListEntries lists a credential's entries, oldest first.
+	ListAccessListEntries(ctx context.Context, principalID string) ([]atlasx509.AccessListEntry, error)
+	DeleteAccessListEntry(ctx context.Context, principalID, cidr string) error
 
 	InsertOAuthToken(ctx context.Context, t atlasx509.OAuthToken) error
 	GetOAuthToken(ctx context.Context, id string) (atlasx509.OAuthToken, error)
