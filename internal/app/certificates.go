@@ -44,10 +44,14 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 	// Cheap checks first, in a read transaction, so that a request that will
 	// be refused costs no key.
 	err := a.store.View(ctx, func(tx store.Tx) error {
-		if _, err := loadProject(ctx, tx, p, groupID, authz.CertificateCreate); err != nil {
+		project, err := loadProject(ctx, tx, p, groupID, authz.CertificateCreate)
+		if err != nil {
 			return err
 		}
-		_, err := managedUser(ctx, tx, groupID, username)
+		if project.CustomerX509CAs != "" {
+			return advancedX509()
+		}
+		_, err = managedUser(ctx, tx, groupID, username)
 		return err
 	})
 	if err != nil {
@@ -59,9 +63,9 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 	}
 	switch {
 	case n <= 0:
-		return nil, invalid("ATTRIBUTE_NEGATIVE_OR_ZERO", "The attribute %s must be positive.", "monthsUntilExpiration")
+		return nil, invalid("ATTRIBUTE_NEGATIVE_OR_ZERO", "The attribute %s cannot be negative or zero.", "monthsUntilExpiration")
 	case n > MaxCertMonths:
-		return nil, invalid("CERT_EXPIRY_CANNOT_EXCEED_TWO_YEARS", "Certificates can have a maximum expiration of 24 months.")
+		return nil, invalid("CERT_EXPIRY_CANNOT_EXCEED_TWO_YEARS", "Atlas-generated X.509 certificates have a maximum expiration of 24 months.")
 	}
 
 	key, err := a.keys.NewKey(ctx, pki.DefaultKeyType)
@@ -90,8 +94,12 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 func (a *App) issue(ctx context.Context, p atlasx509.Principal, groupID, username string, months int, key crypto.Signer) ([]byte, error) {
 	var der []byte
 	err := a.store.Update(ctx, func(tx store.Tx) error {
-		if _, err := loadProject(ctx, tx, p, groupID, authz.CertificateCreate); err != nil {
+		project, err := loadProject(ctx, tx, p, groupID, authz.CertificateCreate)
+		if err != nil {
 			return err
+		}
+		if project.CustomerX509CAs != "" {
+			return advancedX509()
 		}
 		if _, err := managedUser(ctx, tx, groupID, username); err != nil {
 			return err
@@ -105,7 +113,7 @@ func (a *App) issue(ctx context.Context, p atlasx509.Principal, groupID, usernam
 			return err
 		}
 		if count >= MaxUnexpiredCerts {
-			return invalid("ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED", "The user %s already has the maximum of %d unexpired certificates.", username, MaxUnexpiredCerts)
+			return invalid("ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED", "The limit on generated certificates per user has been reached.")
 		}
 		notAfter := pki.AddMonths(now, months)
 		ca, gen, err := a.caFor(ctx, tx, groupID, now, notAfter)
@@ -147,7 +155,7 @@ func managedUser(ctx context.Context, tx store.Tx, groupID, username string) (at
 		return u, err
 	}
 	if u.X509Type != atlasx509.X509Managed {
-		return u, invalid("USER_NOT_MANAGED_X509", "The user does not have managed mode X.509 enabled.")
+		return u, invalid("USER_NOT_MANAGED_X509", "The user does not have managed mode X509 enabled.")
 	}
 	return u, nil
 }
@@ -264,18 +272,20 @@ func (a *App) ListDatabaseUserCertificates(ctx context.Context, p atlasx509.Prin
 }
 
 // ProjectCAPEM returns the PEM of every unexpired CA certificate of the
-// project's managed X.509, newest first: what a mongod must trust
-// (net.tls.CAFile) to accept the project's certificates. The first CA is
+// project's managed X.509, newest first, followed by the CAs of
+// self-managed X.509 when set: what a mongod must trust (net.tls.CAFile) to
+// accept the project's client certificates. The first CA is
 // created here if the project has none yet, so that servers can be
 // configured before the first certificate is issued.
 func (a *App) ProjectCAPEM(ctx context.Context, p atlasx509.Principal, groupID string) ([]byte, error) {
 	now := a.now().UTC().Truncate(time.Second)
 	var cas []atlasx509.ProjectCA
+	var project atlasx509.Project
 	read := func(tx store.Tx) error {
-		if _, err := loadProject(ctx, tx, p, groupID, authz.ProjectRead); err != nil {
+		var err error
+		if project, err = loadProject(ctx, tx, p, groupID, authz.ProjectRead); err != nil {
 			return err
 		}
-		var err error
 		cas, err = tx.ListProjectCAs(ctx, groupID)
 		return err
 	}
@@ -309,5 +319,7 @@ func (a *App) ProjectCAPEM(ctx context.Context, p atlasx509.Principal, groupID s
 			out.Write(pki.CertPEM(ca.CertDER))
 		}
 	}
+	// The CAs of self-managed X.509, validated and re-encoded when they were set.
+	out.WriteString(project.CustomerX509CAs)
 	return out.Bytes(), nil
 }

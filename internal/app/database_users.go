@@ -47,7 +47,7 @@ func (a *App) CreateDatabaseUser(ctx context.Context, p atlasx509.Principal, gro
 		return atlasx509.DatabaseUser{}, missing("databaseName")
 	}
 	if req.GroupID != nil && *req.GroupID != groupID {
-		return atlasx509.DatabaseUser{}, invalidAttr("groupId")
+		return atlasx509.DatabaseUser{}, groupMismatch(*req.GroupID)
 	}
 	u.Username, u.DatabaseName = *req.Username, *req.DatabaseName
 	if err := applyUserFields(&u, req); err != nil {
@@ -76,12 +76,12 @@ func (a *App) CreateDatabaseUser(ctx context.Context, p atlasx509.Principal, gro
 			return err
 		}
 		if n >= MaxDatabaseUsers {
-			return atlasx509.Errorf(atlasx509.KindForbidden, "GROUP_USERS_LIMIT_EXCEEDED", "The project already has the maximum of %d database users.", MaxDatabaseUsers)
+			return atlasx509.Errorf(atlasx509.KindForbidden, "GROUP_USERS_LIMIT_EXCEEDED", "Groups can contain at most %d database users.", MaxDatabaseUsers)
 		}
 		return tx.InsertDatabaseUser(ctx, u)
 	})
 	if errors.Is(err, store.ErrConflict) {
-		return atlasx509.DatabaseUser{}, atlasx509.Errorf(atlasx509.KindConflict, "USER_ALREADY_EXISTS", "The specified user %s already exists.", u.Username)
+		return atlasx509.DatabaseUser{}, atlasx509.Errorf(atlasx509.KindConflict, "USER_ALREADY_EXISTS", "A user with username %s already exists.", u.Username)
 	}
 	if err != nil {
 		return atlasx509.DatabaseUser{}, userStoreError("create database user", err)
@@ -144,20 +144,20 @@ func (a *App) UpdateDatabaseUser(ctx context.Context, p atlasx509.Principal, gro
 			return err
 		}
 		if req.Username != nil && *req.Username != old.Username {
-			return atlasx509.Errorf(atlasx509.KindConflict, "DATABASE_USERNAME_CANNOT_BE_CHANGED", "The username of a database user cannot be changed.")
+			return atlasx509.Errorf(atlasx509.KindConflict, "DATABASE_USERNAME_CANNOT_BE_CHANGED", "Cannot modify the username of an existing database user.")
 		}
 		if req.DatabaseName != nil && *req.DatabaseName != old.DatabaseName {
-			return atlasx509.Errorf(atlasx509.KindConflict, "DATABASE_NAME_CANNOT_BE_CHANGED", "The authentication database of a database user cannot be changed.")
+			return atlasx509.Errorf(atlasx509.KindConflict, "DATABASE_NAME_CANNOT_BE_CHANGED", "Cannot modify the authentication database of an existing database user.")
 		}
 		if req.GroupID != nil && *req.GroupID != groupID {
-			return invalidAttr("groupId")
+			return groupMismatch(*req.GroupID)
 		}
 		u = old
 		if err := applyUserFields(&u, req); err != nil {
 			return err
 		}
 		if u.X509Type != old.X509Type || u.AWSIAMType != old.AWSIAMType || u.LDAPAuthType != old.LDAPAuthType || u.OIDCAuthType != old.OIDCAuthType {
-			return atlasx509.Errorf(atlasx509.KindConflict, "AUTH_TYPE_CANNOT_BE_CHANGED", "The authentication method of a database user cannot be changed.")
+			return atlasx509.Errorf(atlasx509.KindConflict, "AUTH_TYPE_CANNOT_BE_CHANGED", "Cannot modify the authentication type of an existing database user.")
 		}
 		if err := validateUser(u, req.Password != nil, now); err != nil {
 			return err
@@ -196,6 +196,10 @@ func getUser(ctx context.Context, tx store.Tx, groupID, databaseName, username s
 		return u, usernameNotFound(username)
 	}
 	return u, err
+}
+
+func groupMismatch(groupID string) error {
+	return invalid("GROUP_MISMATCH", "The specified group ID %s does not match the URL.", groupID)
 }
 
 func usernameNotFound(username string) error {

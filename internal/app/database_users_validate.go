@@ -55,6 +55,18 @@ func checkEnum(attr, value string) error {
 	return invalid("INVALID_ENUM_VALUE", "An invalid enumeration value %s was specified.", value)
 }
 
+// internalKind names a user that authenticates inside MongoDB, for DATABASE_NAME_INVALID_ADMIN.
+func internalKind(u atlasx509.DatabaseUser) string {
+	switch {
+	case u.LDAPAuthType == atlasx509.LDAPGroup:
+		return "LDAP group users"
+	case u.OIDCAuthType == atlasx509.OIDCIdPGroup:
+		return "OIDC identity provider groups"
+	default:
+		return "SCRAM users"
+	}
+}
+
 func invalidAttr(attr string) error {
 	return invalid("INVALID_ATTRIBUTE", "Invalid attribute %s specified.", attr)
 }
@@ -90,25 +102,25 @@ func validateUser(u atlasx509.DatabaseUser, passwordGiven bool, now time.Time) e
 	}
 	if kinds > 1 {
 		if u.X509Type != atlasx509.X509None && u.LDAPAuthType != atlasx509.LDAPNone {
-			return invalid("ATLAS_X509_USER_CANNOT_USE_LDAP", "An X.509 user cannot use LDAP authentication.")
+			return invalid("ATLAS_X509_USER_CANNOT_USE_LDAP", "Users cannot be configured for X.509 and LDAP authentication.")
 		}
-		return invalid("INVALID_ATTRIBUTE", "A database user can use only one authentication method.")
+		return invalid("ATLAS_INVALID_AUTH_SETTINGS", "Invalid authentication settings. %s.", "A database user can use only one of x509Type, awsIAMType, ldapAuthType and oidcAuthType")
 	}
 	if err := validateUsername(u); err != nil {
 		return err
 	}
 	if isExternal(u) && u.DatabaseName != atlasx509.DatabaseExternal {
-		return invalid("DATABASE_NAME_INVALID_EXTERNAL", "Database name for this user must be $external.")
+		return invalid("DATABASE_NAME_INVALID_EXTERNAL", "Database name invalid. Externally authenticated users can only be created on the $external database.")
 	}
 	if !isExternal(u) && u.DatabaseName != atlasx509.DatabaseAdmin {
-		return invalid("DATABASE_NAME_INVALID_ADMIN", "Database name for this user must be admin.")
+		return invalid("DATABASE_NAME_INVALID_ADMIN", "Database name invalid. %s can only be created on the admin database.", internalKind(u))
 	}
 	if u.X509Type != atlasx509.X509None {
 		if passwordGiven {
-			return invalid("ATLAS_X509_USER_CANNOT_USE_SCRAM", "An X.509 user cannot have a password.")
+			return invalid("ATLAS_X509_USER_CANNOT_USE_SCRAM", "Users cannot be configured for SCRAM and X.509 authentication.")
 		}
 		if u.DeleteAfterDate != nil {
-			return invalid("ATLAS_X509_USER_CANNOT_BE_TEMPORARY", "An X.509 user cannot be temporary.")
+			return invalid("ATLAS_X509_USER_CANNOT_BE_TEMPORARY", "X.509 users cannot be temporary.")
 		}
 	}
 	if passwordGiven && !usesPassword(u) {
@@ -117,15 +129,15 @@ func validateUser(u atlasx509.DatabaseUser, passwordGiven bool, now time.Time) e
 	if u.DeleteAfterDate != nil {
 		switch {
 		case !u.DeleteAfterDate.After(now):
-			return invalid("EXPIRATION_DATE_IN_PAST", "The expiration date %s is in the past.", u.DeleteAfterDate.Format(time.RFC3339))
+			return invalid("EXPIRATION_DATE_IN_PAST", "The specified expiration date must be in the future.")
 		case u.DeleteAfterDate.Sub(now) > maxTemporaryLifetime:
-			return invalid("EXPIRATION_DATE_EXCEEDS_MAX", "The expiration date %s exceeds the maximum of one week from now.", u.DeleteAfterDate.Format(time.RFC3339))
+			return invalid("EXPIRATION_DATE_EXCEEDS_MAX", "The specified expiration date can be at most %d days in the future.", int(maxTemporaryLifetime/(24*time.Hour)))
 		}
 	}
 	if utf8.RuneCountInString(u.Description) > maxDescriptionLen {
 		return invalidAttr("description")
 	}
-	if err := validateRoles(u.Roles); err != nil {
+	if err := validateRoles(u.Username, u.Roles); err != nil {
 		return err
 	}
 	for _, s := range u.Scopes {
@@ -150,7 +162,7 @@ func validateUser(u atlasx509.DatabaseUser, passwordGiven bool, now time.Time) e
 func validateUsername(u atlasx509.DatabaseUser) error {
 	name := u.Username
 	if name == "" || len(name) > maxUsernameLen || !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
-		return invalid("ATLAS_INVALID_USERNAME", "The username %s is invalid.", name)
+		return invalid("ATLAS_INVALID_USERNAME", "The specified username %s is not valid for an Atlas database user.", name)
 	}
 	switch {
 	case u.X509Type == atlasx509.X509Managed:
@@ -160,21 +172,21 @@ func validateUsername(u atlasx509.DatabaseUser) error {
 		// and no longer than a common name may be.
 		if utf8.RuneCountInString(name) > maxManagedNameLen || strings.ContainsAny(name, `,=+"\<>;#`) ||
 			strings.TrimSpace(name) != name {
-			return invalid("ATLAS_MANAGED_X509_NAME_INVALID", "The username %s is invalid for an Atlas-managed X.509 user: it becomes the certificate subject CN=<username> and must be a plain name of at most 64 characters without , = + \" \\ < > ; #.", name)
+			return invalid("ATLAS_MANAGED_X509_NAME_INVALID", "The username %s is invalid for Atlas-managed X.509 user auth. These usernames must take the form CN=<username> with no additional OIDs: give the plain username (at most 64 characters, none of , = + \" \\ < > ; # and no leading or trailing space).", name)
 		}
 	case u.X509Type == atlasx509.X509Customer || u.LDAPAuthType != atlasx509.LDAPNone:
 		rdns, err := parseDN(name)
 		if err != nil {
-			return invalid("ATLAS_INVALID_LDAP_NAME", "The username %s is not a valid RFC 2253 distinguished name.", name)
+			return invalid("ATLAS_INVALID_LDAP_NAME", "The distinguished name specified in the username field, %s, is not valid according to RFC 2253.", name)
 		}
 		if u.X509Type == atlasx509.X509Customer && !hasCN(rdns) {
-			return invalid("ATLAS_INVALID_LDAP_NAME", "The username %s must contain a common name (CN).", name)
+			return invalid("ATLAS_INVALID_LDAP_NAME", "The distinguished name specified in the username field, %s, is not valid according to RFC 2253: an X.509 user needs a common name (CN).", name)
 		}
 	}
 	return nil
 }
 
-func validateRoles(roles []atlasx509.DatabaseRole) error {
+func validateRoles(username string, roles []atlasx509.DatabaseRole) error {
 	if len(roles) == 0 {
 		return missing("roles")
 	}
@@ -182,19 +194,19 @@ func validateRoles(roles []atlasx509.DatabaseRole) error {
 	for _, r := range roles {
 		adminOnly, ok := builtinRoles[r.RoleName]
 		if !ok {
-			return invalid("ATLAS_INVALID_ROLE", "The role %s is not a valid role.", r.RoleName)
+			return invalid("ATLAS_INVALID_ROLE", "The specified role %s@%s does not exist.", r.RoleName, r.DatabaseName)
 		}
 		if r.DatabaseName == "" || strings.ContainsAny(r.DatabaseName, "/\\. \"$") && r.DatabaseName != "$external" || len(r.DatabaseName) > 64 {
-			return invalid("ATLAS_INVALID_ROLE_DATABASE", "The role %s cannot be granted on database %s.", r.RoleName, r.DatabaseName)
+			return invalid("INVALID_DATABASE_NAME", "Invalid database name specified: %s.", r.DatabaseName)
 		}
 		if adminOnly && (r.DatabaseName != atlasx509.DatabaseAdmin || r.CollectionName != "") {
-			return invalid("ATLAS_INVALID_ROLE_DATABASE", "The role %s cannot be granted on database %s.", r.RoleName, r.DatabaseName)
+			return invalid("ATLAS_INVALID_ROLE_DATABASE", "The specified role %s only exists for database %s.", r.RoleName, atlasx509.DatabaseAdmin)
 		}
 		if r.CollectionName != "" && r.RoleName != "read" && r.RoleName != "readWrite" {
 			return invalidAttr("roles.collectionName")
 		}
 		if seen[r] {
-			return invalid("DUPLICATE_DATABASE_ROLES", "The role %s on database %s is specified more than once.", r.RoleName, r.DatabaseName)
+			return invalid("DUPLICATE_DATABASE_ROLES", "Duplicate database roles specified for user %s: %s.", username, r.RoleName+"@"+r.DatabaseName)
 		}
 		seen[r] = true
 	}

@@ -29,7 +29,7 @@ func (a *App) CreateProject(ctx context.Context, p atlasx509.Principal, req atla
 	}
 	name := *req.Name
 	if strings.TrimSpace(name) == "" || utf8.RuneCountInString(name) > 64 || !utf8.ValidString(name) {
-		return atlasx509.Project{}, invalid("INVALID_ATTRIBUTE", "Invalid attribute %s specified.", "name")
+		return atlasx509.Project{}, invalid("INVALID_GROUP_NAME", "An invalid group name \"%s\" was specified.", name)
 	}
 	orgID := p.OrgID
 	if req.OrgID != nil {

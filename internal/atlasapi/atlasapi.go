@@ -178,3 +178,52 @@ type BootstrapServiceAccount struct {
 	ClientID     string `json:"clientId"`
 	ClientSecret string `json:"clientSecret"`
 }
+
+// UserSecurity is a project's database user security settings: self-managed
+// X.509 and LDAP.
+type UserSecurity struct {
+	CustomerX509 CustomerX509 `json:"customerX509"`
+	LDAP         LDAPSecurity `json:"ldap"`
+}
+
+// CustomerX509 holds the CA certificates of self-managed X.509; Cas is
+// absent when the project does not use it.
+type CustomerX509 struct {
+	Cas   string `json:"cas,omitempty"`
+	Links []Link `json:"links,omitempty"`
+}
+
+// LDAPSecurity is the LDAP part of UserSecurity. atlasx509 does not offer
+// LDAP, so both switches are always off.
+type LDAPSecurity struct {
+	AuthenticationEnabled bool `json:"authenticationEnabled"`
+	AuthorizationEnabled  bool `json:"authorizationEnabled"`
+}
+
+// UserSecurityRequest is the body of PATCH /groups/{groupId}/userSecurity.
+type UserSecurityRequest struct {
+	CustomerX509 *CustomerX509Request `json:"customerX509"`
+	LDAP         *LDAPRequest         `json:"ldap"`
+	Links        json.RawMessage      `json:"links"`
+}
+
+// CustomerX509Request sets or clears the CA certificates of self-managed X.509.
+type CustomerX509Request struct {
+	Cas   *string         `json:"cas"`
+	Links json.RawMessage `json:"links"`
+}
+
+// LDAPRequest is the LDAP part of a UserSecurity change. Only turning LDAP
+// off is supported.
+type LDAPRequest struct {
+	AuthenticationEnabled *bool           `json:"authenticationEnabled"`
+	AuthorizationEnabled  *bool           `json:"authorizationEnabled"`
+	AuthzQueryTemplate    *string         `json:"authzQueryTemplate"`
+	BindPassword          *string         `json:"bindPassword"`
+	BindUsername          *string         `json:"bindUsername"`
+	CaCertificate         *string         `json:"caCertificate"`
+	Hostname              *string         `json:"hostname"`
+	Port                  *int            `json:"port"`
+	UserToDNMapping       json.RawMessage `json:"userToDNMapping"`
+	Links                 json.RawMessage `json:"links"`
+}

@@ -23,7 +23,8 @@ const (
 	DatabaseUserWrite Permission = "databaseUser.write"
 	// CertificateCreate issues a managed X.509 certificate.
 	CertificateCreate Permission = "certificate.create"
-	// ProjectSecurityWrite changes a project's user security settings.
+	// ProjectSecurityWrite reads and changes a project's user security
+	// settings (self-managed X.509): Atlas requires Project Owner for both.
 	ProjectSecurityWrite Permission = "project.security.write"
 )
 

@@ -109,7 +109,10 @@ func TestErrors(t *testing.T) {
 		{"temporary user too long", "", "POST", g + "/databaseUsers", `{"username":"x","databaseName":"admin","password":"12345678","deleteAfterDate":"` + tooFar + `",` + role + `}`, 400, "EXPIRATION_DATE_EXCEEDS_MAX"},
 		{"bad date", "", "POST", g + "/databaseUsers", `{"username":"x","databaseName":"admin","password":"12345678","deleteAfterDate":"tomorrow",` + role + `}`, 400, "INVALID_JSON_ATTRIBUTE"},
 		{"bad scope type", "", "POST", g + "/databaseUsers", `{"username":"x","databaseName":"admin","password":"12345678","scopes":[{"name":"c1","type":"SHARD"}],` + role + `}`, 400, "INVALID_ENUM_VALUE"},
-		{"groupId mismatch", "", "POST", g + "/databaseUsers", `{"username":"x","groupId":"0123456789abcdef01234567","databaseName":"admin","password":"12345678",` + role + `}`, 400, "INVALID_ATTRIBUTE"},
+		{"groupId mismatch", "", "POST", g + "/databaseUsers", `{"username":"x","groupId":"0123456789abcdef01234567","databaseName":"admin","password":"12345678",` + role + `}`, 400, "GROUP_MISMATCH"},
+		{"two auth methods", "", "POST", g + "/databaseUsers", `{"username":"x","databaseName":"$external","awsIAMType":"USER","oidcAuthType":"USER",` + role + `}`, 400, "ATLAS_INVALID_AUTH_SETTINGS"},
+		{"bad role database", "", "POST", g + "/databaseUsers", `{"username":"x","databaseName":"admin","password":"12345678","roles":[{"roleName":"read","databaseName":"a/b"}]}`, 400, "INVALID_DATABASE_NAME"},
+		{"bad project name", "", "POST", "/api/atlas/v1.0/groups", `{"name":" ","orgId":"` + e.boot.OrgID + `"}`, 400, "INVALID_GROUP_NAME"},
 		{"duplicate user", "", "POST", g + "/databaseUsers", managedUserBody("alice"), 409, "USER_ALREADY_EXISTS"},
 		{"duplicate user in other database", "", "POST", g + "/databaseUsers", scramUserBody("alice"), 409, "USER_ALREADY_EXISTS"},
 		{"read-only cannot create users", readOnly, "POST", g + "/databaseUsers", managedUserBody("carol"), 401, "USER_UNAUTHORIZED"},
@@ -230,4 +233,9 @@ func TestUserLimit(t *testing.T) {
 	if n := e.userCount(); n != 100 {
 		t.Errorf("users = %d, want 100", n)
 	}
+}
+
+// roleOn assigns a project role over the bootstrap project.
+func roleOn(e *env, role string) atlasx509.RoleAssignment {
+	return atlasx509.RoleAssignment{OrgID: e.boot.OrgID, GroupID: e.boot.ProjectID, Role: atlasx509.Role(role)}
 }

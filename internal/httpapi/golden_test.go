@@ -67,9 +67,6 @@ func TestGolden(t *testing.T) {
 		{"v2", "/api/atlas/v2", "application/vnd.atlas.2023-01-01+json"},
 	} {
 		for _, st := range steps {
-			if st.name == "get_user_security" {
-				continue // served once self-managed X.509 lands
-			}
 			t.Run(version.name+"/"+st.name, func(t *testing.T) {
 				expand := func(s string) string {
 					s = strings.ReplaceAll(s, "{v}", version.prefix)

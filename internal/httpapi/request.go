@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -83,7 +84,8 @@ func checkQuery(r *http.Request) error {
 }
 
 func invalidQuery(name, value string) error {
-	return atlasx509.Errorf(atlasx509.KindInvalid, "INVALID_QUERY_PARAMETER", "Invalid query parameter %s set to %s.", name, value)
+	return &atlasx509.Error{Kind: atlasx509.KindInvalid, Code: "INVALID_QUERY_PARAMETER",
+		Detail: "Invalid query parameter " + name + " specified.", Params: []any{name}, Err: fmt.Errorf("value %q", value)}
 }
 
 // listParams are the validated list query parameters of a request.

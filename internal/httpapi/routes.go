@@ -41,6 +41,10 @@ func (s *server) atlasRoutes() []route {
 		{"POST", "/groups/{groupId}/databaseUsers/{username}/certs", "createDatabaseUserCertificate", authz.CertificateCreate, s.handleCreateDatabaseUserCertificate},
 		{"GET", "/groups/{groupId}/databaseUsers/{username}/certs", "listDatabaseUserCertificates", authz.ProjectRead, s.handleListDatabaseUserCertificates},
 
+		{"GET", "/groups/{groupId}/userSecurity", "getUserSecurity", authz.ProjectSecurityWrite, s.handleGetUserSecurity},
+		{"PATCH", "/groups/{groupId}/userSecurity", "updateUserSecurity", authz.ProjectSecurityWrite, s.handleUpdateUserSecurity},
+		{"DELETE", "/groups/{groupId}/userSecurity/customerX509", "disableCustomerX509", authz.ProjectSecurityWrite, s.handleDisableCustomerX509},
+
 		// Extension: not in Atlas.
 		{"GET", "/groups/{groupId}/userSecurity/managedX509/ca", "getManagedX509CA", authz.ProjectRead, s.handleGetManagedX509CA},
 	}

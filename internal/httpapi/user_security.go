@@ -1,0 +1,59 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/atlasapi"
+)
+
+func userSecurityView(p atlasx509.Project) atlasapi.UserSecurity {
+	return atlasapi.UserSecurity{CustomerX509: atlasapi.CustomerX509{Cas: p.CustomerX509CAs}}
+}
+
+func (s *server) handleGetUserSecurity(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.app.GetUserSecurity(r.Context(), principal(r), r.PathValue("groupId"))
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(w, r, http.StatusOK, userSecurityView(p))
+}
+
+// handleUpdateUserSecurity changes self-managed X.509. Atlas answers 202
+// because it restarts clusters; so does atlasx509, although the change is
+// done when it answers.
+func (s *server) handleUpdateUserSecurity(w http.ResponseWriter, r *http.Request) error {
+	var req atlasapi.UserSecurityRequest
+	if err := decodeBody(r, &req, false); err != nil {
+		return err
+	}
+	if l := req.LDAP; l != nil {
+		if l.AuthenticationEnabled != nil && *l.AuthenticationEnabled || l.AuthorizationEnabled != nil && *l.AuthorizationEnabled ||
+			l.AuthzQueryTemplate != nil || l.BindPassword != nil || l.BindUsername != nil || l.CaCertificate != nil ||
+			l.Hostname != nil || l.Port != nil || len(l.UserToDNMapping) > 0 {
+			return atlasx509.Errorf(atlasx509.KindConflict, "UNSUPPORTED_FEATURE", "This feature is not yet supported.")
+		}
+	}
+	var (
+		p   atlasx509.Project
+		err error
+	)
+	switch {
+	case req.CustomerX509 != nil && req.CustomerX509.Cas != nil:
+		p, err = s.app.UpdateCustomerX509(r.Context(), principal(r), r.PathValue("groupId"), *req.CustomerX509.Cas)
+	default:
+		p, err = s.app.GetUserSecurity(r.Context(), principal(r), r.PathValue("groupId"))
+	}
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(w, r, http.StatusAccepted, userSecurityView(p))
+}
+
+func (s *server) handleDisableCustomerX509(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.app.DisableCustomerX509(r.Context(), principal(r), r.PathValue("groupId"))
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(w, r, http.StatusAccepted, userSecurityView(p))
+}
