@@ -1,5 +1,7 @@
 package atlasx509
 
+import "net/netip"
+
 // Role is an Atlas organization or project role name, such as ORG_OWNER or
 // GROUP_READ_ONLY.
 type Role string
@@ -54,4 +56,33 @@ type Principal struct {
 	Kind  PrincipalKind
 	OrgID string
 	Roles []RoleAssignment
+	// AccessList lists the networks the credential may be used from; empty
+	// means from anywhere.
+	AccessList []netip.Prefix
+}
+
+// String names the kind of credential.
+func (k PrincipalKind) String() string {
+	switch k {
+	case PrincipalAPIKey:
+		return "apiKey"
+	case PrincipalServiceAccount:
+		return "serviceAccount"
+	default:
+		return ""
+	}
+}
+
+// AllowedFrom reports whether the credential may be used from addr.
+func (p Principal) AllowedFrom(addr netip.Addr) bool {
+	if len(p.AccessList) == 0 {
+		return true
+	}
+	addr = addr.Unmap()
+	for _, n := range p.AccessList {
+		if n.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }

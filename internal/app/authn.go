@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/atlasx509/atlasx509"
@@ -50,12 +51,16 @@ func (a *App) AuthenticateDigest(ctx context.Context, header, method, requestURI
 	}
 	var key atlasx509.APIKey
 	var roles []atlasx509.RoleAssignment
+	var access []netip.Prefix
 	err = a.store.View(ctx, func(tx store.Tx) error {
 		var err error
 		if key, err = tx.GetAPIKeyByPublicKey(ctx, creds.Username); err != nil {
 			return err
 		}
-		roles, err = tx.ListRoleAssignments(ctx, key.ID)
+		if roles, err = tx.ListRoleAssignments(ctx, key.ID); err != nil {
+			return err
+		}
+		access, err = accessList(ctx, tx, key.ID)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -78,7 +83,7 @@ func (a *App) AuthenticateDigest(ctx context.Context, header, method, requestURI
 	if !a.nonces.Accept(creds.Nonce, creds.NC) {
 		return atlasx509.Principal{}, &AuthError{Reason: "replayed nonce count"}
 	}
-	return atlasx509.Principal{ID: key.ID, Kind: atlasx509.PrincipalAPIKey, OrgID: key.OrgID, Roles: roles}, nil
+	return atlasx509.Principal{ID: key.ID, Kind: atlasx509.PrincipalAPIKey, OrgID: key.OrgID, Roles: roles, AccessList: access}, nil
 }
 
 // AuthenticateBearer checks an OAuth access token and returns the service
@@ -90,6 +95,7 @@ func (a *App) AuthenticateBearer(ctx context.Context, token string) (atlasx509.P
 	}
 	var sa atlasx509.ServiceAccount
 	var roles []atlasx509.RoleAssignment
+	var access []netip.Prefix
 	err = a.store.View(ctx, func(tx store.Tx) error {
 		t, err := tx.GetOAuthToken(ctx, claims.TokenID)
 		if err != nil {
@@ -101,7 +107,10 @@ func (a *App) AuthenticateBearer(ctx context.Context, token string) (atlasx509.P
 		if sa, err = tx.GetServiceAccount(ctx, claims.ClientID); err != nil {
 			return err
 		}
-		roles, err = tx.ListRoleAssignments(ctx, sa.ClientID)
+		if roles, err = tx.ListRoleAssignments(ctx, sa.ClientID); err != nil {
+			return err
+		}
+		access, err = accessList(ctx, tx, sa.ClientID)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -110,7 +119,7 @@ func (a *App) AuthenticateBearer(ctx context.Context, token string) (atlasx509.P
 	if err != nil {
 		return atlasx509.Principal{}, internal("authenticate bearer", err)
 	}
-	return atlasx509.Principal{ID: sa.ClientID, Kind: atlasx509.PrincipalServiceAccount, OrgID: sa.OrgID, Roles: roles}, nil
+	return atlasx509.Principal{ID: sa.ClientID, Kind: atlasx509.PrincipalServiceAccount, OrgID: sa.OrgID, Roles: roles, AccessList: access}, nil
 }
 
 // OAuthError is an OAuth 2.0 error (RFC 6749 §5.2) of the token endpoints.
@@ -208,4 +217,21 @@ func (a *App) checkClientSecret(ctx context.Context, clientID, clientSecret stri
 		return errInvalidClient
 	}
 	return nil
+}
+
+// accessList reads a credential's access list as networks.
+func accessList(ctx context.Context, tx store.Tx, principalID string) ([]netip.Prefix, error) {
+	entries, err := tx.ListAccessListEntries(ctx, principalID)
+	if err != nil || len(entries) == 0 {
+		return nil, err
+	}
+	out := make([]netip.Prefix, 0, len(entries))
+	for _, e := range entries {
+		p, err := netip.ParsePrefix(e.CIDR)
+		if err != nil {
+			return nil, fmt.Errorf("access list entry %q of %s: %w", e.CIDR, principalID, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }

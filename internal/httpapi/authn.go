@@ -2,20 +2,34 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/app"
+	"github.com/atlasx509/atlasx509/internal/audit"
 )
 
 // authenticated wraps an Atlas route: the caller must present an API key by
 // Digest or a service account's Bearer token. A request without credentials
 // (which every Digest client sends first) is answered 401 with a challenge
-// before its body is read, so it has no effect.
-func (s *server) authenticated(h handlerFunc) http.Handler {
+// before its body is read, so it has no effect. Then come the credential's
+// access list, the route's rate limit and, for a change, the audit intent.
+func (s *server) authenticated(op, limit string, h handlerFunc) http.Handler {
 	return s.serve(func(w http.ResponseWriter, r *http.Request) error {
+		rl := logState(r)
+		rl.op = op
 		header := r.Header.Get("Authorization")
+		rl.presented = header != ""
+		source, _ := netip.ParseAddr(rl.source)
+		if rl.presented {
+			// Refuse early while this address is failing too often.
+			if d := s.guard.authFailures.Peek(rl.source); !d.Allowed {
+				return tooManyRequests(w, r.URL.Path, s.guard.authFailures.Rule(), d)
+			}
+		}
 		var (
 			p   atlasx509.Principal
 			err error
@@ -32,11 +46,31 @@ func (s *server) authenticated(h handlerFunc) http.Handler {
 			err = &app.AuthError{Reason: "unsupported authorization scheme"}
 		}
 		if err != nil {
+			var ae *app.AuthError
+			if errors.As(err, &ae) && rl.presented && !ae.Stale {
+				s.guard.authFailures.Take(rl.source)
+			}
 			return err
 		}
-		logState(r).principal = p.ID
+		rl.principal, rl.principalKind = p.ID, p.Kind.String()
+		if !p.AllowedFrom(source) {
+			return notOnAccessList(source)
+		}
 		if err := checkQuery(r); err != nil {
 			return err
+		}
+		if limit != "" {
+			if err := s.guard.rateLimit(w, r, limit, r.PathValue("groupId")); err != nil {
+				return err
+			}
+		}
+		if privileged(r.Method) {
+			ev := audit.Event{RequestID: rl.id, Principal: p.ID, PrincipalKind: rl.principalKind, Operation: op,
+				Method: r.Method, Path: r.URL.Path, GroupID: r.PathValue("groupId"), OrgID: r.PathValue("orgId"), Source: rl.source}
+			if err := s.guard.audit.Intent(ev); err != nil {
+				return &atlasx509.Error{Kind: atlasx509.KindInternal, Err: err} // fail closed
+			}
+			rl.intent = true
 		}
 		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
 	})

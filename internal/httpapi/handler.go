@@ -9,11 +9,13 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"time"
 
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/app"
+	"github.com/atlasx509/atlasx509/internal/audit"
 )
 
 // Options configures the handler.
@@ -22,6 +24,12 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxBodyBytes bounds request bodies; 0 means 1 MiB.
 	MaxBodyBytes int64
+	// Audit receives the audit trail; nil records nothing.
+	Audit *audit.Log
+	// TrustedProxies are the networks whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// Limits are the rate limits; the zero value disables them all.
+	Limits Limits
 }
 
 type server struct {
@@ -30,11 +38,12 @@ type server struct {
 	maxBody int64
 	mux     *http.ServeMux
 	routes  []route
+	guard   *guard
 }
 
 // NewHandler returns the HTTP handler of the whole API.
 func NewHandler(opts Options) http.Handler {
-	s := &server{app: opts.App, log: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux()}
+	s := &server{app: opts.App, log: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), guard: newGuard(opts)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -62,10 +71,17 @@ func principal(r *http.Request) atlasx509.Principal {
 	return p
 }
 
-// requestLog collects what the access log line says about a request.
+// requestLog collects what the access log line and the audit trail say
+// about a request.
 type requestLog struct {
-	principal string
-	err       error
+	id            string
+	source        string
+	principal     string
+	principalKind string
+	op            string
+	presented     bool // the request carried credentials
+	intent        bool // an audit intent record was written
+	err           error
 }
 
 // statusWriter records the status code for the access log.
@@ -97,12 +113,13 @@ func (s *server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		rl := &requestLog{}
+		rl := &requestLog{id: newRequestID(), source: s.guard.clientAddr(r).String()}
 		r = r.WithContext(context.WithValue(r.Context(), logAttrsKey, rl))
 		h := sw.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cache-Control", "no-store")
+		h.Set("X-Request-Id", rl.id)
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(sw, r.Body, s.maxBody)
 		}
@@ -116,7 +133,8 @@ func (s *server) middleware(next http.Handler) http.Handler {
 					s.writeError(sw, r, errors.New("panic"))
 				}
 			}
-			attrs := []any{"method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start), "remote", r.RemoteAddr}
+			s.auditOutcome(r, rl, sw.status)
+			attrs := []any{"id", rl.id, "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start), "remote", rl.source}
 			if rl.principal != "" {
 				attrs = append(attrs, "principal", rl.principal)
 			}
@@ -147,4 +165,26 @@ func (s *server) serve(h handlerFunc) http.Handler {
 			s.writeError(w, r, err)
 		}
 	})
+}
+
+// auditOutcome writes the outcome record of a privileged request that was
+// announced, and of every refused request that presented credentials.
+func (s *server) auditOutcome(r *http.Request, rl *requestLog, status int) {
+	refused := status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusTooManyRequests
+	if !rl.intent && !(refused && rl.presented) {
+		return
+	}
+	outcome := "allowed"
+	switch {
+	case refused:
+		outcome = "denied"
+	case status >= 400:
+		outcome = "failed"
+	}
+	ev := audit.Event{RequestID: rl.id, Principal: rl.principal, PrincipalKind: rl.principalKind, Operation: rl.op,
+		Method: r.Method, Path: r.URL.Path, GroupID: r.PathValue("groupId"), OrgID: r.PathValue("orgId"),
+		Source: rl.source, Status: status, Outcome: outcome}
+	if err := s.guard.audit.Outcome(ev); err != nil {
+		s.log.Error("audit trail unavailable", "id", rl.id, "error", err)
+	}
 }

@@ -59,11 +59,11 @@ func (s *server) register() {
 			if prefix == v2Prefix {
 				h = versioned(rt.op, h)
 			}
-			s.mux.Handle(rt.method+" "+prefix+rt.path, s.authenticated(h))
+			s.mux.Handle(rt.method+" "+prefix+rt.path, s.authenticated(rt.op, rateLimitSet(rt.path), h))
 		}
 	}
 	// Anything else under the Atlas prefix: authenticate first, then 404 or 405.
-	s.mux.Handle("/api/atlas/", s.authenticated(s.handleNoRoute))
+	s.mux.Handle("/api/atlas/", s.authenticated("noRoute", "", s.handleNoRoute))
 
 	s.mux.Handle("POST /api/oauth/token", s.serve(s.handleToken))
 	s.mux.Handle("POST /api/oauth/revoke", s.serve(s.handleRevoke))
@@ -90,4 +90,18 @@ func (s *server) handleNoRoute(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusMethodNotAllowed)
 	}
 	return notFound(r)
+}
+
+// rateLimitSet is the Atlas endpoint set a route's path belongs to: the
+// certificate routes and the customer X.509 route form "X509
+// Authentication", the other database user routes "Database Users".
+func rateLimitSet(path string) string {
+	switch {
+	case strings.HasSuffix(path, "/certs"), strings.HasSuffix(path, "/customerX509"):
+		return setX509
+	case strings.Contains(path, "/databaseUsers"):
+		return setDatabaseUsers
+	default:
+		return ""
+	}
 }

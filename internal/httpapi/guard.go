@@ -1,0 +1,152 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/audit"
+	"github.com/atlasx509/atlasx509/internal/ratelimit"
+)
+
+// Endpoint sets of Atlas's rate limits that atlasx509 serves.
+const (
+	setDatabaseUsers = "Database Users"
+	setX509          = "X509 Authentication"
+)
+
+// Limits are the rate limits of the API. The zero Rule of a set disables it.
+type Limits struct {
+	DatabaseUsers ratelimit.Rule // scope: project
+	X509          ratelimit.Rule // scope: project
+	// AuthFailures bounds failed authentications per client address, so that
+	// secrets cannot be guessed quickly.
+	AuthFailures ratelimit.Rule
+}
+
+// DefaultLimits are Atlas's published defaults, and 20 failed
+// authentications a minute per address.
+func DefaultLimits() Limits {
+	return Limits{
+		DatabaseUsers: ratelimit.Rule{Name: setDatabaseUsers, Capacity: 10000, Refill: 5000, Period: time.Minute},
+		X509:          ratelimit.Rule{Name: setX509, Capacity: 1200, Refill: 500, Period: time.Minute},
+		AuthFailures:  ratelimit.Rule{Name: "Authentication failures", Capacity: 20, Refill: 20, Period: time.Minute},
+	}
+}
+
+// guard holds what every authenticated request passes through after its
+// credentials: the access list, the rate limits and the audit trail.
+type guard struct {
+	trusted      []netip.Prefix
+	limiters     map[string]*ratelimit.Limiter
+	authFailures *ratelimit.Limiter
+	audit        *audit.Log
+}
+
+func newGuard(opts Options) *guard {
+	l := opts.Limits
+	return &guard{
+		trusted: opts.TrustedProxies,
+		limiters: map[string]*ratelimit.Limiter{
+			setDatabaseUsers: ratelimit.New(l.DatabaseUsers, nil),
+			setX509:          ratelimit.New(l.X509, nil),
+		},
+		authFailures: ratelimit.New(l.AuthFailures, nil),
+		audit:        opts.Audit,
+	}
+}
+
+// clientAddr is the address of the client: the connection's peer, or, when
+// that peer is a trusted proxy, the nearest address in X-Forwarded-For that
+// is not a trusted proxy.
+func (g *guard) clientAddr(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	addr = addr.Unmap()
+	if !g.isTrusted(addr) {
+		return addr
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return addr // a malformed chain: trust nothing beyond the proxy
+		}
+		hop = hop.Unmap()
+		if !g.isTrusted(hop) {
+			return hop
+		}
+		addr = hop
+	}
+	return addr
+}
+
+func (g *guard) isTrusted(a netip.Addr) bool {
+	for _, p := range g.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// rateLimit spends a token of the route's endpoint set for scope and sets
+// Atlas's RateLimit headers; it returns the 429 error when the bucket is empty.
+func (g *guard) rateLimit(w http.ResponseWriter, r *http.Request, set, scope string) error {
+	l := g.limiters[set]
+	if l == nil || l.Rule().Capacity <= 0 {
+		return nil
+	}
+	d := l.Take(set + "|" + scope)
+	rule := l.Rule()
+	w.Header().Set("RateLimit-Limit", strconv.Itoa(rule.Capacity))
+	w.Header().Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
+	if d.Allowed {
+		return nil
+	}
+	return tooManyRequests(w, r.URL.Path, rule, d)
+}
+
+func tooManyRequests(w http.ResponseWriter, path string, rule ratelimit.Rule, d ratelimit.Decision) error {
+	retry := int(math.Ceil(d.RetryAfter.Seconds()))
+	if retry < 1 {
+		retry = 1
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(retry))
+	period := int(rule.Period / time.Second)
+	return &atlasx509.Error{Kind: atlasx509.KindTooManyRequests, Code: "RATE_LIMITED_TOKEN_BUCKET",
+		Detail: "Rate limit exceeded for " + strings.TrimPrefix(path, "/") + ". Please retry after " + strconv.Itoa(retry) +
+			" seconds. Request capacity: " + strconv.Itoa(rule.Capacity) + ". Refill rate: " + strconv.Itoa(rule.Refill) +
+			" per " + strconv.Itoa(period) + " seconds.",
+		Params: []any{strings.TrimPrefix(path, "/"), retry, rule.Capacity, rule.Refill, period}}
+}
+
+// notOnAccessList is the 403 of a credential used from outside its access list.
+func notOnAccessList(addr netip.Addr) error {
+	return atlasx509.Errorf(atlasx509.KindForbidden, "IP_ADDRESS_NOT_ON_ACCESS_LIST", "IP address %s is not allowed to access this resource.", addr.String())
+}
+
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// privileged reports whether a request changes something and so is audited
+// before and after it runs.
+func privileged(method string) bool {
+	return method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
+}
