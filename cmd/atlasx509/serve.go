@@ -9,12 +9,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/atlasx509/atlasx509/internal/app"
+	"github.com/atlasx509/atlasx509/internal/audit"
 	"github.com/atlasx509/atlasx509/internal/config"
 	"github.com/atlasx509/atlasx509/internal/httpapi"
+	"github.com/atlasx509/atlasx509/internal/ratelimit"
 )
 
 // shutdownGrace is how long in-flight requests may take to finish after a
@@ -56,10 +59,22 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	if err != nil {
 		return err
 	}
+	auditLog, err := openAudit(cfg.AuditLog)
+	if err != nil {
+		return err
+	}
+	defer auditLog.Close()
+	hopts, err := handlerOptions(cfg)
+	if err != nil {
+		return err
+	}
+	hopts.App, hopts.Logger, hopts.Audit = d.app, log, auditLog
+	go sweepTemporaryUsers(ctx, d.app, log)
+
 	fresh := newFreshConns()
 	srv := &http.Server{
 		ConnState:         fresh.track,
-		Handler:           httpapi.NewHandler(httpapi.Options{App: d.app, Logger: log}),
+		Handler:           httpapi.NewHandler(hopts),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      2 * time.Minute,
@@ -131,5 +146,57 @@ func (f *freshConns) closeAll() {
 	for c := range f.conns {
 		c.Close()
 		delete(f.conns, c)
+	}
+}
+
+// openAudit opens the audit trail named by --audit-log.
+func openAudit(dest string) (*audit.Log, error) {
+	switch dest {
+	case "off":
+		return nil, nil
+	case "stderr":
+		return audit.New(os.Stderr), nil
+	default:
+		return audit.OpenFile(dest)
+	}
+}
+
+// handlerOptions turns the configuration into the HTTP layer's options.
+func handlerOptions(cfg config.Config) (httpapi.Options, error) {
+	proxies, err := cfg.Proxies()
+	if err != nil {
+		return httpapi.Options{}, err
+	}
+	limits := httpapi.DefaultLimits()
+	for _, l := range []struct {
+		rule *ratelimit.Rule
+		v    string
+	}{{&limits.DatabaseUsers, cfg.RateLimitDatabaseUsers}, {&limits.X509, cfg.RateLimitX509}, {&limits.AuthFailures, cfg.RateLimitAuthFailures}} {
+		capacity, refill, err := config.ParseRate(l.v)
+		if err != nil {
+			return httpapi.Options{}, err
+		}
+		l.rule.Capacity, l.rule.Refill, l.rule.Period = capacity, refill, time.Minute
+	}
+	return httpapi.Options{TrustedProxies: proxies, Limits: limits}, nil
+}
+
+// sweepTemporaryUsers deletes expired temporary database users every few
+// seconds until ctx ends.
+func sweepTemporaryUsers(ctx context.Context, a *app.App, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := a.DeleteExpiredUsers(ctx)
+			if err != nil && ctx.Err() == nil {
+				log.Error("deleting expired temporary users", "error", err)
+			} else if n > 0 {
+				log.Info("deleted expired temporary users", "count", n)
+			}
+		}
 	}
 }

@@ -255,3 +255,31 @@ func FuzzParseDN(f *testing.F) {
 		}
 	})
 }
+
+func TestTemporaryUsersExpire(t *testing.T) {
+	f := newFixture(t, p256Keys{})
+	ctx := context.Background()
+	str := func(s string) *string { return &s }
+	roles := []atlasapi.DatabaseRole{{RoleName: "read", DatabaseName: "app"}}
+	for name, after := range map[string]*string{"temp": str(f.clock.Now().Add(time.Hour).Format(time.RFC3339)), "perm": nil} {
+		_, err := f.app.CreateDatabaseUser(ctx, f.owner, f.boot.ProjectID, atlasapi.DatabaseUserRequest{
+			Username: str(name), DatabaseName: str("admin"), Password: str("correct horse"), Roles: &roles, DeleteAfterDate: after,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := f.app.DeleteExpiredUsers(ctx); err != nil || n != 0 {
+		t.Fatalf("before expiry: %d %v", n, err)
+	}
+	f.clock.Set(f.clock.Now().Add(2 * time.Hour))
+	if n, err := f.app.DeleteExpiredUsers(ctx); err != nil || n != 1 {
+		t.Fatalf("after expiry: %d %v", n, err)
+	}
+	if _, err := f.app.GetDatabaseUser(ctx, f.owner, f.boot.ProjectID, "admin", "temp"); atlasx509.ErrorCode(err) != "USERNAME_NOT_FOUND" {
+		t.Errorf("temporary user still there: %v", err)
+	}
+	if _, err := f.app.GetDatabaseUser(ctx, f.owner, f.boot.ProjectID, "admin", "perm"); err != nil {
+		t.Errorf("permanent user gone: %v", err)
+	}
+}

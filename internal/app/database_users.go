@@ -286,3 +286,15 @@ func hmacSum(key []byte, msg string) []byte {
 	m.Write([]byte(msg))
 	return m.Sum(nil)
 }
+
+// DeleteExpiredUsers deletes the temporary database users whose
+// deleteAfterDate has passed, in every project, and returns how many.
+func (a *App) DeleteExpiredUsers(ctx context.Context) (int, error) {
+	var n int
+	err := a.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		n, err = tx.DeleteExpiredDatabaseUsers(ctx, a.now().UTC())
+		return err
+	})
+	return n, err
+}

@@ -8,7 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -27,6 +29,16 @@ type Config struct {
 	TLSKey  string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
+	// AuditLog is where the audit trail goes: "stderr", "off" or a file path.
+	AuditLog string
+	// TrustedProxies lists the networks (comma-separated CIDRs or addresses)
+	// whose X-Forwarded-For header is believed.
+	TrustedProxies string
+	// RateLimitDatabaseUsers, RateLimitX509 and RateLimitAuthFailures are
+	// "capacity/refill-per-minute" token buckets; "0" disables one.
+	RateLimitDatabaseUsers string
+	RateLimitX509          string
+	RateLimitAuthFailures  string
 }
 
 // Environment variables read by Load.
@@ -38,6 +50,11 @@ const (
 	EnvTLSCert       = "ATLASX509_TLS_CERT"
 	EnvTLSKey        = "ATLASX509_TLS_KEY"
 	EnvLogLevel      = "ATLASX509_LOG_LEVEL"
+	EnvAuditLog      = "ATLASX509_AUDIT_LOG"
+	EnvTrustedProxy  = "ATLASX509_TRUSTED_PROXIES"
+	EnvRateUsers     = "ATLASX509_RATE_LIMIT_DATABASE_USERS"
+	EnvRateX509      = "ATLASX509_RATE_LIMIT_X509"
+	EnvRateAuth      = "ATLASX509_RATE_LIMIT_AUTH_FAILURES"
 )
 
 // ErrHelp is returned when the arguments asked for help.
@@ -57,6 +74,11 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "serve HTTPS with this certificate file [$"+EnvTLSCert+"]")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "serve HTTPS with this key file [$"+EnvTLSKey+"]")
 	fs.StringVar(&c.LogLevel, "log-level", "", "debug, info, warn or error [$"+EnvLogLevel+"] (default info)")
+	fs.StringVar(&c.AuditLog, "audit-log", "", "audit trail: stderr, off, or a file path [$"+EnvAuditLog+"] (default stderr)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "comma-separated networks whose X-Forwarded-For is believed [$"+EnvTrustedProxy+"]")
+	fs.StringVar(&c.RateLimitDatabaseUsers, "rate-limit-database-users", "", "token bucket capacity/refill-per-minute per project, 0 disables [$"+EnvRateUsers+"] (default 10000/5000)")
+	fs.StringVar(&c.RateLimitX509, "rate-limit-x509", "", "token bucket capacity/refill-per-minute per project, 0 disables [$"+EnvRateX509+"] (default 1200/500)")
+	fs.StringVar(&c.RateLimitAuthFailures, "rate-limit-auth-failures", "", "failed authentications per client address, capacity/refill-per-minute [$"+EnvRateAuth+"] (default 20/20)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -78,6 +100,11 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	fallback(&c.TLSCert, EnvTLSCert, "")
 	fallback(&c.TLSKey, EnvTLSKey, "")
 	fallback(&c.LogLevel, EnvLogLevel, "info")
+	fallback(&c.AuditLog, EnvAuditLog, "stderr")
+	fallback(&c.TrustedProxies, EnvTrustedProxy, "")
+	fallback(&c.RateLimitDatabaseUsers, EnvRateUsers, "10000/5000")
+	fallback(&c.RateLimitX509, EnvRateX509, "1200/500")
+	fallback(&c.RateLimitAuthFailures, EnvRateAuth, "20/20")
 	return c, c.Validate()
 }
 
@@ -94,7 +121,54 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
 	}
+	if _, err := c.Proxies(); err != nil {
+		return err
+	}
+	for flag, v := range map[string]string{"rate-limit-database-users": c.RateLimitDatabaseUsers, "rate-limit-x509": c.RateLimitX509, "rate-limit-auth-failures": c.RateLimitAuthFailures} {
+		if _, _, err := ParseRate(v); err != nil {
+			return fmt.Errorf("--%s: %w", flag, err)
+		}
+	}
 	return nil
+}
+
+// Proxies parses TrustedProxies.
+func (c Config) Proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is neither an address nor a network", f)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// ParseRate parses "capacity/refill-per-minute" ("0" disables).
+func ParseRate(v string) (capacity, refill int, err error) {
+	if v == "0" {
+		return 0, 0, nil
+	}
+	c, r, ok := strings.Cut(v, "/")
+	if ok {
+		capacity, err = strconv.Atoi(c)
+		if err == nil {
+			refill, err = strconv.Atoi(r)
+		}
+	}
+	if !ok || err != nil || capacity < 1 || refill < 1 {
+		return 0, 0, fmt.Errorf("%q: want capacity/refill-per-minute such as 1200/500, or 0", v)
+	}
+	return capacity, refill, nil
 }
 
 // Store returns the kind of store ("sqlite" or "postgres") and its path or URL.
