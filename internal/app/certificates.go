@@ -43,11 +43,13 @@ var errRetry = errors.New("retry issuance")
 func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Principal, groupID, username string, months *int) ([]byte, error) {
 	// Cheap checks first, in a read transaction, so that a request that will
 	// be refused costs no key.
+	var keyType pki.KeyType
 	err := a.store.View(ctx, func(tx store.Tx) error {
 		project, err := loadProject(ctx, tx, p, groupID, authz.CertificateCreate)
 		if err != nil {
 			return err
 		}
+		keyType = leafKeyType(project)
 		if project.CustomerX509CAs != "" {
 			return advancedX509()
 		}
@@ -68,7 +70,7 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 		return nil, invalid("CERT_EXPIRY_CANNOT_EXCEED_TWO_YEARS", "Atlas-generated X.509 certificates have a maximum expiration of 24 months.")
 	}
 
-	key, err := a.keys.NewKey(ctx, pki.DefaultKeyType)
+	key, err := a.keys.NewKey(ctx, keyType)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

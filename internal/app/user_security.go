@@ -10,6 +10,7 @@ import (
 
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/authz"
+	"github.com/atlasx509/atlasx509/internal/pki"
 	"github.com/atlasx509/atlasx509/internal/store"
 )
 
@@ -111,4 +112,46 @@ var errAdvancedX509 = errors.New("advanced X.509")
 func advancedX509() error {
 	return &atlasx509.Error{Kind: atlasx509.KindInvalid, Code: "CANNOT_GENERATE_CERT_IF_ADVANCED_X509",
 		Detail: "The user cannot create managed X.509 certs if advanced mode is on.", Err: errAdvancedX509}
+}
+
+// LeafKeyType returns the key type of a project's managed certificates.
+func leafKeyType(p atlasx509.Project) pki.KeyType {
+	if p.LeafKeyType == "" {
+		return pki.DefaultKeyType
+	}
+	return pki.KeyType(p.LeafKeyType)
+}
+
+// GetManagedX509 returns the project whose managed X.509 settings are
+// asked for (an extension: the leaf key type).
+func (a *App) GetManagedX509(ctx context.Context, p atlasx509.Principal, groupID string) (atlasx509.Project, pki.KeyType, error) {
+	var project atlasx509.Project
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		project, err = loadProject(ctx, tx, p, groupID, authz.ProjectRead)
+		return err
+	})
+	return project, leafKeyType(project), userStoreError("get managed X.509", err)
+}
+
+// SetLeafKeyType sets the key type of the project's future managed
+// certificates (an extension; Atlas always issues RSA 4096).
+func (a *App) SetLeafKeyType(ctx context.Context, p atlasx509.Principal, groupID, keyType string) (atlasx509.Project, pki.KeyType, error) {
+	kt, err := pki.ParseKeyType(keyType)
+	if err != nil {
+		return atlasx509.Project{}, "", invalid("INVALID_ENUM_VALUE", "An invalid enumeration value %s was specified.", keyType)
+	}
+	var project atlasx509.Project
+	err = a.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		if project, err = loadProject(ctx, tx, p, groupID, authz.ProjectSecurityWrite); err != nil {
+			return err
+		}
+		project.LeafKeyType = string(kt)
+		if kt == pki.DefaultKeyType {
+			project.LeafKeyType = ""
+		}
+		return tx.UpdateProject(ctx, project)
+	})
+	return project, kt, userStoreError("set leaf key type", err)
 }

@@ -227,3 +227,18 @@ type LDAPRequest struct {
 	UserToDNMapping       json.RawMessage `json:"userToDNMapping"`
 	Links                 json.RawMessage `json:"links"`
 }
+
+// ManagedX509 is an extension of atlasx509: the settings of a project's
+// Atlas-managed X.509.
+type ManagedX509 struct {
+	// LeafKeyType is the key type of issued certificates: RSA4096 (the
+	// default, as Atlas), RSA3072, RSA2048, ECDSA_P256 or ECDSA_P384.
+	LeafKeyType string `json:"leafKeyType"`
+	Links       []Link `json:"links"`
+}
+
+// ManagedX509Request is the body of PATCH …/userSecurity/managedX509.
+type ManagedX509Request struct {
+	LeafKeyType *string         `json:"leafKeyType"`
+	Links       json.RawMessage `json:"links"`
+}

@@ -172,8 +172,8 @@ func TestAuditTrail(t *testing.T) {
 	e.createUser(managedUserBody("alice"))
 	e.mustDo(201, "POST", e.group()+"/databaseUsers/alice/certs", `{}`)
 	e.mustDo(200, "GET", e.group()+"/databaseUsers", "") // reads are not audited
-	e.doAs("bad-token", "GET", e.group(), "")             // a refused request is
-	e.doAs("", "GET", e.group(), "")                      // a bare challenge is not
+	e.doAs("bad-token", "GET", e.group(), "")            // a refused request is
+	e.doAs("", "GET", e.group(), "")                     // a bare challenge is not
 	evs := buf.events(t)
 	type row struct{ Phase, Operation, Outcome string }
 	var got []row

@@ -47,6 +47,8 @@ func (s *server) atlasRoutes() []route {
 
 		// Extension: not in Atlas.
 		{"GET", "/groups/{groupId}/userSecurity/managedX509/ca", "getManagedX509CA", authz.ProjectRead, s.handleGetManagedX509CA},
+		{"GET", "/groups/{groupId}/userSecurity/managedX509", "getManagedX509", authz.ProjectRead, s.handleGetManagedX509},
+		{"PATCH", "/groups/{groupId}/userSecurity/managedX509", "updateManagedX509", authz.ProjectSecurityWrite, s.handleUpdateManagedX509},
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/atlasx509/atlasx509"
@@ -45,6 +46,12 @@ type env struct {
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
+	return newEnvKeys(tb, fastKeys{})
+}
+
+// newEnvKeys is newEnv with another leaf key source.
+func newEnvKeys(tb testing.TB, keys pki.KeySource) *env {
+	tb.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "atlasx509.db"))
 	if err != nil {
@@ -57,7 +64,7 @@ func newEnv(tb testing.TB) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	a, err := app.New(ctx, app.Config{Store: st, Keyring: kr, Keys: fastKeys{}})
+	a, err := app.New(ctx, app.Config{Store: st, Keyring: kr, Keys: keys})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -181,3 +188,16 @@ func compact(tb testing.TB, b []byte) string {
 }
 
 var _ = atlasx509.NewID
+
+// recordingKeys records the key types asked for and hands out fast keys.
+type recordingKeys struct {
+	mu    sync.Mutex
+	asked []string
+}
+
+func (k *recordingKeys) NewKey(ctx context.Context, t pki.KeyType) (crypto.Signer, error) {
+	k.mu.Lock()
+	k.asked = append(k.asked, string(t))
+	k.mu.Unlock()
+	return fastKeys{}.NewKey(ctx, t)
+}

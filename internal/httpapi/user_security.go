@@ -5,6 +5,7 @@ import (
 
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
+	"github.com/atlasx509/atlasx509/internal/pki"
 )
 
 func userSecurityView(p atlasx509.Project) atlasapi.UserSecurity {
@@ -56,4 +57,33 @@ func (s *server) handleDisableCustomerX509(w http.ResponseWriter, r *http.Reques
 		return err
 	}
 	return s.writeJSON(w, r, http.StatusAccepted, userSecurityView(p))
+}
+
+func managedX509View(r *http.Request, groupID string, kt pki.KeyType) atlasapi.ManagedX509 {
+	return atlasapi.ManagedX509{LeafKeyType: string(kt), Links: selfLink(r, apiPrefix(r)+"/groups/"+groupID+"/userSecurity/managedX509")}
+}
+
+// handleGetManagedX509 answers the project's managed X.509 settings (an extension).
+func (s *server) handleGetManagedX509(w http.ResponseWriter, r *http.Request) error {
+	p, kt, err := s.app.GetManagedX509(r.Context(), principal(r), r.PathValue("groupId"))
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(w, r, http.StatusOK, managedX509View(r, p.ID, kt))
+}
+
+// handleUpdateManagedX509 changes the leaf key type of future certificates (an extension).
+func (s *server) handleUpdateManagedX509(w http.ResponseWriter, r *http.Request) error {
+	var req atlasapi.ManagedX509Request
+	if err := decodeBody(r, &req, false); err != nil {
+		return err
+	}
+	if req.LeafKeyType == nil {
+		return atlasx509.Errorf(atlasx509.KindInvalid, "MISSING_ATTRIBUTE", "The required attribute %s was not specified.", "leafKeyType")
+	}
+	p, kt, err := s.app.SetLeafKeyType(r.Context(), principal(r), r.PathValue("groupId"), *req.LeafKeyType)
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(w, r, http.StatusOK, managedX509View(r, p.ID, kt))
 }

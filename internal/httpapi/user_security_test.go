@@ -123,3 +123,27 @@ func TestSelfManagedX509Errors(t *testing.T) {
 		})
 	}
 }
+
+func TestLeafKeyType(t *testing.T) {
+	kinds := &recordingKeys{}
+	e := newEnvKeys(t, kinds)
+	g := e.group()
+	e.createUser(managedUserBody("alice"))
+	if got := string(e.mustDo(200, "GET", g+"/userSecurity/managedX509", "")); !strings.Contains(got, `"leafKeyType":"RSA4096"`) {
+		t.Errorf("default: %s", got)
+	}
+	e.mustDo(201, "POST", g+"/databaseUsers/alice/certs", `{}`)
+	e.mustDo(200, "PATCH", g+"/userSecurity/managedX509", `{"leafKeyType":"ECDSA_P384"}`)
+	e.mustDo(201, "POST", g+"/databaseUsers/alice/certs", `{}`)
+	if diff := strings.Join(kinds.asked, ","); diff != "RSA4096,ECDSA_P384" {
+		t.Errorf("key types asked: %s", diff)
+	}
+	rec := e.do("PATCH", g+"/userSecurity/managedX509", `{"leafKeyType":"DSA"}`)
+	if rec.Code != 400 || apiError(t, rec).ErrorCode != "INVALID_ENUM_VALUE" {
+		t.Errorf("bad key type: %d %s", rec.Code, rec.Body.String())
+	}
+	readOnly := e.tokenWithRoles(roleOn(e, "GROUP_READ_ONLY"))
+	if rec := e.doAs(readOnly, "PATCH", g+"/userSecurity/managedX509", `{"leafKeyType":"RSA2048"}`); rec.Code != 401 {
+		t.Errorf("read-only changed the key type: %d", rec.Code)
+	}
+}

@@ -42,6 +42,8 @@ var versionTable = map[string][]resourceVersion{
 	"updateUserSecurity":            v2Base,
 	"disableCustomerX509":           v2Base,
 	"getManagedX509CA":              v2Base,
+	"getManagedX509":                v2Base,
+	"updateManagedX509":             v2Base,
 }
 
 const (
