@@ -46,6 +46,20 @@ func (t *tx) execOne(ctx context.Context, op, query string, args ...any) error {
 	return nil
 }
 
+// execCount runs a statement and returns how many rows it affected (rows
+// deleted by a foreign key cascade not included).
+func (t *tx) execCount(ctx context.Context, op, query string, args ...any) (int, error) {
+	res, err := t.exec(ctx, op, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, mapErr(op, err)
+	}
+	return int(n), nil
+}
+
 // count runs a SELECT count(*).
 func (t *tx) count(ctx context.Context, op, query string, args ...any) (int, error) {
 	var n int
@@ -137,19 +151,19 @@ func (t *tx) GetOrganization(ctx context.Context, id string) (atlasx509.Organiza
 	}, `SELECT id, name, created FROM organizations WHERE id = ?`, id)
 }
 
-const projectColumns = `id, org_id, name, created`
+const projectColumns = `id, org_id, name, created, customer_x509_cas, leaf_key_type`
 
 func scanProject(r scanner) (atlasx509.Project, error) {
 	var p atlasx509.Project
-	err := r.Scan(&p.ID, &p.OrgID, &p.Name, timeScan{&p.Created})
+	err := r.Scan(&p.ID, &p.OrgID, &p.Name, timeScan{&p.Created}, &p.CustomerX509CAs, &p.LeafKeyType)
 	return p, err
 }
 
 // InsertProject implements store.Tx.
 func (t *tx) InsertProject(ctx context.Context, p atlasx509.Project) error {
 	_, err := t.exec(ctx, "insert project",
-		`INSERT INTO projects (`+projectColumns+`) VALUES (?, ?, ?, ?)`,
-		p.ID, p.OrgID, p.Name, timeArg(p.Created))
+		`INSERT INTO projects (`+projectColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		p.ID, p.OrgID, p.Name, timeArg(p.Created), p.CustomerX509CAs, p.LeafKeyType)
 	return err
 }
 
@@ -159,30 +173,51 @@ func (t *tx) GetProject(ctx context.Context, id string) (atlasx509.Project, erro
 		`SELECT `+projectColumns+` FROM projects WHERE id = ?`, id)
 }
 
+// projectFilterWhere is the WHERE clause of a store.ProjectFilter; its two
+// arguments are the JSON arrays that projectFilterArgs returns.
+const projectFilterWhere = `WHERE org_id IN (SELECT value FROM json_each(?))
+	OR id IN (SELECT value FROM json_each(?))`
+
+func projectFilterArgs(f store.ProjectFilter) (orgs, groups string, err error) {
+	if orgs, err = jsonStrings(f.OrgIDs); err != nil {
+		return "", "", err
+	}
+	if groups, err = jsonStrings(f.GroupIDs); err != nil {
+		return "", "", err
+	}
+	return orgs, groups, nil
+}
+
 // ListProjects implements store.Tx.
-func (t *tx) ListProjects(ctx context.Context, orgIDs []string, page store.Page) ([]atlasx509.Project, error) {
+func (t *tx) ListProjects(ctx context.Context, f store.ProjectFilter, page store.Page) ([]atlasx509.Project, error) {
 	limit, offset, err := limitOffset(page)
 	if err != nil {
 		return nil, err
 	}
-	orgs, err := jsonStrings(orgIDs)
+	orgs, groups, err := projectFilterArgs(f)
 	if err != nil {
 		return nil, err
 	}
 	return list(ctx, t, "list projects", scanProject,
-		`SELECT `+projectColumns+` FROM projects
-		WHERE org_id IN (SELECT value FROM json_each(?))
-		ORDER BY created, id LIMIT ? OFFSET ?`, orgs, limit, offset)
+		`SELECT `+projectColumns+` FROM projects `+projectFilterWhere+`
+		ORDER BY created, id LIMIT ? OFFSET ?`, orgs, groups, limit, offset)
 }
 
 // CountProjects implements store.Tx.
-func (t *tx) CountProjects(ctx context.Context, orgIDs []string) (int, error) {
-	orgs, err := jsonStrings(orgIDs)
+func (t *tx) CountProjects(ctx context.Context, f store.ProjectFilter) (int, error) {
+	orgs, groups, err := projectFilterArgs(f)
 	if err != nil {
 		return 0, err
 	}
 	return t.count(ctx, "count projects",
-		`SELECT count(*) FROM projects WHERE org_id IN (SELECT value FROM json_each(?))`, orgs)
+		`SELECT count(*) FROM projects `+projectFilterWhere, orgs, groups)
+}
+
+// UpdateProject implements store.Tx.
+func (t *tx) UpdateProject(ctx context.Context, p atlasx509.Project) error {
+	return t.execOne(ctx, "update project",
+		`UPDATE projects SET name = ?, customer_x509_cas = ?, leaf_key_type = ? WHERE id = ?`,
+		p.Name, p.CustomerX509CAs, p.LeafKeyType, p.ID)
 }
 
 // DeleteProject implements store.Tx. Users, CAs and certificate records go
@@ -280,6 +315,14 @@ func (t *tx) DeleteDatabaseUser(ctx context.Context, groupID, databaseName, user
 		groupID, username, databaseName)
 }
 
+// DeleteExpiredDatabaseUsers implements store.Tx: it deletes the users
+// whose DeleteAfterDate is not NULL and not after cutoff. Certificate records go
+// by foreign key cascade.
+func (t *tx) DeleteExpiredDatabaseUsers(ctx context.Context, cutoff time.Time) (int, error) {
+	return t.execCount(ctx, "delete expired database users",
+		`DELETE FROM database_users WHERE delete_after_date <= ?`, timeArg(cutoff))
+}
+
 // InsertProjectCA implements store.Tx.
 func (t *tx) InsertProjectCA(ctx context.Context, ca atlasx509.ProjectCA) error {
 	_, err := t.exec(ctx, "insert project CA",
@@ -348,15 +391,69 @@ func (t *tx) InsertAPIKey(ctx context.Context, k atlasx509.APIKey) error {
 	return err
 }
 
+const apiKeyColumns = `id, org_id, public_key, description, sealed_ha1_md5, sealed_ha1_sha256, created`
+
+func scanAPIKey(r scanner) (atlasx509.APIKey, error) {
+	var k atlasx509.APIKey
+	err := r.Scan(&k.ID, &k.OrgID, &k.PublicKey, &k.Description,
+		blobScan{&k.SealedHA1MD5}, blobScan{&k.SealedHA1SHA256}, timeScan{&k.Created})
+	return k, err
+}
+
+// GetAPIKey implements store.Tx.
+func (t *tx) GetAPIKey(ctx context.Context, id string) (atlasx509.APIKey, error) {
+	return get(ctx, t, "get API key", scanAPIKey,
+		`SELECT `+apiKeyColumns+` FROM api_keys WHERE id = ?`, id)
+}
+
 // GetAPIKeyByPublicKey implements store.Tx.
 func (t *tx) GetAPIKeyByPublicKey(ctx context.Context, publicKey string) (atlasx509.APIKey, error) {
-	return get(ctx, t, "get API key", func(r scanner) (atlasx509.APIKey, error) {
-		var k atlasx509.APIKey
-		err := r.Scan(&k.ID, &k.OrgID, &k.PublicKey, &k.Description,
-			blobScan{&k.SealedHA1MD5}, blobScan{&k.SealedHA1SHA256}, timeScan{&k.Created})
-		return k, err
-	}, `SELECT id, org_id, public_key, description, sealed_ha1_md5, sealed_ha1_sha256, created
-		FROM api_keys WHERE public_key = ?`, publicKey)
+	return get(ctx, t, "get API key", scanAPIKey,
+		`SELECT `+apiKeyColumns+` FROM api_keys WHERE public_key = ?`, publicKey)
+}
+
+// ListAPIKeys implements store.Tx, oldest first (by Created, then ID).
+func (t *tx) ListAPIKeys(ctx context.Context, orgID string, page store.Page) ([]atlasx509.APIKey, error) {
+	limit, offset, err := limitOffset(page)
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, t, "list API keys", scanAPIKey,
+		`SELECT `+apiKeyColumns+` FROM api_keys WHERE org_id = ?
+		ORDER BY created, id LIMIT ? OFFSET ?`, orgID, limit, offset)
+}
+
+// CountAPIKeys implements store.Tx.
+func (t *tx) CountAPIKeys(ctx context.Context, orgID string) (int, error) {
+	return t.count(ctx, "count API keys",
+		`SELECT count(*) FROM api_keys WHERE org_id = ?`, orgID)
+}
+
+// UpdateAPIKey implements store.Tx: only the description is written.
+func (t *tx) UpdateAPIKey(ctx context.Context, k atlasx509.APIKey) error {
+	return t.execOne(ctx, "update API key",
+		`UPDATE api_keys SET description = ? WHERE id = ?`, k.Description, k.ID)
+}
+
+// DeleteAPIKey implements store.Tx. The key is deleted first, so that an
+// unknown id deletes nothing.
+func (t *tx) DeleteAPIKey(ctx context.Context, id string) error {
+	if err := t.execOne(ctx, "delete API key", `DELETE FROM api_keys WHERE id = ?`, id); err != nil {
+		return err
+	}
+	return t.deletePrincipal(ctx, "delete API key", id)
+}
+
+// deletePrincipal deletes the role assignments and access list entries of
+// a deleted credential.
+func (t *tx) deletePrincipal(ctx context.Context, op, principalID string) error {
+	if _, err := t.exec(ctx, op+" role assignments",
+		`DELETE FROM role_assignments WHERE principal_id = ?`, principalID); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, op+" access list",
+		`DELETE FROM access_list_entries WHERE principal_id = ?`, principalID)
+	return err
 }
 
 // InsertServiceAccount implements store.Tx.
@@ -368,14 +465,55 @@ func (t *tx) InsertServiceAccount(ctx context.Context, sa atlasx509.ServiceAccou
 	return err
 }
 
+const serviceAccountColumns = `client_id, org_id, name, description, created`
+
+func scanServiceAccount(r scanner) (atlasx509.ServiceAccount, error) {
+	var sa atlasx509.ServiceAccount
+	err := r.Scan(&sa.ClientID, &sa.OrgID, &sa.Name, &sa.Description, timeScan{&sa.Created})
+	return sa, err
+}
+
 // GetServiceAccount implements store.Tx.
 func (t *tx) GetServiceAccount(ctx context.Context, clientID string) (atlasx509.ServiceAccount, error) {
-	return get(ctx, t, "get service account", func(r scanner) (atlasx509.ServiceAccount, error) {
-		var sa atlasx509.ServiceAccount
-		err := r.Scan(&sa.ClientID, &sa.OrgID, &sa.Name, &sa.Description, timeScan{&sa.Created})
-		return sa, err
-	}, `SELECT client_id, org_id, name, description, created
-		FROM service_accounts WHERE client_id = ?`, clientID)
+	return get(ctx, t, "get service account", scanServiceAccount,
+		`SELECT `+serviceAccountColumns+` FROM service_accounts WHERE client_id = ?`, clientID)
+}
+
+// ListServiceAccounts implements store.Tx, oldest first (by Created, then
+// ClientID).
+func (t *tx) ListServiceAccounts(ctx context.Context, orgID string, page store.Page) ([]atlasx509.ServiceAccount, error) {
+	limit, offset, err := limitOffset(page)
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, t, "list service accounts", scanServiceAccount,
+		`SELECT `+serviceAccountColumns+` FROM service_accounts WHERE org_id = ?
+		ORDER BY created, client_id LIMIT ? OFFSET ?`, orgID, limit, offset)
+}
+
+// CountServiceAccounts implements store.Tx.
+func (t *tx) CountServiceAccounts(ctx context.Context, orgID string) (int, error) {
+	return t.count(ctx, "count service accounts",
+		`SELECT count(*) FROM service_accounts WHERE org_id = ?`, orgID)
+}
+
+// UpdateServiceAccount implements store.Tx: only the name and description
+// are written.
+func (t *tx) UpdateServiceAccount(ctx context.Context, sa atlasx509.ServiceAccount) error {
+	return t.execOne(ctx, "update service account",
+		`UPDATE service_accounts SET name = ?, description = ? WHERE client_id = ?`,
+		sa.Name, sa.Description, sa.ClientID)
+}
+
+// DeleteServiceAccount implements store.Tx. Secrets and token records go by
+// foreign key cascade; role assignments and access list entries are
+// deleted here.
+func (t *tx) DeleteServiceAccount(ctx context.Context, clientID string) error {
+	if err := t.execOne(ctx, "delete service account",
+		`DELETE FROM service_accounts WHERE client_id = ?`, clientID); err != nil {
+		return err
+	}
+	return t.deletePrincipal(ctx, "delete service account", clientID)
 }
 
 // InsertServiceAccountSecret implements store.Tx.
@@ -398,6 +536,13 @@ func (t *tx) ListServiceAccountSecrets(ctx context.Context, clientID string) ([]
 		FROM service_account_secrets WHERE client_id = ? ORDER BY created, id`, clientID)
 }
 
+// DeleteServiceAccountSecret implements store.Tx; ErrNotFound unless the
+// secret exists and belongs to clientID.
+func (t *tx) DeleteServiceAccountSecret(ctx context.Context, clientID, secretID string) error {
+	return t.execOne(ctx, "delete service account secret",
+		`DELETE FROM service_account_secrets WHERE id = ? AND client_id = ?`, secretID, clientID)
+}
+
 // InsertRoleAssignment implements store.Tx; ErrConflict if the principal
 // already holds that role there.
 func (t *tx) InsertRoleAssignment(ctx context.Context, ra atlasx509.RoleAssignment) error {
@@ -407,15 +552,59 @@ func (t *tx) InsertRoleAssignment(ctx context.Context, ra atlasx509.RoleAssignme
 	return err
 }
 
+func scanRoleAssignment(r scanner) (atlasx509.RoleAssignment, error) {
+	var ra atlasx509.RoleAssignment
+	err := r.Scan(&ra.PrincipalID, &ra.OrgID, &ra.GroupID, &ra.Role)
+	return ra, err
+}
+
 // ListRoleAssignments implements store.Tx, ordered by organization, project
 // ("" first) and role.
 func (t *tx) ListRoleAssignments(ctx context.Context, principalID string) ([]atlasx509.RoleAssignment, error) {
-	return list(ctx, t, "list role assignments", func(r scanner) (atlasx509.RoleAssignment, error) {
-		var ra atlasx509.RoleAssignment
-		err := r.Scan(&ra.PrincipalID, &ra.OrgID, &ra.GroupID, &ra.Role)
-		return ra, err
-	}, `SELECT principal_id, org_id, group_id, role FROM role_assignments
+	return list(ctx, t, "list role assignments", scanRoleAssignment,
+		`SELECT principal_id, org_id, group_id, role FROM role_assignments
 		WHERE principal_id = ? ORDER BY org_id, group_id, role`, principalID)
+}
+
+// ListProjectRoleAssignments implements store.Tx, ordered by principal,
+// then role (then organization, which is the project's). An empty groupID
+// finds nothing: organization roles are over no project.
+func (t *tx) ListProjectRoleAssignments(ctx context.Context, groupID string) ([]atlasx509.RoleAssignment, error) {
+	return list(ctx, t, "list project role assignments", scanRoleAssignment,
+		`SELECT principal_id, org_id, group_id, role FROM role_assignments
+		WHERE group_id = ? AND group_id <> '' ORDER BY principal_id, role, org_id`, groupID)
+}
+
+// DeleteRoleAssignments implements store.Tx.
+func (t *tx) DeleteRoleAssignments(ctx context.Context, principalID, orgID, groupID string) (int, error) {
+	return t.execCount(ctx, "delete role assignments",
+		`DELETE FROM role_assignments WHERE principal_id = ? AND org_id = ? AND group_id = ?`,
+		principalID, orgID, groupID)
+}
+
+// InsertAccessListEntry implements store.Tx.
+func (t *tx) InsertAccessListEntry(ctx context.Context, e atlasx509.AccessListEntry) error {
+	_, err := t.exec(ctx, "insert access list entry",
+		`INSERT INTO access_list_entries (principal_id, cidr, comment, created) VALUES (?, ?, ?, ?)`,
+		e.PrincipalID, e.CIDR, e.Comment, timeArg(e.Created))
+	return err
+}
+
+// ListAccessListEntries implements store.Tx, oldest first (by Created, then
+// CIDR).
+func (t *tx) ListAccessListEntries(ctx context.Context, principalID string) ([]atlasx509.AccessListEntry, error) {
+	return list(ctx, t, "list access list entries", func(r scanner) (atlasx509.AccessListEntry, error) {
+		var e atlasx509.AccessListEntry
+		err := r.Scan(&e.PrincipalID, &e.CIDR, &e.Comment, timeScan{&e.Created})
+		return e, err
+	}, `SELECT principal_id, cidr, comment, created FROM access_list_entries
+		WHERE principal_id = ? ORDER BY created, cidr`, principalID)
+}
+
+// DeleteAccessListEntry implements store.Tx.
+func (t *tx) DeleteAccessListEntry(ctx context.Context, principalID, cidr string) error {
+	return t.execOne(ctx, "delete access list entry",
+		`DELETE FROM access_list_entries WHERE principal_id = ? AND cidr = ?`, principalID, cidr)
 }
 
 // InsertOAuthToken implements store.Tx.
@@ -446,14 +635,6 @@ func (t *tx) RevokeOAuthToken(ctx context.Context, id string) error {
 // DeleteOAuthTokensExpiredBefore implements store.Tx: it deletes the
 // records whose ExpiresAt is strictly before before.
 func (t *tx) DeleteOAuthTokensExpiredBefore(ctx context.Context, before time.Time) (int, error) {
-	res, err := t.exec(ctx, "delete expired OAuth tokens",
+	return t.execCount(ctx, "delete expired OAuth tokens",
 		`DELETE FROM oauth_tokens WHERE expires_at < ?`, timeArg(before))
-	if err != nil {
-		return 0, err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, mapErr("delete expired OAuth tokens", err)
-	}
-	return int(n), nil
 }

@@ -143,7 +143,7 @@ func testListCertificates(t *testing.T, s store.Store) {
 	c2 := certificate(alice, 30, 2*time.Hour)
 	c3 := certificate(alice, 20, 3*time.Hour)
 	c4 := certificate(alice, 10, 4*time.Hour)
-	c1.Created, c2.Created, c3.Created, c4.Created = at(1), at(2), at(3), at(3)
+	c1.Created, c2.Created, c3.Created, c4.Created = at(time.Microsecond), at(2*time.Microsecond), at(3*time.Microsecond), at(3*time.Microsecond)
 	c4.CAGeneration = 2
 	cb := certificate(bob, 50, 4*time.Hour)
 	seedUsers(t, s, []atlasx509.Project{p}, []atlasx509.DatabaseUser{alice, bob},
@@ -171,7 +171,7 @@ func testListCertificates(t *testing.T, s store.Store) {
 		{"long ago", time.Time{}, store.Page{}, []atlasx509.Certificate{c1, c2, c4, c3}, 4},
 		{"first expired", at(90 * time.Minute), store.Page{}, []atlasx509.Certificate{c2, c4, c3}, 3},
 		{"NotAfter equal to validAt is expired", c2.NotAfter, store.Page{}, []atlasx509.Certificate{c4, c3}, 2},
-		{"one nanosecond before NotAfter", c2.NotAfter.Add(-1), store.Page{}, []atlasx509.Certificate{c2, c4, c3}, 3},
+		{"one microsecond before NotAfter", c2.NotAfter.Add(-time.Microsecond), store.Page{}, []atlasx509.Certificate{c2, c4, c3}, 3},
 		{"all expired", at(5 * time.Hour), store.Page{}, nil, 0},
 		{"page", t0, store.Page{Limit: 2, Offset: 1}, []atlasx509.Certificate{c2, c4}, 4},
 		{"page of the valid ones", at(90 * time.Minute), store.Page{Limit: 2, Offset: 1}, []atlasx509.Certificate{c4, c3}, 3},

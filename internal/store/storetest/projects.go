@@ -75,19 +75,30 @@ func testOrganizations(t *testing.T, s store.Store) {
 	wantIs(t, "InsertOrganization of a taken id", err, store.ErrConflict)
 }
 
+// withSettings returns p with the optional fields set: self-managed X.509
+// CAs and a leaf key type.
+func withSettings(p atlasx509.Project) atlasx509.Project {
+	p.CustomerX509CAs = "-----BEGIN CERTIFICATE-----\nMIIB" + p.ID + "\n-----END CERTIFICATE-----\n"
+	p.LeafKeyType = "ECDSA_P256"
+	return p
+}
+
 func testProjects(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	p := project(1, 1)
-	seed(t, s, []atlasx509.Organization{org(1), org(2)}, []atlasx509.Project{p})
+	p := withSettings(project(1, 1))
+	plain := project(6, 1) // CustomerX509CAs and LeafKeyType left ""
+	seed(t, s, []atlasx509.Organization{org(1), org(2)}, []atlasx509.Project{p, plain})
 	view(t, s, func(tx store.Tx) error {
-		got, err := tx.GetProject(ctx, p.ID)
-		if err != nil {
-			return err
+		for _, want := range []atlasx509.Project{p, plain} {
+			got, err := tx.GetProject(ctx, want.ID)
+			if err != nil {
+				return err
+			}
+			if d := diff(want, got); d != "" {
+				t.Errorf("GetProject mismatch (-want +got):\n%s", d)
+			}
 		}
-		if d := diff(p, got); d != "" {
-			t.Errorf("GetProject mismatch (-want +got):\n%s", d)
-		}
-		_, err = tx.GetProject(ctx, id(99))
+		_, err := tx.GetProject(ctx, id(99))
 		wantIs(t, "GetProject(missing)", err, store.ErrNotFound)
 		return nil
 	})
@@ -118,12 +129,19 @@ func testProjects(t *testing.T, s store.Store) {
 		tc.wantErr(t, "InsertProject, "+tc.name, err)
 	}
 	view(t, s, func(tx store.Tx) error {
-		n, err := tx.CountProjects(ctx, []string{id(1), id(2), id(99)})
+		n, err := tx.CountProjects(ctx, store.ProjectFilter{OrgIDs: []string{id(1), id(2), id(99)}})
 		if err != nil {
 			return err
 		}
-		if n != 2 {
-			t.Errorf("CountProjects = %d, want 2", n)
+		if n != 3 {
+			t.Errorf("CountProjects = %d, want 3", n)
+		}
+		got, err := tx.GetProject(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		if d := diff(p, got); d != "" {
+			t.Errorf("project changed by a refused insert (-want +got):\n%s", d)
 		}
 		return nil
 	})
@@ -132,10 +150,11 @@ func testProjects(t *testing.T, s store.Store) {
 func testListProjects(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	// Projects created out of insertion order, two with the same Created
-	// (ordered by ID then), across three organizations.
+	// (ordered by ID then), across three organizations; p3 has the
+	// optional fields set.
 	p1 := project(1, 1)
 	p2 := project(2, 2)
-	p3 := project(3, 1)
+	p3 := withSettings(project(3, 1))
 	p4 := project(4, 3)
 	p5 := project(5, 2)
 	p1.Created = at(3 * time.Hour)
@@ -145,34 +164,52 @@ func testListProjects(t *testing.T, s store.Store) {
 	p4.Created = at(0)
 	seed(t, s, []atlasx509.Organization{org(1), org(2), org(3)}, []atlasx509.Project{p1, p2, p3, p4, p5})
 
+	orgs := func(ids ...string) store.ProjectFilter { return store.ProjectFilter{OrgIDs: ids} }
+	groups := func(ids ...string) store.ProjectFilter { return store.ProjectFilter{GroupIDs: ids} }
+	all := orgs(id(1), id(2), id(3))
 	tests := []struct {
-		name   string
-		orgIDs []string
-		page   store.Page
-		want   []atlasx509.Project
-		count  int
+		name  string
+		f     store.ProjectFilter
+		page  store.Page
+		want  []atlasx509.Project
+		count int
 	}{
-		{"one organization", []string{id(1)}, store.Page{}, []atlasx509.Project{p3, p1}, 2},
-		{"two organizations", []string{id(1), id(2)}, store.Page{}, []atlasx509.Project{p2, p3, p5, p1}, 4},
-		{"all", []string{id(3), id(2), id(1)}, store.Page{}, []atlasx509.Project{p4, p2, p3, p5, p1}, 5},
-		{"limit", []string{id(1), id(2), id(3)}, store.Page{Limit: 2}, []atlasx509.Project{p4, p2}, 5},
-		{"limit and offset", []string{id(1), id(2), id(3)}, store.Page{Limit: 2, Offset: 2}, []atlasx509.Project{p3, p5}, 5},
-		{"last page", []string{id(1), id(2), id(3)}, store.Page{Limit: 2, Offset: 4}, []atlasx509.Project{p1}, 5},
-		{"offset without limit", []string{id(1), id(2), id(3)}, store.Page{Offset: 3}, []atlasx509.Project{p5, p1}, 5},
-		{"offset past the end", []string{id(1), id(2), id(3)}, store.Page{Limit: 2, Offset: 5}, nil, 5},
-		{"duplicate ids", []string{id(1), id(1)}, store.Page{}, []atlasx509.Project{p3, p1}, 2},
-		{"unknown organization", []string{id(99)}, store.Page{}, nil, 0},
-		{"no organization", nil, store.Page{}, nil, 0},
+		{"one organization", orgs(id(1)), store.Page{}, []atlasx509.Project{p3, p1}, 2},
+		{"two organizations", orgs(id(1), id(2)), store.Page{}, []atlasx509.Project{p2, p3, p5, p1}, 4},
+		{"all", orgs(id(3), id(2), id(1)), store.Page{}, []atlasx509.Project{p4, p2, p3, p5, p1}, 5},
+		{"limit", all, store.Page{Limit: 2}, []atlasx509.Project{p4, p2}, 5},
+		{"limit and offset", all, store.Page{Limit: 2, Offset: 2}, []atlasx509.Project{p3, p5}, 5},
+		{"last page", all, store.Page{Limit: 2, Offset: 4}, []atlasx509.Project{p1}, 5},
+		{"offset without limit", all, store.Page{Offset: 3}, []atlasx509.Project{p5, p1}, 5},
+		{"offset past the end", all, store.Page{Limit: 2, Offset: 5}, nil, 5},
+		{"duplicate organization ids", orgs(id(1), id(1)), store.Page{}, []atlasx509.Project{p3, p1}, 2},
+		{"unknown organization", orgs(id(99)), store.Page{}, nil, 0},
+		{"one project", groups(p5.ID), store.Page{}, []atlasx509.Project{p5}, 1},
+		{"projects of several organizations", groups(p1.ID, p4.ID, p2.ID), store.Page{}, []atlasx509.Project{p4, p2, p1}, 3},
+		{"duplicate and unknown project ids", groups(p1.ID, id(99), p1.ID, p5.ID), store.Page{}, []atlasx509.Project{p5, p1}, 2},
+		{"an organization id among project ids", groups(id(1)), store.Page{}, nil, 0},
+		{"a project id among organization ids", orgs(p1.ID), store.Page{}, nil, 0},
+		// Both: the union, each project once.
+		{"organization and projects", store.ProjectFilter{OrgIDs: []string{id(1)}, GroupIDs: []string{p2.ID, p1.ID}},
+			store.Page{}, []atlasx509.Project{p2, p3, p1}, 3},
+		{"organization and projects, paged", store.ProjectFilter{OrgIDs: []string{id(2)}, GroupIDs: []string{p5.ID, p1.ID, p4.ID, p2.ID}},
+			store.Page{Limit: 2, Offset: 1}, []atlasx509.Project{p2, p5}, 4},
+		{"organization and its own projects", store.ProjectFilter{OrgIDs: []string{id(1)}, GroupIDs: []string{p1.ID, p3.ID}},
+			store.Page{}, []atlasx509.Project{p3, p1}, 2},
+		{"unknown organization and a project", store.ProjectFilter{OrgIDs: []string{id(99)}, GroupIDs: []string{p3.ID}},
+			store.Page{}, []atlasx509.Project{p3}, 1},
+		{"no organization and no project", store.ProjectFilter{}, store.Page{}, nil, 0},
+		{"empty lists", store.ProjectFilter{OrgIDs: []string{}, GroupIDs: []string{}}, store.Page{}, nil, 0},
 	}
 	for _, tc := range tests {
 		view(t, s, func(tx store.Tx) error {
-			got, err := tx.ListProjects(ctx, tc.orgIDs, tc.page)
+			got, err := tx.ListProjects(ctx, tc.f, tc.page)
 			if err != nil {
 				t.Errorf("%s: ListProjects: %v", tc.name, err)
 				return nil
 			}
 			checkList(t, tc.name+": ListProjects", tc.want, got)
-			n, err := tx.CountProjects(ctx, tc.orgIDs)
+			n, err := tx.CountProjects(ctx, tc.f)
 			if err != nil {
 				t.Errorf("%s: CountProjects: %v", tc.name, err)
 			} else if n != tc.count {
@@ -181,6 +218,71 @@ func testListProjects(t *testing.T, s store.Store) {
 			return nil
 		})
 	}
+}
+
+func testUpdateProject(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	p1, p2, p3 := project(1, 1), project(2, 1), project(3, 2)
+	seed(t, s, []atlasx509.Organization{org(1), org(2)}, []atlasx509.Project{p1, p2, p3})
+	check := func(what string, want ...atlasx509.Project) {
+		t.Helper()
+		view(t, s, func(tx store.Tx) error {
+			for _, w := range want {
+				got, err := tx.GetProject(ctx, w.ID)
+				if err != nil {
+					t.Errorf("%s: GetProject(%s): %v", what, w.ID, err)
+					continue
+				}
+				if d := diff(w, got); d != "" {
+					t.Errorf("%s: GetProject(%s) mismatch (-want +got):\n%s", what, w.ID, d)
+				}
+			}
+			return nil
+		})
+	}
+
+	// The mutable fields change; OrgID and Created are not written.
+	changed := withSettings(p1)
+	changed.Name = "renamed"
+	arg := changed
+	arg.OrgID = id(2)
+	arg.Created = at(99 * time.Hour)
+	update(t, s, func(tx store.Tx) error { return tx.UpdateProject(ctx, arg) })
+	check("after UpdateProject", changed, p2, p3)
+	view(t, s, func(tx store.Tx) error {
+		got, err := tx.ListProjects(ctx, store.ProjectFilter{OrgIDs: []string{id(1)}}, store.Page{})
+		if err != nil {
+			return err
+		}
+		if d := diff([]atlasx509.Project{changed, p2}, got); d != "" {
+			t.Errorf("ListProjects after UpdateProject (-want +got):\n%s", d)
+		}
+		return nil
+	})
+
+	// Unchanged values, and the project's own name, are no conflict.
+	update(t, s, func(tx store.Tx) error { return tx.UpdateProject(ctx, changed) })
+
+	taken := changed
+	taken.Name = p2.Name
+	taken.LeafKeyType = "must not be written"
+	err := s.Update(ctx, func(tx store.Tx) error { return tx.UpdateProject(ctx, taken) })
+	wantIs(t, "UpdateProject to a name taken in the organization", err, store.ErrConflict)
+	unknown := project(9, 1)
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.UpdateProject(ctx, unknown) })
+	wantIs(t, "UpdateProject(missing)", err, store.ErrNotFound)
+	check("after refused updates", changed, p2, p3)
+
+	// A name of another organization is free; clearing the settings
+	// stores "" again; the old name is free for a new project.
+	cleared := changed
+	cleared.Name = p3.Name
+	cleared.CustomerX509CAs, cleared.LeafKeyType = "", ""
+	update(t, s, func(tx store.Tx) error { return tx.UpdateProject(ctx, cleared) })
+	reused := project(4, 1)
+	reused.Name = p1.Name
+	update(t, s, func(tx store.Tx) error { return tx.InsertProject(ctx, reused) })
+	check("after clearing", cleared, p2, p3, reused)
 }
 
 // checkList compares a list result; an empty want matches any empty result.

@@ -10,28 +10,52 @@
 //     organization, a certificate of an unknown user) is an internal error:
 //     neither ErrNotFound nor ErrConflict.
 //   - Times come back equal (time.Time.Equal) to what was stored, to the
-//     nanosecond, in time.UTC, for every instant of the years 0001 to 9999
-//     (the zero time.Time and 9999-12-31T23:59:59.999999999Z included).
+//     microsecond, in time.UTC, for every instant of the years 0001 to 9999
+//     (the zero time.Time and 9999-12-31T23:59:59.999999Z included). Every
+//     time the suite stores or passes is a whole number of microseconds, so
+//     a driver may keep more precision (SQLite keeps nanoseconds) or round
+//     to the microsecond (PostgreSQL).
 //   - DatabaseUser.Roles, Scopes and Labels come back as non-nil slices,
 //     empty when stored nil or empty; byte slices (settings, CA certificate
 //     and key, sealed HA1 values, secret hashes) come back non-nil, empty
 //     when stored nil or empty. Lists with no element have length 0 (nil or
 //     not).
-//   - Orders: ListProjects by Created then ID; ListDatabaseUsers by Username;
-//     ListProjectCAs by Generation, newest first; ListCertificates by Created
-//     then Serial; ListServiceAccountSecrets by Created then ID;
-//     ListRoleAssignments by OrgID, GroupID ("" first) then Role.
+//   - Orders (strings in byte order): ListProjects by Created then ID;
+//     ListDatabaseUsers by Username; ListProjectCAs by Generation, newest
+//     first; ListCertificates by Created then Serial; ListAPIKeys by Created
+//     then ID; ListServiceAccounts by Created then ClientID;
+//     ListServiceAccountSecrets by Created then ID; ListRoleAssignments by
+//     OrgID, GroupID ("" first) then Role; ListProjectRoleAssignments by
+//     PrincipalID then Role; ListAccessListEntries by Created then CIDR.
 //   - A Page with a negative Limit or Offset is an error; Limit 0 means all.
-//     ListProjects and CountProjects with no organization find nothing.
+//   - ListProjects and CountProjects select the union of the projects of
+//     the filter's organizations and of its projects, each once; unknown ids
+//     select nothing, and an empty filter selects nothing.
 //   - ListCertificates and CountCertificates keep certificates whose
 //     NotAfter is strictly after validAt; DeleteOAuthTokensExpiredBefore
-//     deletes tokens whose ExpiresAt is strictly before its argument.
+//     deletes tokens whose ExpiresAt is strictly before its argument;
+//     DeleteExpiredDatabaseUsers deletes users whose DeleteAfterDate is
+//     before or equal to its argument (never a user with none).
 //   - UpdateDatabaseUser replaces every field but the key (Created
 //     included); a user looked up under another authentication database is
-//     not found. RevokeOAuthToken of a revoked token succeeds.
+//     not found. UpdateProject writes Name, CustomerX509CAs and LeafKeyType
+//     only (not OrgID nor Created); UpdateAPIKey writes Description only;
+//     UpdateServiceAccount writes Name and Description only. An update that
+//     changes nothing succeeds. RevokeOAuthToken of a revoked token
+//     succeeds.
+//   - ListProjectRoleAssignments("") finds nothing (organization roles are
+//     over no project). DeleteRoleAssignments with groupID "" deletes the
+//     principal's organization roles in orgID and no project role; with a
+//     groupID, the roles over that project whose OrgID is orgID. Deleting
+//     nothing returns 0 and no error. DeleteServiceAccountSecret of a secret
+//     of another account is ErrNotFound.
+//   - DeleteAPIKey and DeleteServiceAccount delete the credential's role
+//     assignments and access list entries (and an account's secrets and
+//     token records), and nothing of another credential.
 //   - Usernames are unique in a project across authentication databases;
-//     project names are unique in an organization; an API key public key is
-//     unique server-wide; a role assignment is unique by all its fields.
+//     project names are unique in an organization (on insert and update); an
+//     API key public key is unique server-wide; a role assignment is unique
+//     by all its fields; an access list entry by (PrincipalID, CIDR).
 //   - A write through View's Tx fails, and a failed View leaves no trace.
 //   - Concurrent Updates lose no write.
 //
@@ -64,18 +88,30 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Organizations", testOrganizations},
 		{"Projects", testProjects},
 		{"ListProjects", testListProjects},
+		{"UpdateProject", testUpdateProject},
 		{"DeleteProject", testDeleteProject},
 		{"DatabaseUserRoundTrip", testDatabaseUserRoundTrip},
 		{"DatabaseUserConflicts", testDatabaseUserConflicts},
 		{"ListDatabaseUsers", testListDatabaseUsers},
 		{"UpdateDatabaseUser", testUpdateDatabaseUser},
 		{"DeleteDatabaseUser", testDeleteDatabaseUser},
+		{"DeleteExpiredDatabaseUsers", testDeleteExpiredDatabaseUsers},
 		{"ProjectCAs", testProjectCAs},
 		{"Certificates", testCertificates},
 		{"ListCertificates", testListCertificates},
 		{"APIKeys", testAPIKeys},
+		{"ListAPIKeys", testListAPIKeys},
+		{"UpdateAPIKey", testUpdateAPIKey},
+		{"DeleteAPIKey", testDeleteAPIKey},
 		{"ServiceAccounts", testServiceAccounts},
+		{"ListServiceAccounts", testListServiceAccounts},
+		{"UpdateServiceAccount", testUpdateServiceAccount},
+		{"DeleteServiceAccount", testDeleteServiceAccount},
+		{"DeleteServiceAccountSecret", testDeleteServiceAccountSecret},
 		{"RoleAssignments", testRoleAssignments},
+		{"ListProjectRoleAssignments", testListProjectRoleAssignments},
+		{"DeleteRoleAssignments", testDeleteRoleAssignments},
+		{"AccessListEntries", testAccessListEntries},
 		{"OAuthTokens", testOAuthTokens},
 		{"Times", testTimes},
 		{"Pages", testPages},
@@ -100,8 +136,21 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 }
 
-// t0 is the reference instant of the fixtures: UTC, with nanoseconds.
-var t0 = time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC)
+// t0 is the reference instant of the fixtures: UTC, with microseconds.
+// Every fixture time is a whole number of microseconds: the precision that
+// drivers must keep (PostgreSQL's timestamptz).
+var t0 = time.Date(2025, 3, 14, 15, 9, 26, 535897000, time.UTC)
+
+// now returns the current time in UTC, truncated to the microsecond.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// localNow returns the current time in the local zone, with its monotonic
+// clock reading, less its nanoseconds past the microsecond (Truncate would
+// drop the monotonic reading).
+func localNow() time.Time {
+	n := time.Now()
+	return n.Add(-time.Duration(n.Nanosecond() % 1000))
+}
 
 // at returns t0 shifted by d.
 func at(d time.Duration) time.Time { return t0.Add(d) }

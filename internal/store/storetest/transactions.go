@@ -21,12 +21,13 @@ func testTimes(t *testing.T, s store.Store) {
 		in   time.Time
 	}{
 		{"zero", time.Time{}},
-		{"last representable", time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)},
+		{"last representable", time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)},
 		{"unix epoch", time.Unix(0, 0).UTC()},
-		{"before the epoch", time.Date(1969, 7, 20, 20, 17, 40, 123456789, time.UTC)},
-		{"one nanosecond", t0.Add(1)},
-		{"other zone", time.Date(2025, 6, 1, 2, 3, 4, 5, east)},
-		{"local with monotonic reading", time.Now()},
+		{"before the epoch", time.Date(1969, 7, 20, 20, 17, 40, 123456000, time.UTC)},
+		{"one microsecond", t0.Add(time.Microsecond)},
+		{"other zone", time.Date(2025, 6, 1, 2, 3, 4, 5000, east)},
+		{"local with monotonic reading", localNow()},
+		{"now in UTC", now()},
 	}
 	seed(t, s, []atlasx509.Organization{org(1)}, []atlasx509.Project{project(1, 1)})
 	for i, tc := range tests {
@@ -71,12 +72,16 @@ func testPages(t *testing.T, s store.Store) {
 	seedUsers(t, s, []atlasx509.Project{p}, []atlasx509.DatabaseUser{user(p, "alice")}, nil)
 	for _, page := range []store.Page{{Limit: -1}, {Offset: -1}, {Limit: 1, Offset: -5}} {
 		view(t, s, func(tx store.Tx) error {
-			_, err := tx.ListProjects(ctx, []string{id(1)}, page)
+			_, err := tx.ListProjects(ctx, store.ProjectFilter{OrgIDs: []string{id(1)}}, page)
 			wantInternal(t, fmt.Sprintf("ListProjects(%+v)", page), err)
 			_, err = tx.ListDatabaseUsers(ctx, p.ID, page)
 			wantInternal(t, fmt.Sprintf("ListDatabaseUsers(%+v)", page), err)
 			_, err = tx.ListCertificates(ctx, p.ID, "alice", t0, page)
 			wantInternal(t, fmt.Sprintf("ListCertificates(%+v)", page), err)
+			_, err = tx.ListAPIKeys(ctx, id(1), page)
+			wantInternal(t, fmt.Sprintf("ListAPIKeys(%+v)", page), err)
+			_, err = tx.ListServiceAccounts(ctx, id(1), page)
+			wantInternal(t, fmt.Sprintf("ListServiceAccounts(%+v)", page), err)
 			return nil
 		})
 	}
@@ -229,6 +234,18 @@ func testViewReadOnly(t *testing.T, s store.Store) {
 		{"DeleteDatabaseUser", func(tx store.Tx) error {
 			return tx.DeleteDatabaseUser(ctx, p.ID, atlasx509.DatabaseExternal, "alice")
 		}},
+		{"UpdateProject", func(tx store.Tx) error {
+			changed := p
+			changed.Name = "changed in a View"
+			return tx.UpdateProject(ctx, changed)
+		}},
+		{"DeleteExpiredDatabaseUsers", func(tx store.Tx) error {
+			_, err := tx.DeleteExpiredDatabaseUsers(ctx, t0)
+			return err
+		}},
+		{"InsertAccessListEntry", func(tx store.Tx) error {
+			return tx.InsertAccessListEntry(ctx, accessListEntry(id(2001), "192.0.2.0/24", t0))
+		}},
 	}
 	for _, w := range writes {
 		var writeErr error
@@ -243,8 +260,13 @@ func testViewReadOnly(t *testing.T, s store.Store) {
 	}
 	checkNoOrganization(t, s, 2)
 	view(t, s, func(tx store.Tx) error {
-		if _, err := tx.GetProject(ctx, p.ID); err != nil {
+		if got, err := tx.GetProject(ctx, p.ID); err != nil {
 			t.Errorf("GetProject after a delete in a View: %v", err)
+		} else if d := diff(p, got); d != "" {
+			t.Errorf("project changed by an update in a View (-want +got):\n%s", d)
+		}
+		if l, err := tx.ListAccessListEntries(ctx, id(2001)); err != nil || len(l) != 0 {
+			t.Errorf("ListAccessListEntries after an insert in a View = %+v, %v; want none", l, err)
 		}
 		if _, err := tx.FindDatabaseUser(ctx, p.ID, "alice"); err != nil {
 			t.Errorf("FindDatabaseUser after a delete in a View: %v", err)
@@ -307,7 +329,7 @@ func testConcurrentUpdates(t *testing.T, s store.Store) {
 				var n int
 				err := s.View(ctx, func(tx store.Tx) error {
 					var err error
-					n, err = tx.CountProjects(ctx, []string{id(1)})
+					n, err = tx.CountProjects(ctx, store.ProjectFilter{OrgIDs: []string{id(1)}})
 					return err
 				})
 				if err != nil {
@@ -330,7 +352,7 @@ func testConcurrentUpdates(t *testing.T, s store.Store) {
 		t.Error(err)
 	}
 	view(t, s, func(tx store.Tx) error {
-		n, err := tx.CountProjects(ctx, []string{id(1)})
+		n, err := tx.CountProjects(ctx, store.ProjectFilter{OrgIDs: []string{id(1)}})
 		if err != nil {
 			return err
 		}

@@ -370,3 +370,100 @@ func testDeleteDatabaseUser(t *testing.T, s store.Store) {
 		return nil
 	})
 }
+
+func testDeleteExpiredDatabaseUsers(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	pa, pb := project(1, 1), project(2, 1)
+	temporary := func(p atlasx509.Project, username string, deleteAfter time.Time) atlasx509.DatabaseUser {
+		u := user(p, username)
+		u.DeleteAfterDate = &deleteAfter
+		return u
+	}
+	expired := temporary(pa, "expired", at(-time.Hour))
+	edge := temporary(pa, "edge", t0) // DeleteAfterDate equal to the argument: expired
+	edge.DatabaseName = atlasx509.DatabaseAdmin
+	future := temporary(pa, "future", at(time.Microsecond))
+	permanent := user(pa, "permanent")
+	otherProject := temporary(pb, "expired", at(-24*time.Hour))
+	otherFuture := temporary(pb, "future", at(time.Hour))
+	seedUsers(t, s, []atlasx509.Project{pa, pb},
+		[]atlasx509.DatabaseUser{expired, edge, future, permanent, otherProject, otherFuture},
+		[]atlasx509.Certificate{
+			certificate(expired, 1, time.Hour), certificate(expired, 2, time.Hour),
+			certificate(edge, 3, time.Hour), certificate(future, 4, time.Hour),
+			certificate(permanent, 5, time.Hour), certificate(otherProject, 1, time.Hour),
+			certificate(otherFuture, 2, time.Hour),
+		})
+
+	deleteExpired := func(cutoff time.Time) int {
+		t.Helper()
+		var n int
+		update(t, s, func(tx store.Tx) error {
+			var err error
+			n, err = tx.DeleteExpiredDatabaseUsers(ctx, cutoff)
+			return err
+		})
+		return n
+	}
+	// What remains, with its number of certificates.
+	check := func(what string, gone []atlasx509.DatabaseUser, kept map[*atlasx509.DatabaseUser]int) {
+		t.Helper()
+		view(t, s, func(tx store.Tx) error {
+			for _, u := range gone {
+				_, err := tx.FindDatabaseUser(ctx, u.GroupID, u.Username)
+				wantIs(t, what+": FindDatabaseUser("+u.Username+")", err, store.ErrNotFound)
+				if n, err := tx.CountCertificates(ctx, u.GroupID, u.Username, time.Time{}); err != nil || n != 0 {
+					t.Errorf("%s: CountCertificates(%s) = %d, %v; want 0", what, u.Username, n, err)
+				}
+			}
+			for u, certs := range kept {
+				got, err := tx.FindDatabaseUser(ctx, u.GroupID, u.Username)
+				if err != nil {
+					t.Errorf("%s: FindDatabaseUser(%s): %v", what, u.Username, err)
+					continue
+				}
+				if d := diff(*u, got); d != "" {
+					t.Errorf("%s: user %s changed (-want +got):\n%s", what, u.Username, d)
+				}
+				if n, err := tx.CountCertificates(ctx, u.GroupID, u.Username, time.Time{}); err != nil || n != certs {
+					t.Errorf("%s: CountCertificates(%s) = %d, %v; want %d", what, u.Username, n, err, certs)
+				}
+			}
+			return nil
+		})
+	}
+
+	if n := deleteExpired(at(-48 * time.Hour)); n != 0 {
+		t.Errorf("DeleteExpiredDatabaseUsers before any expiry = %d, want 0", n)
+	}
+	if n := deleteExpired(t0); n != 3 {
+		t.Errorf("DeleteExpiredDatabaseUsers(t0) = %d, want 3", n)
+	}
+	check("after DeleteExpiredDatabaseUsers(t0)",
+		[]atlasx509.DatabaseUser{expired, edge, otherProject},
+		map[*atlasx509.DatabaseUser]int{&future: 1, &permanent: 1, &otherFuture: 1})
+	if n := deleteExpired(t0); n != 0 {
+		t.Errorf("DeleteExpiredDatabaseUsers(t0) again = %d, want 0", n)
+	}
+
+	// The argument in another zone is the same instant.
+	west := time.FixedZone("UTC-7", -7*3600)
+	if n := deleteExpired(at(time.Microsecond).In(west)); n != 1 {
+		t.Errorf("DeleteExpiredDatabaseUsers(t0+1µs in UTC-7) = %d, want 1", n)
+	}
+	check("after DeleteExpiredDatabaseUsers(t0+1µs)",
+		[]atlasx509.DatabaseUser{future},
+		map[*atlasx509.DatabaseUser]int{&permanent: 1, &otherFuture: 1})
+
+	// Far in the future: every temporary user goes, never a permanent one.
+	if n := deleteExpired(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)); n != 1 {
+		t.Errorf("DeleteExpiredDatabaseUsers(9999) = %d, want 1", n)
+	}
+	check("after DeleteExpiredDatabaseUsers(9999)",
+		[]atlasx509.DatabaseUser{otherFuture}, map[*atlasx509.DatabaseUser]int{&permanent: 1})
+
+	// The rows are gone: a user re-created under a deleted name has no
+	// certificate.
+	update(t, s, func(tx store.Tx) error { return tx.InsertDatabaseUser(ctx, expired) })
+	check("re-created user", nil, map[*atlasx509.DatabaseUser]int{&expired: 0, &permanent: 1})
+}

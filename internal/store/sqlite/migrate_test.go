@@ -1,0 +1,254 @@
+package sqlite
+
+import (
+	"database/sql"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/pressly/goose/v3"
+
+	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/store"
+)
+
+// migrationNames returns the names of the embedded migrations, in order.
+func migrationNames(t testing.TB) []string {
+	t.Helper()
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// gooseProvider returns a goose provider of the embedded migrations on db.
+func gooseProvider(t *testing.T, db *sql.DB) *goose.Provider {
+	t.Helper()
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys,
+		goose.WithLogger(goose.NopLogger()), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// openVersion creates a database file migrated up to version only, as an
+// older release left it, and returns its path and a writer pool on it.
+func openVersion(t *testing.T, version int64) (string, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "atlasx509.db")
+	db, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	if _, err := gooseProvider(t, db).UpTo(t.Context(), version); err != nil {
+		t.Fatalf("migrate up to %d: %v", version, err)
+	}
+	return path, db
+}
+
+// TestMigrationFrom1 opens a file written by the first schema: its rows
+// survive, projects get the new columns' defaults, and the new methods work
+// on them.
+func TestMigrationFrom1(t *testing.T) {
+	ctx := t.Context()
+	path, db := openVersion(t, 1)
+	created := time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC)
+	deleteAfter := created.Add(time.Hour)
+	for _, q := range []struct {
+		query string
+		args  []any
+	}{
+		{`INSERT INTO organizations (id, name, created) VALUES ('o1', 'org', ?)`, []any{timeArg(created)}},
+		{`INSERT INTO projects (id, org_id, name, created) VALUES ('p1', 'o1', 'project', ?)`, []any{timeArg(created)}},
+		{`INSERT INTO database_users (group_id, username, database_name, x509_type, aws_iam_type,
+			ldap_auth_type, oidc_auth_type, description, delete_after_date, scram_credential, created, updated)
+			VALUES ('p1', 'temp', 'admin', 'NONE', 'NONE', 'NONE', 'NONE', '', ?, '', ?, ?)`,
+			[]any{timeArg(deleteAfter), timeArg(created), timeArg(created)}},
+		{`INSERT INTO role_assignments (principal_id, org_id, group_id, role) VALUES ('k1', 'o1', 'p1', 'GROUP_OWNER')`, nil},
+	} {
+		if _, err := db.ExecContext(ctx, q.query, q.args...); err != nil {
+			t.Fatalf("%s: %v", q.query, err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open of a version 1 file: %v", err)
+	}
+	defer s.Close()
+	want := atlasx509.Project{ID: "p1", OrgID: "o1", Name: "project", Created: created}
+	err = s.View(ctx, func(tx store.Tx) error {
+		got, err := tx.GetProject(ctx, "p1")
+		if err != nil {
+			return err
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("GetProject of a migrated project (-want +got):\n%s", d)
+		}
+		ras, err := tx.ListProjectRoleAssignments(ctx, "p1")
+		if err != nil {
+			return err
+		}
+		if len(ras) != 1 {
+			t.Errorf("ListProjectRoleAssignments of a migrated project = %+v, want 1", ras)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.CustomerX509CAs, want.LeafKeyType = "PEM", "ECDSA_P256"
+	var n int
+	err = s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.UpdateProject(ctx, want); err != nil {
+			return err
+		}
+		if err := tx.InsertAccessListEntry(ctx, atlasx509.AccessListEntry{PrincipalID: "k1", CIDR: "192.0.2.0/24", Created: created}); err != nil {
+			return err
+		}
+		n, err = tx.DeleteExpiredDatabaseUsers(ctx, deleteAfter)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("DeleteExpiredDatabaseUsers of a migrated user = %d, want 1", n)
+	}
+	err = s.View(ctx, func(tx store.Tx) error {
+		got, err := tx.GetProject(ctx, "p1")
+		if err != nil {
+			return err
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("GetProject after UpdateProject (-want +got):\n%s", d)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMigrationsDown checks that every Down section runs and undoes its Up:
+// down to nothing, then up again.
+func TestMigrationsDown(t *testing.T) {
+	ctx := t.Context()
+	_, db := openVersion(t, int64(len(migrationNames(t))))
+	p := gooseProvider(t, db)
+	schema := func() string {
+		rows, err := db.QueryContext(ctx, `SELECT type, name, coalesce(sql, '') FROM sqlite_schema
+			WHERE name NOT LIKE 'sqlite_%' AND name <> 'goose_db_version' ORDER BY type, name`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var b strings.Builder
+		for rows.Next() {
+			var typ, name, sql string
+			if err := rows.Scan(&typ, &name, &sql); err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(typ + " " + name + ": " + sql + "\n")
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	for v := int64(len(migrationNames(t))); v >= 1; v-- {
+		before := schema()
+		if _, err := p.Down(ctx); err != nil {
+			t.Fatalf("down from %d: %v", v, err)
+		}
+		if _, err := p.UpByOne(ctx); err != nil {
+			t.Fatalf("up to %d again: %v", v, err)
+		}
+		if after := schema(); after != before {
+			t.Errorf("schema at %d after down and up differs:\n%s\nwant:\n%s", v, after, before)
+		}
+		if _, err := p.Down(ctx); err != nil {
+			t.Fatalf("down from %d: %v", v, err)
+		}
+	}
+	if s := schema(); s != "" {
+		t.Errorf("schema left after migrating down to 0:\n%s", s)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+}
+
+// TestQueryPlans checks that the queries the new indexes are for use them.
+func TestQueryPlans(t *testing.T) {
+	ctx := t.Context()
+	s, _ := openTemp(t)
+	tests := []struct {
+		query string
+		args  []any
+		index string
+	}{
+		{`DELETE FROM database_users WHERE delete_after_date <= ?`, []any{"2025"}, "database_users_delete_after_date"},
+		{`SELECT principal_id, org_id, group_id, role FROM role_assignments
+			WHERE group_id = ? AND group_id <> '' ORDER BY principal_id, role, org_id`, []any{"p"}, "role_assignments_group_principal"},
+		{`DELETE FROM role_assignments WHERE group_id = ? AND group_id <> ''`, []any{"p"}, "role_assignments_group_principal"},
+	}
+	for _, tc := range tests {
+		rows, err := s.writer.QueryContext(ctx, "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan strings.Builder
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan.WriteString(detail + "\n")
+		}
+		rows.Close()
+		if !strings.Contains(plan.String(), tc.index) {
+			t.Errorf("plan of %q does not use %s:\n%s", tc.query, tc.index, plan.String())
+		}
+	}
+}
+
+// TestNanoseconds checks a property of this driver beyond the conformance
+// suite (which requires microseconds): times keep their nanoseconds.
+func TestNanoseconds(t *testing.T) {
+	ctx := t.Context()
+	s, _ := openTemp(t)
+	created := time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC)
+	e := atlasx509.AccessListEntry{PrincipalID: "k", CIDR: "192.0.2.0/24", Created: created}
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.InsertAccessListEntry(ctx, e) }); err != nil {
+		t.Fatal(err)
+	}
+	err := s.View(ctx, func(tx store.Tx) error {
+		got, err := tx.ListAccessListEntries(ctx, "k")
+		if err != nil {
+			return err
+		}
+		if len(got) != 1 || !got[0].Created.Equal(created) || got[0].Created.Location() != time.UTC {
+			t.Errorf("ListAccessListEntries = %+v, want Created %v in UTC", got, created)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
