@@ -1,6 +1,9 @@
 package atlasx509
 
-import "net/netip"
+import (
+	"net/netip"
+	"slices"
+)
 
 // Role is an Atlas organization or project role name, such as ORG_OWNER or
 // GROUP_READ_ONLY.
@@ -30,6 +33,25 @@ const (
 	RoleGroupSearchIndexEditor     Role = "GROUP_SEARCH_INDEX_EDITOR"
 	RoleGroupReadOnly              Role = "GROUP_READ_ONLY"
 )
+
+// OrgRoles lists every organization role, ProjectRoles every project role,
+// as Atlas names them.
+var (
+	OrgRoles = []Role{
+		RoleOrgOwner, RoleOrgGroupCreator, RoleOrgBillingAdmin, RoleOrgBillingReadOnly, RoleOrgReadOnly, RoleOrgMember,
+	}
+	ProjectRoles = []Role{
+		RoleGroupOwner, RoleGroupClusterManager, RoleGroupStreamProcessingOwner, RoleGroupDataAccessAdmin,
+		RoleGroupDataAccessReadWrite, RoleGroupDataAccessReadOnly, RoleGroupDatabaseAccessAdmin,
+		RoleGroupBackupManager, RoleGroupObservabilityViewer, RoleGroupSearchIndexEditor, RoleGroupReadOnly,
+	}
+)
+
+// IsOrgRole reports whether r is an organization role.
+func (r Role) IsOrgRole() bool { return slices.Contains(OrgRoles, r) }
+
+// IsProjectRole reports whether r is a project role.
+func (r Role) IsProjectRole() bool { return slices.Contains(ProjectRoles, r) }
 
 // RoleAssignment grants Role to a credential (API key or service account)
 // over an organization or, when GroupID is set, over one project.

@@ -117,14 +117,22 @@ func apiKeyAAD(id, algorithm string) []byte { return []byte("apikey|" + id + "|"
 // formats (mdb_sa_id_…, mdb_sa_sk_…). Only the secret's SHA-256 is kept.
 func (a *App) newServiceAccount(orgID, name string, now time.Time, lifetime time.Duration) (atlasx509.ServiceAccount, atlasx509.ServiceAccountSecret, string, error) {
 	sa := atlasx509.ServiceAccount{ClientID: "mdb_sa_id_" + atlasx509.NewID(now), OrgID: orgID, Name: name, Created: now}
+	rec, secret, err := a.newSecret(sa.ClientID, now, lifetime)
+	return sa, rec, secret, err
+}
+
+// newSecret makes a secret of the service account clientID in Atlas's
+// format (mdb_sa_sk_…) valid for lifetime, and returns its record (the
+// SHA-256 of the secret) with the secret.
+func (a *App) newSecret(clientID string, now time.Time, lifetime time.Duration) (atlasx509.ServiceAccountSecret, string, error) {
 	s, err := randomString(a.rand, 48, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 	if err != nil {
-		return sa, atlasx509.ServiceAccountSecret{}, "", err
+		return atlasx509.ServiceAccountSecret{}, "", err
 	}
 	secret := "mdb_sa_sk_" + s
 	sum := sha256.Sum256([]byte(secret))
-	rec := atlasx509.ServiceAccountSecret{ID: atlasx509.NewID(now), ClientID: sa.ClientID, Hash: sum[:], ExpiresAt: now.Add(lifetime), Created: now}
-	return sa, rec, secret, nil
+	rec := atlasx509.ServiceAccountSecret{ID: atlasx509.NewID(now), ClientID: clientID, Hash: sum[:], ExpiresAt: now.Add(lifetime), Created: now}
+	return rec, secret, nil
 }
 
 // randomString draws n characters uniformly from alphabet (rejection

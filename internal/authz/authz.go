@@ -5,6 +5,8 @@
 package authz
 
 import (
+	"slices"
+
 	"github.com/atlasx509/atlasx509"
 )
 
@@ -26,6 +28,18 @@ const (
 	// ProjectSecurityWrite reads and changes a project's user security
 	// settings (self-managed X.509): Atlas requires Project Owner for both.
 	ProjectSecurityWrite Permission = "project.security.write"
+	// ProjectAccessManage lists the API keys and service accounts of a
+	// project, creates them there and assigns, changes or removes their
+	// project roles: Atlas requires Project Owner.
+	ProjectAccessManage Permission = "project.access.manage"
+	// OrgCredentialRead reads an organization's API keys, service accounts
+	// and their access lists: Atlas requires Organization Member, which every
+	// organization role includes.
+	OrgCredentialRead Permission = "org.credentials.read"
+	// OrgCredentialWrite creates, changes and deletes an organization's API
+	// keys and service accounts, their secrets and access lists: Atlas
+	// requires Organization Owner.
+	OrgCredentialWrite Permission = "org.credentials.write"
 )
 
 // projectRoles lists, for each permission checked against a project, the
@@ -43,6 +57,7 @@ var projectRoles = map[Permission][]atlasx509.Role{
 	DatabaseUserWrite:    {atlasx509.RoleGroupOwner, atlasx509.RoleGroupDatabaseAccessAdmin, atlasx509.RoleGroupStreamProcessingOwner},
 	CertificateCreate:    {atlasx509.RoleGroupOwner, atlasx509.RoleGroupDatabaseAccessAdmin, atlasx509.RoleGroupStreamProcessingOwner},
 	ProjectSecurityWrite: {atlasx509.RoleGroupOwner},
+	ProjectAccessManage:  {atlasx509.RoleGroupOwner},
 }
 
 // orgRoles lists, for each permission checked against an organization, the
@@ -50,6 +65,11 @@ var projectRoles = map[Permission][]atlasx509.Role{
 var orgRoles = map[Permission][]atlasx509.Role{
 	ProjectCreate: {atlasx509.RoleOrgOwner, atlasx509.RoleOrgGroupCreator},
 	ProjectRead:   {atlasx509.RoleOrgOwner, atlasx509.RoleOrgReadOnly},
+	OrgCredentialRead: {
+		atlasx509.RoleOrgOwner, atlasx509.RoleOrgGroupCreator, atlasx509.RoleOrgBillingAdmin,
+		atlasx509.RoleOrgBillingReadOnly, atlasx509.RoleOrgReadOnly, atlasx509.RoleOrgMember,
+	},
+	OrgCredentialWrite: {atlasx509.RoleOrgOwner},
 }
 
 // Known reports whether perm has an entry in the role table.
@@ -59,16 +79,35 @@ func Known(perm Permission) bool {
 	return p || o
 }
 
+// Permissions returns every permission that has a row in the role table,
+// sorted.
+func Permissions() []Permission {
+	var out []Permission
+	for perm := range projectRoles {
+		out = append(out, perm)
+	}
+	for perm := range orgRoles {
+		if _, dup := projectRoles[perm]; !dup {
+			out = append(out, perm)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // CanAccessProject reports whether p holds any role over the project: a
 // project role on it, or an organization role in its organization that
 // reaches projects. A caller that cannot access a project is told it does not
 // exist, so that project ids cannot be probed.
 func CanAccessProject(p atlasx509.Principal, orgID, groupID string) bool {
 	for _, ra := range p.Roles {
+		if ra.OrgID != orgID {
+			continue
+		}
 		if ra.GroupID == groupID && groupID != "" {
 			return true
 		}
-		if ra.GroupID == "" && ra.OrgID == orgID && (ra.Role == atlasx509.RoleOrgOwner || ra.Role == atlasx509.RoleOrgReadOnly) {
+		if ra.GroupID == "" && (ra.Role == atlasx509.RoleOrgOwner || ra.Role == atlasx509.RoleOrgReadOnly) {
 			return true
 		}
 	}

@@ -49,6 +49,47 @@ func (s *server) atlasRoutes() []route {
 		{"GET", "/groups/{groupId}/userSecurity/managedX509/ca", "getManagedX509CA", authz.ProjectRead, s.handleGetManagedX509CA},
 		{"GET", "/groups/{groupId}/userSecurity/managedX509", "getManagedX509", authz.ProjectRead, s.handleGetManagedX509},
 		{"PATCH", "/groups/{groupId}/userSecurity/managedX509", "updateManagedX509", authz.ProjectSecurityWrite, s.handleUpdateManagedX509},
+
+		// Programmatic API keys of an organization and their access lists.
+		{"GET", "/orgs/{orgId}/apiKeys", "listApiKeys", authz.OrgCredentialRead, s.handleListAPIKeys},
+		{"POST", "/orgs/{orgId}/apiKeys", "createApiKey", authz.OrgCredentialWrite, s.handleCreateAPIKey},
+		{"GET", "/orgs/{orgId}/apiKeys/{apiUserId}", "getApiKey", authz.OrgCredentialRead, s.handleGetAPIKey},
+		{"PATCH", "/orgs/{orgId}/apiKeys/{apiUserId}", "updateApiKey", authz.OrgCredentialWrite, s.handleUpdateAPIKey},
+		{"DELETE", "/orgs/{orgId}/apiKeys/{apiUserId}", "deleteApiKey", authz.OrgCredentialWrite, s.handleDeleteAPIKey},
+		{"GET", "/orgs/{orgId}/apiKeys/{apiUserId}/accessList", "listApiKeyAccessListsEntries", authz.OrgCredentialRead, s.handleListAPIKeyAccessList},
+		{"POST", "/orgs/{orgId}/apiKeys/{apiUserId}/accessList", "createApiKeyAccessList", authz.OrgCredentialWrite, s.handleCreateAPIKeyAccessList},
+		{"GET", "/orgs/{orgId}/apiKeys/{apiUserId}/accessList/{ipAddress}", "getApiKeyAccessList", authz.OrgCredentialRead, s.handleGetAPIKeyAccessList},
+		{"DELETE", "/orgs/{orgId}/apiKeys/{apiUserId}/accessList/{ipAddress}", "deleteApiKeyAccessListEntry", authz.OrgCredentialWrite, s.handleDeleteAPIKeyAccessListEntry},
+
+		// API keys of a project: organization keys with roles over it.
+		{"GET", "/groups/{groupId}/apiKeys", "listProjectApiKeys", authz.ProjectAccessManage, s.handleListProjectAPIKeys},
+		{"POST", "/groups/{groupId}/apiKeys", "createProjectApiKey", authz.ProjectAccessManage, s.handleCreateProjectAPIKey},
+		{"POST", "/groups/{groupId}/apiKeys/{apiUserId}", "addProjectApiKey", authz.ProjectAccessManage, s.handleAddProjectAPIKey},
+		{"PATCH", "/groups/{groupId}/apiKeys/{apiUserId}", "updateApiKeyRoles", authz.ProjectAccessManage, s.handleUpdateAPIKeyRoles},
+		{"DELETE", "/groups/{groupId}/apiKeys/{apiUserId}", "removeProjectApiKey", authz.ProjectAccessManage, s.handleRemoveProjectAPIKey},
+
+		// Service accounts of an organization, their secrets and access lists
+		// (v2 only in Atlas; served under both prefixes here).
+		{"GET", "/orgs/{orgId}/serviceAccounts", "listServiceAccounts", authz.OrgCredentialRead, s.handleListServiceAccounts},
+		{"POST", "/orgs/{orgId}/serviceAccounts", "createServiceAccount", authz.OrgCredentialWrite, s.handleCreateServiceAccount},
+		{"GET", "/orgs/{orgId}/serviceAccounts/{clientId}", "getServiceAccount", authz.OrgCredentialRead, s.handleGetServiceAccount},
+		{"PATCH", "/orgs/{orgId}/serviceAccounts/{clientId}", "updateServiceAccount", authz.OrgCredentialWrite, s.handleUpdateServiceAccount},
+		{"DELETE", "/orgs/{orgId}/serviceAccounts/{clientId}", "deleteServiceAccount", authz.OrgCredentialWrite, s.handleDeleteServiceAccount},
+		{"GET", "/orgs/{orgId}/serviceAccounts/{clientId}/groups", "listServiceAccountProjects", authz.OrgCredentialRead, s.handleListServiceAccountProjects},
+		{"POST", "/orgs/{orgId}/serviceAccounts/{clientId}/secrets", "createServiceAccountSecret", authz.OrgCredentialWrite, s.handleCreateServiceAccountSecret},
+		{"DELETE", "/orgs/{orgId}/serviceAccounts/{clientId}/secrets/{secretId}", "deleteServiceAccountSecret", authz.OrgCredentialWrite, s.handleDeleteServiceAccountSecret},
+		{"GET", "/orgs/{orgId}/serviceAccounts/{clientId}/accessList", "listServiceAccountAccessList", authz.OrgCredentialRead, s.handleListServiceAccountAccessList},
+		{"POST", "/orgs/{orgId}/serviceAccounts/{clientId}/accessList", "createServiceAccountAccessList", authz.OrgCredentialWrite, s.handleCreateServiceAccountAccessList},
+		{"DELETE", "/orgs/{orgId}/serviceAccounts/{clientId}/accessList/{ipAddress}", "deleteServiceAccountAccessListEntry", authz.OrgCredentialWrite, s.handleDeleteServiceAccountAccessListEntry},
+
+		// Service accounts of a project.
+		{"GET", "/groups/{groupId}/serviceAccounts", "listProjectServiceAccounts", authz.ProjectAccessManage, s.handleListProjectServiceAccounts},
+		{"POST", "/groups/{groupId}/serviceAccounts", "createProjectServiceAccount", authz.ProjectAccessManage, s.handleCreateProjectServiceAccount},
+		{"GET", "/groups/{groupId}/serviceAccounts/{clientId}", "getProjectServiceAccount", authz.ProjectAccessManage, s.handleGetProjectServiceAccount},
+		{"PATCH", "/groups/{groupId}/serviceAccounts/{clientId}", "updateProjectServiceAccount", authz.ProjectAccessManage, s.handleUpdateProjectServiceAccount},
+		{"DELETE", "/groups/{groupId}/serviceAccounts/{clientId}", "deleteProjectServiceAccount", authz.ProjectAccessManage, s.handleDeleteProjectServiceAccount},
+		// Atlas's path is …/{clientId}:invite; see handleAddProjectServiceAccount.
+		{"POST", "/groups/{groupId}/serviceAccounts/{clientIdAction}", "addProjectServiceAccount", authz.ProjectAccessManage, s.handleAddProjectServiceAccount},
 	}
 }
 

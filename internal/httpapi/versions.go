@@ -19,8 +19,11 @@ type resourceVersion struct {
 	gone       bool
 }
 
-// v2Base is the one version every operation atlasx509 serves has, as in Atlas.
+// v2Base is the one version of most operations atlasx509 serves, as in Atlas.
 var v2Base = []resourceVersion{{date: "2023-01-01"}}
+
+// v2ServiceAccounts is the one version of Atlas's service account operations.
+var v2ServiceAccounts = []resourceVersion{{date: "2024-08-05"}}
 
 // versionTable lists, per Atlas operationId, the resource versions of v2,
 // oldest first. A new resource version of an operation is one more entry
@@ -44,6 +47,39 @@ var versionTable = map[string][]resourceVersion{
 	"getManagedX509CA":              v2Base,
 	"getManagedX509":                v2Base,
 	"updateManagedX509":             v2Base,
+
+	"listApiKeys":                  v2Base,
+	"createApiKey":                 v2Base,
+	"getApiKey":                    v2Base,
+	"updateApiKey":                 v2Base,
+	"deleteApiKey":                 v2Base,
+	"listApiKeyAccessListsEntries": v2Base,
+	"createApiKeyAccessList":       v2Base,
+	"getApiKeyAccessList":          v2Base,
+	"deleteApiKeyAccessListEntry":  v2Base,
+	"listProjectApiKeys":           v2Base,
+	"createProjectApiKey":          v2Base,
+	"addProjectApiKey":             v2Base,
+	"updateApiKeyRoles":            v2Base,
+	"removeProjectApiKey":          v2Base,
+
+	"listServiceAccounts":                 v2ServiceAccounts,
+	"createServiceAccount":                v2ServiceAccounts,
+	"getServiceAccount":                   v2ServiceAccounts,
+	"updateServiceAccount":                v2ServiceAccounts,
+	"deleteServiceAccount":                v2ServiceAccounts,
+	"listServiceAccountProjects":          v2ServiceAccounts,
+	"createServiceAccountSecret":          v2ServiceAccounts,
+	"deleteServiceAccountSecret":          v2ServiceAccounts,
+	"listServiceAccountAccessList":        v2ServiceAccounts,
+	"createServiceAccountAccessList":      v2ServiceAccounts,
+	"deleteServiceAccountAccessListEntry": v2ServiceAccounts,
+	"listProjectServiceAccounts":          v2ServiceAccounts,
+	"createProjectServiceAccount":         v2ServiceAccounts,
+	"getProjectServiceAccount":            v2ServiceAccounts,
+	"updateProjectServiceAccount":         v2ServiceAccounts,
+	"deleteProjectServiceAccount":         v2ServiceAccounts,
+	"addProjectServiceAccount":            v2ServiceAccounts,
 }
 
 const (

@@ -1,0 +1,225 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+
+	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/authz"
+	"github.com/atlasx509/atlasx509/internal/store"
+)
+
+// Credential names an API key (by its id) or a service account (by its
+// client id) of an organization, whose access list a use case reads or
+// changes.
+type Credential struct {
+	OrgID string
+	Kind  atlasx509.PrincipalKind
+	ID    string
+}
+
+// AccessListInput is one entry to add to an access list: an address or a
+// network in CIDR notation, not both. A nil field was absent.
+type AccessListInput struct {
+	IPAddress *string
+	CIDRBlock *string
+}
+
+// maxAccessListAdd bounds the entries one request may add, as Atlas's spec
+// bounds the body of the service account route.
+const maxAccessListAdd = 200
+
+// ListAccessList returns a credential's access list, oldest first (Atlas
+// listApiKeyAccessListsEntries, listServiceAccountAccessList).
+func (a *App) ListAccessList(ctx context.Context, p atlasx509.Principal, c Credential) ([]atlasx509.AccessListEntry, error) {
+	var entries []atlasx509.AccessListEntry
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		if err := loadCredential(ctx, tx, p, c, authz.OrgCredentialRead); err != nil {
+			return err
+		}
+		var err error
+		entries, err = tx.ListAccessListEntries(ctx, c.ID)
+		return err
+	})
+	return entries, userStoreError("list access list", err)
+}
+
+// GetAccessListEntry returns the entry of a credential's access list that
+// address (an address or a CIDR block) names (Atlas getApiKeyAccessList).
+func (a *App) GetAccessListEntry(ctx context.Context, p atlasx509.Principal, c Credential, address string) (atlasx509.AccessListEntry, error) {
+	var found atlasx509.AccessListEntry
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		if err := loadCredential(ctx, tx, p, c, authz.OrgCredentialRead); err != nil {
+			return err
+		}
+		prefix, err := accessAddress(address)
+		if err != nil {
+			return err
+		}
+		entries, err := tx.ListAccessListEntries(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if e.CIDR == prefix.String() {
+				found = e
+				return nil
+			}
+		}
+		return entryNotFound(c, address)
+	})
+	return found, userStoreError("get access list entry", err)
+}
+
+// AddAccessList adds entries to a credential's access list and returns the
+// whole list (Atlas createApiKeyAccessList, createServiceAccountAccessList).
+// Addresses and networks are stored in canonical CIDR form, so 192.0.2.7
+// and 192.0.2.7/32 are one entry; a network's host bits are cleared. Once
+// the list has an entry, the credential is refused from other addresses on
+// its next request.
+func (a *App) AddAccessList(ctx context.Context, p atlasx509.Principal, c Credential, in []AccessListInput) ([]atlasx509.AccessListEntry, error) {
+	// The caller's right comes before the body.
+	err := a.store.View(ctx, func(tx store.Tx) error { return loadCredential(ctx, tx, p, c, authz.OrgCredentialWrite) })
+	if err != nil {
+		return nil, err
+	}
+	if len(in) > maxAccessListAdd {
+		return nil, invalid("VALIDATION_ERROR", "The request content produced the validation error: %s.", "at most 200 access list entries may be added at once")
+	}
+	now := a.now().UTC()
+	var add []atlasx509.AccessListEntry
+	for _, e := range in {
+		prefix, err := accessListPrefix(e)
+		if err != nil {
+			return nil, err
+		}
+		for _, prev := range add {
+			if prev.CIDR == prefix.String() {
+				return nil, invalid("DUPLICATE_ADDRESSES_IN_INPUT", "Two or more of the IP addresses being added to the whitelist are the same.")
+			}
+		}
+		add = append(add, atlasx509.AccessListEntry{PrincipalID: c.ID, CIDR: prefix.String(), Created: now})
+	}
+	var entries []atlasx509.AccessListEntry
+	err = a.store.Update(ctx, func(tx store.Tx) error {
+		if err := loadCredential(ctx, tx, p, c, authz.OrgCredentialWrite); err != nil {
+			return err
+		}
+		for _, e := range add {
+			err := tx.InsertAccessListEntry(ctx, e)
+			if errors.Is(err, store.ErrConflict) {
+				return atlasx509.Errorf(atlasx509.KindConflict, "ADDRESS_ALREADY_IN_WHITELIST", "The address %s is already on the whitelist.", e.CIDR)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		var err error
+		entries, err = tx.ListAccessListEntries(ctx, c.ID)
+		return err
+	})
+	return entries, userStoreError("add to access list", err)
+}
+
+// DeleteAccessListEntry removes the entry that address names from a
+// credential's access list (Atlas deleteApiKeyAccessListEntry,
+// deleteServiceAccountAccessListEntry). As in Atlas, a credential cannot
+// remove the entry it is calling from (caller).
+func (a *App) DeleteAccessListEntry(ctx context.Context, p atlasx509.Principal, c Credential, address string, caller netip.Addr) error {
+	err := a.store.Update(ctx, func(tx store.Tx) error {
+		if err := loadCredential(ctx, tx, p, c, authz.OrgCredentialWrite); err != nil {
+			return err
+		}
+		prefix, err := accessAddress(address)
+		if err != nil {
+			return err
+		}
+		if p.ID == c.ID && caller.IsValid() && prefix.Contains(caller.Unmap()) {
+			return invalid("CANNOT_REMOVE_CALLER_FROM_WHITELIST", "Cannot remove caller's IP address %s from whitelist.", caller.Unmap().String())
+		}
+		err = tx.DeleteAccessListEntry(ctx, c.ID, prefix.String())
+		if errors.Is(err, store.ErrNotFound) {
+			return entryNotFound(c, address)
+		}
+		return err
+	})
+	return userStoreError("delete access list entry", err)
+}
+
+// loadCredential checks that p may perform perm on the organization and
+// that the credential c belongs to it.
+func loadCredential(ctx context.Context, tx store.Tx, p atlasx509.Principal, c Credential, perm authz.Permission) error {
+	if _, err := loadOrg(ctx, tx, p, c.OrgID, perm); err != nil {
+		return err
+	}
+	if c.Kind == atlasx509.PrincipalServiceAccount {
+		_, err := loadServiceAccount(ctx, tx, c.OrgID, c.ID)
+		return err
+	}
+	_, err := loadAPIKey(ctx, tx, c.OrgID, c.ID)
+	return err
+}
+
+func entryNotFound(c Credential, address string) error {
+	if c.Kind == atlasx509.PrincipalServiceAccount {
+		// Atlas's error table predates service accounts; the code is atlasx509's.
+		return atlasx509.Errorf(atlasx509.KindNotFound, "SERVICE_ACCOUNT_ACCESS_LIST_ENTRY_NOT_FOUND", "IP address %s not on the access list of Service Account %s.", address, c.ID)
+	}
+	return atlasx509.Errorf(atlasx509.KindNotFound, "API_KEY_WHITELIST_NOT_FOUND", "IP address %s not on whitelist for API key %s.", address, c.ID)
+}
+
+// accessListPrefix reads one entry of a request body.
+func accessListPrefix(e AccessListInput) (netip.Prefix, error) {
+	switch {
+	case e.IPAddress != nil && e.CIDRBlock != nil:
+		return netip.Prefix{}, invalid("BAD_WHITELIST_ADD_REQUEST", "Should not specify both the IP address and the CIDR block.")
+	case e.IPAddress != nil:
+		return accessAddress(*e.IPAddress)
+	case e.CIDRBlock != nil:
+		p, ok := parseAccessPrefix(*e.CIDRBlock)
+		if !ok || !strings.ContainsAny(*e.CIDRBlock, "/%") {
+			return netip.Prefix{}, invalid("INVALID_CIDR_BLOCK", "The CIDR block %s must be in valid CIDR notation.", *e.CIDRBlock)
+		}
+		return p, nil
+	default:
+		return netip.Prefix{}, invalid("MISSING_ONE_OF_ATTRIBUTES", "Either the %s attribute or the %s attribute must be specified.", "ipAddress", "cidrBlock")
+	}
+}
+
+// accessAddress reads an address or a CIDR block, as the ipAddress
+// attribute and path parameter take them.
+func accessAddress(s string) (netip.Prefix, error) {
+	p, ok := parseAccessPrefix(s)
+	if !ok {
+		return netip.Prefix{}, invalid("INVALID_IP_ADDRESS_OR_CIDR_NOTATION", "The address %s must be in valid IP address or CIDR notation.", s)
+	}
+	return p, nil
+}
+
+// parseAccessPrefix parses "192.0.2.7", "192.0.2.0/24", "192.0.2.0%2F24",
+// "2001:db8::/48" into a canonical prefix: host bits cleared, IPv4-mapped
+// IPv6 written as IPv4, a single address as /32 or /128. Zones are refused.
+func parseAccessPrefix(s string) (netip.Prefix, bool) {
+	s = strings.Replace(strings.Replace(s, "%2F", "/", 1), "%2f", "/", 1)
+	if !strings.Contains(s, "/") {
+		addr, err := netip.ParseAddr(s)
+		if err != nil || addr.Zone() != "" {
+			return netip.Prefix{}, false
+		}
+		addr = addr.Unmap()
+		return netip.PrefixFrom(addr, addr.BitLen()), true
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, false
+	}
+	if p.Addr().Is4In6() {
+		if p.Bits() < 96 {
+			return netip.Prefix{}, false
+		}
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	return p.Masked(), true
+}

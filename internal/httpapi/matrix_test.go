@@ -1,0 +1,264 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/atlasapi"
+	"github.com/atlasx509/atlasx509/internal/authz"
+)
+
+// scopeKind tells what a route's permission is checked against.
+type scopeKind int
+
+const (
+	scopeProject scopeKind = iota // the project of the path: GROUP_NOT_FOUND without access
+	scopeOrg                      // the organization: ORG_NOT_FOUND for a non-member
+	scopeList                     // never refused: the answer is filtered (listProjects)
+)
+
+// matrixCase is one request of the role × route matrix, made on targets
+// the fixture created for it (as the bootstrap owner).
+type matrixCase struct {
+	method, path, body string // path after /api/atlas/v1.0
+	scope              scopeKind
+	groupID            string // for scopeProject
+}
+
+// fixture builds the request of one route; n makes names unique.
+type fixture func(e *env, n int) matrixCase
+
+// matrixFixtures has one entry per operationId of the route table; the
+// matrix test fails for a route that has none.
+func matrixFixtures() map[string]fixture {
+	proj := func(method, path, body string) fixture {
+		return func(e *env, n int) matrixCase {
+			return matrixCase{method, "/groups/" + e.boot.ProjectID + path, body, scopeProject, e.boot.ProjectID}
+		}
+	}
+	org := func(method, path, body string) fixture {
+		return func(e *env, n int) matrixCase {
+			return matrixCase{method, "/orgs/" + e.boot.OrgID + path, body, scopeOrg, ""}
+		}
+	}
+	withUser := func(method, format, body string) fixture {
+		return func(e *env, n int) matrixCase {
+			name := fmt.Sprintf("u%d", n)
+			e.createUser(managedUserBody(name))
+			return matrixCase{method, "/groups/" + e.boot.ProjectID + fmt.Sprintf(format, name), body, scopeProject, e.boot.ProjectID}
+		}
+	}
+	// at makes a case of an organization path, or of a project path when
+	// it starts with /groups/ (the bootstrap project is inserted).
+	at := func(e *env, method, path, body string) matrixCase {
+		if rest, ok := strings.CutPrefix(path, "/groups/"); ok {
+			return matrixCase{method, "/groups/" + e.boot.ProjectID + "/" + rest, body, scopeProject, e.boot.ProjectID}
+		}
+		return matrixCase{method, "/orgs/" + e.boot.OrgID + path, body, scopeOrg, ""}
+	}
+	withKey := func(method, suffix, body string, setup func(e *env, keyID string)) fixture {
+		return func(e *env, n int) matrixCase {
+			k := e.createKey("ORG_MEMBER")
+			if setup != nil {
+				setup(e, k.ID)
+			}
+			return at(e, method, strings.ReplaceAll(suffix, "{k}", k.ID), body)
+		}
+	}
+	withEntry := func(e *env, keyID string) {
+		e.mustDo(http.StatusOK, "POST", e.orgs()+"/apiKeys/"+keyID+"/accessList", `[{"ipAddress":"192.0.2.60"}]`)
+	}
+	assigned := func(e *env, keyID string) {
+		e.mustDo(http.StatusNoContent, "POST", e.group()+"/apiKeys/"+keyID, `[{"roles":["GROUP_READ_ONLY"]}]`)
+	}
+	withAccount := func(method, suffix, body string, invite bool) fixture {
+		return func(e *env, n int) matrixCase {
+			sa := e.createAccount("ORG_MEMBER")
+			if invite {
+				e.mustDo(http.StatusOK, "POST", e.group()+"/serviceAccounts/"+sa.ClientID+":invite", `{"roles":["GROUP_READ_ONLY"]}`)
+			}
+			return at(e, method, strings.NewReplacer("{c}", sa.ClientID, "{s}", sa.Secrets[0].ID).Replace(suffix), body)
+		}
+	}
+	const saBody = `{"name":"m","description":"matrix","roles":["ORG_MEMBER"],"secretExpiresAfterHours":8}`
+	return map[string]fixture{
+		"createProject": func(e *env, n int) matrixCase {
+			return matrixCase{"POST", "/groups", fmt.Sprintf(`{"name":"m%d","orgId":"%s"}`, n, e.boot.OrgID), scopeOrg, ""}
+		},
+		"listProjects": func(e *env, n int) matrixCase { return matrixCase{"GET", "/groups", "", scopeList, ""} },
+		"getProject":   proj("GET", "", ""),
+		"deleteProject": func(e *env, n int) matrixCase {
+			id := e.createProject(fmt.Sprintf("doomed%d", n))
+			return matrixCase{"DELETE", "/groups/" + id, "", scopeProject, id}
+		},
+		"createDatabaseUser": func(e *env, n int) matrixCase {
+			return matrixCase{"POST", "/groups/" + e.boot.ProjectID + "/databaseUsers", managedUserBody(fmt.Sprintf("new%d", n)), scopeProject, e.boot.ProjectID}
+		},
+		"listDatabaseUsers":             proj("GET", "/databaseUsers", ""),
+		"getDatabaseUser":               withUser("GET", "/databaseUsers/$external/%s", ""),
+		"updateDatabaseUser":            withUser("PATCH", "/databaseUsers/$external/%s", `{"description":"x"}`),
+		"deleteDatabaseUser":            withUser("DELETE", "/databaseUsers/$external/%s", ""),
+		"createDatabaseUserCertificate": withUser("POST", "/databaseUsers/%s/certs", `{"monthsUntilExpiration":1}`),
+		"listDatabaseUserCertificates":  withUser("GET", "/databaseUsers/%s/certs", ""),
+		"getUserSecurity":               proj("GET", "/userSecurity", ""),
+		"updateUserSecurity":            proj("PATCH", "/userSecurity", `{"customerX509":{"cas":""}}`),
+		"disableCustomerX509":           proj("DELETE", "/userSecurity/customerX509", ""),
+		"getManagedX509CA":              proj("GET", "/userSecurity/managedX509/ca", ""),
+		"getManagedX509":                proj("GET", "/userSecurity/managedX509", ""),
+		"updateManagedX509":             proj("PATCH", "/userSecurity/managedX509", `{"leafKeyType":"ECDSA_P256"}`),
+
+		"listApiKeys":                  org("GET", "/apiKeys", ""),
+		"createApiKey":                 org("POST", "/apiKeys", `{"desc":"m","roles":["ORG_MEMBER"]}`),
+		"getApiKey":                    withKey("GET", "/apiKeys/{k}", "", nil),
+		"updateApiKey":                 withKey("PATCH", "/apiKeys/{k}", `{"desc":"changed"}`, nil),
+		"deleteApiKey":                 withKey("DELETE", "/apiKeys/{k}", "", nil),
+		"listApiKeyAccessListsEntries": withKey("GET", "/apiKeys/{k}/accessList", "", nil),
+		"createApiKeyAccessList":       withKey("POST", "/apiKeys/{k}/accessList", `[{"ipAddress":"192.0.2.50"}]`, nil),
+		"getApiKeyAccessList":          withKey("GET", "/apiKeys/{k}/accessList/192.0.2.60", "", withEntry),
+		"deleteApiKeyAccessListEntry":  withKey("DELETE", "/apiKeys/{k}/accessList/192.0.2.60", "", withEntry),
+		"listProjectApiKeys":           proj("GET", "/apiKeys", ""),
+		"createProjectApiKey":          proj("POST", "/apiKeys", `{"desc":"m","roles":["GROUP_READ_ONLY"]}`),
+		"addProjectApiKey":             withKey("POST", "/groups/apiKeys/{k}", `[{"roles":["GROUP_READ_ONLY"]}]`, nil),
+		"updateApiKeyRoles":            withKey("PATCH", "/groups/apiKeys/{k}", `{"roles":["GROUP_OWNER"]}`, assigned),
+		"removeProjectApiKey":          withKey("DELETE", "/groups/apiKeys/{k}", "", assigned),
+
+		"listServiceAccounts":                 org("GET", "/serviceAccounts", ""),
+		"createServiceAccount":                org("POST", "/serviceAccounts", saBody),
+		"getServiceAccount":                   withAccount("GET", "/serviceAccounts/{c}", "", false),
+		"updateServiceAccount":                withAccount("PATCH", "/serviceAccounts/{c}", `{"name":"renamed"}`, false),
+		"deleteServiceAccount":                withAccount("DELETE", "/serviceAccounts/{c}", "", false),
+		"listServiceAccountProjects":          withAccount("GET", "/serviceAccounts/{c}/groups", "", true),
+		"createServiceAccountSecret":          withAccount("POST", "/serviceAccounts/{c}/secrets", `{"secretExpiresAfterHours":8}`, false),
+		"deleteServiceAccountSecret":          withAccount("DELETE", "/serviceAccounts/{c}/secrets/{s}", "", false),
+		"listServiceAccountAccessList":        withAccount("GET", "/serviceAccounts/{c}/accessList", "", false),
+		"createServiceAccountAccessList":      withAccount("POST", "/serviceAccounts/{c}/accessList", `[{"ipAddress":"192.0.2.70"}]`, false),
+		"deleteServiceAccountAccessListEntry": matrixAccountEntry,
+		"listProjectServiceAccounts":          proj("GET", "/serviceAccounts", ""),
+		"createProjectServiceAccount":         proj("POST", "/serviceAccounts", strings.Replace(saBody, "ORG_MEMBER", "GROUP_READ_ONLY", 1)),
+		"getProjectServiceAccount":            withAccount("GET", "/groups/serviceAccounts/{c}", "", true),
+		"updateProjectServiceAccount":         withAccount("PATCH", "/groups/serviceAccounts/{c}", `{"roles":["GROUP_OWNER"]}`, true),
+		"deleteProjectServiceAccount":         withAccount("DELETE", "/groups/serviceAccounts/{c}", "", true),
+		"addProjectServiceAccount":            withAccount("POST", "/groups/serviceAccounts/{c}:invite", `{"roles":["GROUP_READ_ONLY"]}`, false),
+	}
+}
+
+// matrixAccountEntry makes an account with an access list entry and deletes it.
+func matrixAccountEntry(e *env, n int) matrixCase {
+	sa := e.createAccount("ORG_MEMBER")
+	e.mustDo(http.StatusOK, "POST", e.orgs()+"/serviceAccounts/"+sa.ClientID+"/accessList", `[{"ipAddress":"192.0.2.80"}]`)
+	return matrixCase{"DELETE", "/orgs/" + e.boot.OrgID + "/serviceAccounts/" + sa.ClientID + "/accessList/192.0.2.80", "", scopeOrg, ""}
+}
+
+// matrixRoles are the representative callers: each holds one role, over
+// the organization, over the bootstrap project, or over another project.
+var matrixRoles = []struct {
+	name    string
+	role    atlasx509.Role
+	project string // "" for an organization role; "P" the bootstrap project; "Q" another
+}{
+	{"ORG_OWNER", atlasx509.RoleOrgOwner, ""},
+	{"ORG_MEMBER", atlasx509.RoleOrgMember, ""},
+	{"ORG_READ_ONLY", atlasx509.RoleOrgReadOnly, ""},
+	{"ORG_GROUP_CREATOR", atlasx509.RoleOrgGroupCreator, ""},
+	{"GROUP_OWNER", atlasx509.RoleGroupOwner, "P"},
+	{"GROUP_DATABASE_ACCESS_ADMIN", atlasx509.RoleGroupDatabaseAccessAdmin, "P"},
+	{"GROUP_STREAM_PROCESSING_OWNER", atlasx509.RoleGroupStreamProcessingOwner, "P"},
+	{"GROUP_READ_ONLY", atlasx509.RoleGroupReadOnly, "P"},
+	{"GROUP_CLUSTER_MANAGER", atlasx509.RoleGroupClusterManager, "P"},
+	{"GROUP_OWNER of another project", atlasx509.RoleGroupOwner, "Q"},
+}
+
+// matrixAllowed pins, per representative role, how many routes it may
+// call, so that a change of the role table or of a route's permission shows
+// up here as well as in internal/authz's matrix.
+var matrixAllowed = map[string]int{
+	"ORG_OWNER":                      48, // everything
+	"ORG_MEMBER":                     9,  // listProjects and the 8 reads of organization credentials
+	"ORG_READ_ONLY":                  15, // ORG_MEMBER's and the 6 project reads
+	"ORG_GROUP_CREATOR":              10, // ORG_MEMBER's and createProject
+	"GROUP_OWNER":                    26, // its project, its API keys and service accounts, listProjects
+	"GROUP_DATABASE_ACCESS_ADMIN":    11, // project reads, users and certificates, listProjects
+	"GROUP_STREAM_PROCESSING_OWNER":  11, // the same as Database Access Admin
+	"GROUP_READ_ONLY":                7,  // project reads and listProjects
+	"GROUP_CLUSTER_MANAGER":          7,  // project reads and listProjects
+	"GROUP_OWNER of another project": 1,  // listProjects
+}
+
+// TestRoleRouteMatrix calls every registered route as each representative
+// role, through the real handler and store, and checks that the answer is
+// what the role table says: allowed (a success), 401 USER_UNAUTHORIZED, or
+// the not-found answer of a caller who cannot learn that the target exists.
+func TestRoleRouteMatrix(t *testing.T) {
+	fixtures := matrixFixtures()
+	routes := (&server{}).atlasRoutes()
+	for _, rt := range routes {
+		if fixtures[rt.op] == nil {
+			t.Errorf("route %s %s (%s) is not covered by the role × route matrix: add a fixture", rt.method, rt.path, rt.op)
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	for _, mr := range matrixRoles {
+		t.Run(mr.name, func(t *testing.T) {
+			e := newEnv(t)
+			ra := atlasx509.RoleAssignment{OrgID: e.boot.OrgID, Role: mr.role}
+			switch mr.project {
+			case "P":
+				ra.GroupID = e.boot.ProjectID
+			case "Q":
+				ra.GroupID = e.createProject("Q")
+			}
+			token := e.tokenWithRoles(ra)
+			caller := atlasx509.Principal{OrgID: e.boot.OrgID, Roles: []atlasx509.RoleAssignment{ra}}
+			allowedCount := 0
+			for n, rt := range routes {
+				c := fixtures[rt.op](e, n)
+				rec := e.doAs(token, c.method, "/api/atlas/v1.0"+c.path, c.body)
+				want, code := expectation(caller, rt.perm, c, e.boot.OrgID)
+				switch {
+				case want == 0 && (rec.Code < 200 || rec.Code > 299):
+					t.Errorf("%s (%s %s): %d %s, want a success", rt.op, c.method, c.path, rec.Code, rec.Body.String())
+				case want == 0:
+					allowedCount++
+				case rec.Code != want:
+					t.Errorf("%s (%s %s): %d %s, want %d %s", rt.op, c.method, c.path, rec.Code, rec.Body.String(), want, code)
+				default:
+					var body atlasapi.ApiError
+					json.Unmarshal(rec.Body.Bytes(), &body)
+					if body.ErrorCode != code {
+						t.Errorf("%s (%s %s): errorCode %q, want %q", rt.op, c.method, c.path, body.ErrorCode, code)
+					}
+				}
+			}
+			if want, ok := matrixAllowed[mr.name]; !ok || allowedCount != want {
+				t.Errorf("%s is allowed %d of %d routes; matrixAllowed says %d (update it with a new route)", mr.name, allowedCount, len(routes), want)
+			}
+		})
+	}
+}
+
+// expectation is what the role table says about caller on one request:
+// 0 for allowed, or the status and errorCode of the refusal.
+func expectation(caller atlasx509.Principal, perm authz.Permission, c matrixCase, orgID string) (int, string) {
+	switch c.scope {
+	case scopeList:
+		return 0, ""
+	case scopeOrg:
+		if !authz.Allowed(caller, perm, orgID, "") {
+			return http.StatusUnauthorized, "USER_UNAUTHORIZED"
+		}
+	case scopeProject:
+		if !authz.CanAccessProject(caller, orgID, c.groupID) {
+			return http.StatusNotFound, "GROUP_NOT_FOUND"
+		}
+		if !authz.Allowed(caller, perm, orgID, c.groupID) {
+			return http.StatusUnauthorized, "USER_UNAUTHORIZED"
+		}
+	}
+	return 0, ""
+}
