@@ -15,7 +15,9 @@ import (
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
 	"github.com/atlasx509/atlasx509/internal/config"
+	"github.com/atlasx509/atlasx509/internal/keypool"
 	"github.com/atlasx509/atlasx509/internal/keyring"
+	"github.com/atlasx509/atlasx509/internal/metrics"
 	"github.com/atlasx509/atlasx509/internal/pki"
 	"github.com/atlasx509/atlasx509/internal/store"
 	"github.com/atlasx509/atlasx509/internal/store/sqlite"
@@ -99,10 +101,13 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-// deps is what both commands open: the keyring, the store and the app.
+// deps is what both commands open: the store, the app, its leaf key pool
+// and its metrics.
 type deps struct {
-	store store.Store
-	app   *app.App
+	store   store.Store
+	app     *app.App
+	pool    *keypool.Pool // nil when tests inject keys or the pool is off
+	metrics *metrics.Metrics
 }
 
 // options are what tests may change about a command; the zero value is
@@ -136,12 +141,28 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts options
 		st.Close()
 		return nil, err
 	}
-	a, err := app.New(ctx, app.Config{Store: st, Keyring: kr, Keys: opts.keys, Logger: log})
+	m := metrics.New()
+	keys := opts.keys
+	var pool *keypool.Pool
+	if keys == nil {
+		depths, err := keypool.ParseDepths(cfg.KeyPool)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		pool = keypool.New(keypool.Config{Depth: depths, Workers: cfg.KeyPoolWorkers})
+		if err := m.WatchKeyPool(pool); err != nil {
+			st.Close()
+			return nil, err
+		}
+		keys = pool
+	}
+	a, err := app.New(ctx, app.Config{Store: m.InstrumentStore(st), Keyring: kr, Keys: keys, Logger: log, OnCertificateIssued: m.CertificateIssued})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &deps{store: st, app: a}, nil
+	return &deps{store: st, app: a, pool: pool, metrics: m}, nil
 }
 
 // openKeyring loads the master key, creating it only for a store that holds

@@ -68,8 +68,12 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	if err != nil {
 		return err
 	}
-	hopts.App, hopts.Logger, hopts.Audit = d.app, log, auditLog
+	hopts.App, hopts.Logger, hopts.Audit, hopts.Metrics = d.app, log, auditLog, d.metrics
 	go sweepTemporaryUsers(ctx, d.app, log)
+	if d.pool != nil {
+		d.pool.Start(ctx)
+		defer d.pool.Close() // drops every key made ahead of time
+	}
 
 	fresh := newFreshConns()
 	srv := &http.Server{

@@ -32,6 +32,9 @@ type Config struct {
 	// Rand is the randomness for serials and CA keys; nil means crypto/rand.
 	Rand   io.Reader
 	Logger *slog.Logger
+	// OnCertificateIssued, when set, is called after each issued
+	// certificate's record is committed (for metrics).
+	OnCertificateIssued func(pki.KeyType)
 }
 
 // App runs the use cases. It is safe for concurrent use.
@@ -45,6 +48,8 @@ type App struct {
 
 	nonces *auth.Nonces
 	tokens *auth.TokenIssuer
+
+	onIssued func(pki.KeyType)
 
 	caMu    sync.Mutex
 	caCache map[caKey]*pki.CA // unsealed project CAs, so a signature costs no unsealing
@@ -67,13 +72,14 @@ const (
 // and the OAuth token key) in the store on first use.
 func New(ctx context.Context, cfg Config) (*App, error) {
 	a := &App{
-		store:   cfg.Store,
-		keyring: cfg.Keyring,
-		keys:    cfg.Keys,
-		now:     cfg.Now,
-		rand:    cfg.Rand,
-		log:     cfg.Logger,
-		caCache: make(map[caKey]*pki.CA),
+		store:    cfg.Store,
+		keyring:  cfg.Keyring,
+		keys:     cfg.Keys,
+		now:      cfg.Now,
+		rand:     cfg.Rand,
+		log:      cfg.Logger,
+		caCache:  make(map[caKey]*pki.CA),
+		onIssued: cfg.OnCertificateIssued,
 	}
 	if a.keys == nil {
 		a.keys = pki.Generator{}

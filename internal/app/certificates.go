@@ -87,6 +87,9 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 	if err != nil {
 		return nil, userStoreError("issue certificate", err)
 	}
+	if a.onIssued != nil {
+		a.onIssued(keyType)
+	}
 	return pki.EncodeCertAndKeyPEM(der, key)
 }
 

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/atlasx509/atlasx509/internal/keypool"
 )
 
 // Config is the configuration of one atlasx509 command.
@@ -39,6 +41,12 @@ type Config struct {
 	RateLimitDatabaseUsers string
 	RateLimitX509          string
 	RateLimitAuthFailures  string
+	// KeyPool lists the leaf keys generated ahead of time per key type,
+	// "RSA4096=32,ECDSA_P256=256"; "off" disables the pool.
+	KeyPool string
+	// KeyPoolWorkers is how many goroutines refill the pool; 0 means one
+	// fewer than the cores, at least one.
+	KeyPoolWorkers int
 }
 
 // Environment variables read by Load.
@@ -55,6 +63,8 @@ const (
 	EnvRateUsers     = "ATLASX509_RATE_LIMIT_DATABASE_USERS"
 	EnvRateX509      = "ATLASX509_RATE_LIMIT_X509"
 	EnvRateAuth      = "ATLASX509_RATE_LIMIT_AUTH_FAILURES"
+	EnvKeyPool       = "ATLASX509_KEY_POOL"
+	EnvKeyPoolWork   = "ATLASX509_KEY_POOL_WORKERS"
 )
 
 // ErrHelp is returned when the arguments asked for help.
@@ -79,6 +89,9 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	fs.StringVar(&c.RateLimitDatabaseUsers, "rate-limit-database-users", "", "token bucket capacity/refill-per-minute per project, 0 disables [$"+EnvRateUsers+"] (default 10000/5000)")
 	fs.StringVar(&c.RateLimitX509, "rate-limit-x509", "", "token bucket capacity/refill-per-minute per project, 0 disables [$"+EnvRateX509+"] (default 1200/500)")
 	fs.StringVar(&c.RateLimitAuthFailures, "rate-limit-auth-failures", "", "failed authentications per client address, capacity/refill-per-minute [$"+EnvRateAuth+"] (default 20/20)")
+	fs.StringVar(&c.KeyPool, "key-pool", "", "leaf keys made ahead of time per type, e.g. RSA4096=32,ECDSA_P256=256, or off [$"+EnvKeyPool+"] (default RSA4096=32)")
+	var workers string
+	fs.StringVar(&workers, "key-pool-workers", "", "goroutines refilling the key pool, 0 = cores-1 [$"+EnvKeyPoolWork+"] (default 0)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -105,6 +118,13 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	fallback(&c.RateLimitDatabaseUsers, EnvRateUsers, "10000/5000")
 	fallback(&c.RateLimitX509, EnvRateX509, "1200/500")
 	fallback(&c.RateLimitAuthFailures, EnvRateAuth, "20/20")
+	fallback(&c.KeyPool, EnvKeyPool, "RSA4096=32")
+	fallback(&workers, EnvKeyPoolWork, "0")
+	n, err := strconv.Atoi(workers)
+	if err != nil || n < 0 {
+		return Config{}, fmt.Errorf("--key-pool-workers %q: want a number, 0 or more", workers)
+	}
+	c.KeyPoolWorkers = n
 	return c, c.Validate()
 }
 
@@ -123,6 +143,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.Proxies(); err != nil {
 		return err
+	}
+	if _, err := keypool.ParseDepths(c.KeyPool); err != nil {
+		return fmt.Errorf("--key-pool: %w", err)
 	}
 	for flag, v := range map[string]string{"rate-limit-database-users": c.RateLimitDatabaseUsers, "rate-limit-x509": c.RateLimitX509, "rate-limit-auth-failures": c.RateLimitAuthFailures} {
 		if _, _, err := ParseRate(v); err != nil {

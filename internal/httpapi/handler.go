@@ -16,6 +16,7 @@ import (
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/audit"
+	"github.com/atlasx509/atlasx509/internal/metrics"
 )
 
 // Options configures the handler.
@@ -30,6 +31,8 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// Limits are the rate limits; the zero value disables them all.
 	Limits Limits
+	// Metrics, when set, counts requests by route and is served at /metrics.
+	Metrics *metrics.Metrics
 }
 
 type server struct {
@@ -51,7 +54,10 @@ func NewHandler(opts Options) http.Handler {
 		s.maxBody = 1 << 20
 	}
 	s.register()
-	return s.middleware(s.mux)
+	if opts.Metrics != nil {
+		s.mux.Handle("GET /metrics", opts.Metrics.Handler())
+	}
+	return s.middleware(opts.Metrics.Middleware(nil, s.mux))
 }
 
 // handlerFunc is the type of every handler: it returns an error rather than
