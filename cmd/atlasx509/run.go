@@ -20,6 +20,7 @@ import (
 	"github.com/atlasx509/atlasx509/internal/metrics"
 	"github.com/atlasx509/atlasx509/internal/pki"
 	"github.com/atlasx509/atlasx509/internal/store"
+	"github.com/atlasx509/atlasx509/internal/store/postgres"
 	"github.com/atlasx509/atlasx509/internal/store/sqlite"
 )
 
@@ -130,8 +131,8 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts options
 		if err = os.MkdirAll(filepath.Dir(target), 0o700); err == nil {
 			st, err = sqlite.Open(ctx, target)
 		}
-	default:
-		err = fmt.Errorf("the %s store is not available in this version; use sqlite:PATH", kind)
+	case "postgres":
+		st, err = postgres.Open(ctx, target)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
