@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/x509"
@@ -53,7 +52,7 @@ type replica struct {
 	cmd  *exec.Cmd
 	base string
 	done chan struct{}
-	out  bytes.Buffer // stdout: the bootstrap line, if any
+	out  lockedBuffer // stdout: the bootstrap line, if any
 }
 
 var listenRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
@@ -146,14 +145,14 @@ func TestReplicasOnPostgres(t *testing.T) {
 	masterKey := filepath.Join(dir, "master.key")
 	replicas := []*replica{startReplica(t, bin, filepath.Join(dir, "r0"), masterKey, dbURL)}
 	var boot atlasapi.Bootstrap
-	if err := json.Unmarshal(bytes.TrimSpace(replicas[0].out.Bytes()), &boot); err != nil {
+	if err := json.Unmarshal([]byte(strings.TrimSpace(replicas[0].out.String())), &boot); err != nil {
 		t.Fatalf("bootstrap line %q: %v", replicas[0].out.String(), err)
 	}
 	for i := 1; i < 3; i++ {
 		replicas = append(replicas, startReplica(t, bin, filepath.Join(dir, fmt.Sprintf("r%d", i)), masterKey, dbURL))
 	}
 	for i, r := range replicas[1:] {
-		if r.out.Len() != 0 {
+		if r.out.String() != "" {
 			t.Errorf("replica %d printed a second bootstrap: %q", i+1, r.out.String())
 		}
 	}

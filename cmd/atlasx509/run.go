@@ -68,9 +68,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := newLogger(stderr, cfg.LogLevel)
 	switch cmd {
 	case "init":
-		err = runInit(ctx, cfg, log, stdout, options{})
+		err = runInit(ctx, cfg, log, stdout, options{stderr: stderr})
 	default:
-		err = runServe(ctx, cfg, log, stdout, options{})
+		err = runServe(ctx, cfg, log, stdout, options{stderr: stderr})
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "atlasx509 %s: %v\n", cmd, err)
@@ -118,6 +118,9 @@ type options struct {
 	keys pki.KeySource
 	// ready, when set, receives the address serve listens on.
 	ready func(addr string)
+	// stderr receives the audit trail when --audit-log is stderr; nil
+	// discards it.
+	stderr io.Writer
 }
 
 func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts options) (*deps, error) {

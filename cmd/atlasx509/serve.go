@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
@@ -59,7 +58,7 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	if err != nil {
 		return err
 	}
-	auditLog, err := openAudit(cfg.AuditLog)
+	auditLog, err := openAudit(cfg.AuditLog, opts.stderr)
 	if err != nil {
 		return err
 	}
@@ -153,13 +152,17 @@ func (f *freshConns) closeAll() {
 	}
 }
 
-// openAudit opens the audit trail named by --audit-log.
-func openAudit(dest string) (*audit.Log, error) {
+// openAudit opens the audit trail named by --audit-log; "stderr" means the
+// command's standard error.
+func openAudit(dest string, stderr io.Writer) (*audit.Log, error) {
 	switch dest {
 	case "off":
 		return nil, nil
 	case "stderr":
-		return audit.New(os.Stderr), nil
+		if stderr == nil {
+			stderr = io.Discard
+		}
+		return audit.New(stderr), nil
 	default:
 		return audit.OpenFile(dest)
 	}
