@@ -3,12 +3,16 @@
 //
 // A Store holds two connection pools on the same file. The writer pool has a
 // single connection and starts every transaction with BEGIN IMMEDIATE, so
-// that writers queue in the pool instead of failing with SQLITE_BUSY on lock
-// upgrade; the reader pool has a few read-only connections (query_only) that
-// View uses. Every connection runs in WAL mode with synchronous=FULL (a
-// commit is fsynced before Update returns), foreign keys on and a busy
-// timeout of 10 s. Several Stores, even in several processes, may share a
-// file: SQLite's locks serialise their writers.
+// that another Store's writer waits for the lock instead of failing with
+// SQLITE_BUSY on lock upgrade; the reader pool has a few read-only
+// connections (query_only) that View uses. Every connection runs in WAL mode
+// with synchronous=FULL (a commit is fsynced before Update returns), foreign
+// keys on and a busy timeout of 10 s. Several Stores, even in several
+// processes, may share a file: SQLite's locks serialise their writers.
+//
+// Concurrent Updates of a Store share transactions and commits (group
+// commit, see Store.Update): one fsync makes a whole batch of them durable,
+// each one's writes isolated from the others' failures by a savepoint.
 //
 // Times are stored as fixed-width UTC text with nanoseconds and come back in
 // UTC, exactly; they must lie in the years 0000 to 9999. Role, scope and label
@@ -26,6 +30,8 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -60,6 +66,23 @@ const (
 type Store struct {
 	writer *sql.DB
 	reader *sql.DB
+
+	// Group commit (see commit.go).
+	mu sync.Mutex
+	// busy is set while a goroutine (a leading Update or a committer) runs
+	// batches; queue holds the Updates waiting for their turn meanwhile,
+	// oldest first. The queue is empty when busy is not set.
+	busy  bool
+	queue []*request
+	// idle is signalled when busy is cleared.
+	idle      *sync.Cond
+	closed    bool         // Close was called: Update refuses new requests
+	back      chan bool    // a queued fn's outcome, to the batch's goroutine
+	inFn      bool         // an fn of this Store runs; guarded by running.mu
+	commits   atomic.Int64 // COMMITs of Update transactions
+	committed atomic.Int64 // Updates whose writes those COMMITs carried
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -106,7 +129,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
 	}
-	return &Store{writer: writer, reader: reader}, nil
+	s := &Store{writer: writer, reader: reader, back: make(chan bool, 1)}
+	s.idle = sync.NewCond(&s.mu)
+	return s, nil
 }
 
 // dsn is the modernc.org/sqlite data source name of a pool on the file at
@@ -185,41 +210,6 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		}
 		return fmt.Errorf("migrations: %w", err)
 	}
-}
-
-// Close closes both pools.
-func (s *Store) Close() error {
-	return errors.Join(s.reader.Close(), s.writer.Close())
-}
-
-// Update runs fn in a read-write transaction (BEGIN IMMEDIATE on the single
-// writer connection) and commits it when fn returns nil; the commit is
-// fsynced before Update returns. When fn returns an error or panics, the
-// transaction is rolled back and the error returned unchanged or the panic
-// continued. Updates are serialised, so fn's reads see no concurrent write.
-// fn must not call Update on the same Store: it would wait for the writer
-// connection forever.
-func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
-	sqlTx, err := begin(ctx, s.writer, nil)
-	if err != nil {
-		return err
-	}
-	done := false
-	defer func() {
-		if !done { // fn panicked or called runtime.Goexit
-			sqlTx.Rollback()
-		}
-	}()
-	if err := fn(&tx{tx: sqlTx}); err != nil {
-		done = true
-		sqlTx.Rollback()
-		return err
-	}
-	done = true
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
 }
 
 // begin begins a transaction on db, retrying a few times when it fails with

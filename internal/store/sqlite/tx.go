@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/atlasx509/atlasx509"
@@ -14,6 +15,33 @@ import (
 // tx implements store.Tx on one database/sql transaction.
 type tx struct {
 	tx *sql.Tx
+	// update marks the Tx that Update hands to an fn, in a transaction
+	// that other Updates share (see commit.go); done is set once fn has
+	// returned.
+	update bool
+	done   atomic.Bool
+}
+
+// errTxDone is the error of a statement through an Update's Tx after its fn
+// has returned.
+var errTxDone = fmt.Errorf("used after its update function returned: %w", sql.ErrTxDone)
+
+// stmtCtx returns the context to run a statement with, given the one fn
+// passed, or the error that refuses the statement. In an Update, a
+// statement must not be interrupted once it runs (SQLite would roll back
+// the whole transaction, which other Updates share): ctx is checked first,
+// and the statement runs under a context that does not end.
+func (t *tx) stmtCtx(ctx context.Context) (context.Context, error) {
+	if !t.update {
+		return ctx, nil
+	}
+	if t.done.Load() {
+		return nil, errTxDone
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return context.WithoutCancel(ctx), nil
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -25,6 +53,10 @@ type scanner interface {
 
 // exec runs a statement and maps its error.
 func (t *tx) exec(ctx context.Context, op, query string, args ...any) (sql.Result, error) {
+	ctx, err := t.stmtCtx(ctx)
+	if err != nil {
+		return nil, mapErr(op, err)
+	}
 	res, err := t.tx.ExecContext(ctx, query, args...)
 	return res, mapErr(op, err)
 }
@@ -62,6 +94,10 @@ func (t *tx) execCount(ctx context.Context, op, query string, args ...any) (int,
 
 // count runs a SELECT count(*).
 func (t *tx) count(ctx context.Context, op, query string, args ...any) (int, error) {
+	ctx, err := t.stmtCtx(ctx)
+	if err != nil {
+		return 0, mapErr(op, err)
+	}
 	var n int
 	if err := t.tx.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 		return 0, mapErr(op, err)
@@ -71,6 +107,10 @@ func (t *tx) count(ctx context.Context, op, query string, args ...any) (int, err
 
 // list runs a query and scans every row with scan.
 func list[T any](ctx context.Context, t *tx, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	ctx, err := t.stmtCtx(ctx)
+	if err != nil {
+		return nil, mapErr(op, err)
+	}
 	rows, err := t.tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, mapErr(op, err)
@@ -92,9 +132,13 @@ func list[T any](ctx context.Context, t *tx, op string, scan func(scanner) (T, e
 
 // get runs a query returning at most one row; none is ErrNotFound.
 func get[T any](ctx context.Context, t *tx, op string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+	var zero T
+	ctx, err := t.stmtCtx(ctx)
+	if err != nil {
+		return zero, mapErr(op, err)
+	}
 	v, err := scan(t.tx.QueryRowContext(ctx, query, args...))
 	if err != nil {
-		var zero T
 		return zero, mapErr(op, err)
 	}
 	return v, nil
