@@ -144,6 +144,10 @@ func TestReplicasOnPostgres(t *testing.T) {
 	}
 	masterKey := filepath.Join(dir, "master.key")
 	replicas := []*replica{startReplica(t, bin, filepath.Join(dir, "r0"), masterKey, dbURL)}
+	// stdout is copied from a pipe of its own: the line may trail the log.
+	for deadline := time.Now().Add(10 * time.Second); replicas[0].out.String() == "" && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	var boot atlasapi.Bootstrap
 	if err := json.Unmarshal([]byte(strings.TrimSpace(replicas[0].out.String())), &boot); err != nil {
 		t.Fatalf("bootstrap line %q: %v", replicas[0].out.String(), err)

@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
@@ -42,8 +41,11 @@ var errRetry = errors.New("retry issuance")
 // the private key is never stored. months nil means the default, 3.
 func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Principal, groupID, username string, months *int) ([]byte, error) {
 	// Cheap checks first, in a read transaction, so that a request that will
-	// be refused costs no key.
-	var keyType pki.KeyType
+	// be refused costs no key and no signature.
+	var (
+		keyType pki.KeyType
+		cas     []atlasx509.ProjectCA
+	)
 	err := a.store.View(ctx, func(tx store.Tx) error {
 		project, err := loadProject(ctx, tx, p, groupID, authz.CertificateCreate)
 		if err != nil {
@@ -53,7 +55,10 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 		if project.CustomerX509CAs != "" {
 			return advancedX509()
 		}
-		_, err = managedUser(ctx, tx, groupID, username)
+		if _, err = managedUser(ctx, tx, groupID, username); err != nil {
+			return err
+		}
+		cas, err = tx.ListProjectCAs(ctx, groupID)
 		return err
 	})
 	if err != nil {
@@ -70,6 +75,15 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 		return nil, invalid("CERT_EXPIRY_CANNOT_EXCEED_TWO_YEARS", "Atlas-generated X.509 certificates have a maximum expiration of 24 months.")
 	}
 
+	issued := a.now().UTC()
+	// Certificate times are whole seconds (X.509 UTCTime); the record's
+	// creation time keeps full precision so that lists keep issue order.
+	now := issued.Truncate(time.Second)
+	notAfter := pki.AddMonths(now, n)
+	ca, gen, err := a.caFor(ctx, groupID, cas, now, notAfter)
+	if err != nil {
+		return nil, userStoreError("issue certificate", err)
+	}
 	key, err := a.keys.NewKey(ctx, keyType)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -79,7 +93,23 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 	}
 	var der []byte
 	for attempt := 0; ; attempt++ {
-		der, err = a.issue(ctx, p, groupID, username, n, key)
+		// Signed outside any transaction, so that the one writer is held
+		// only for the checks and the insert; a certificate whose record
+		// does not commit is never answered.
+		var serial int64
+		if serial, err = pki.RandomSerial(a.rand); err != nil {
+			return nil, internal("serial", err)
+		}
+		if der, err = ca.IssueLeaf(pki.LeafRequest{Username: username, Months: n, Now: now, Serial: serial, Key: key}, a.rand); err != nil {
+			return nil, internal("sign", err)
+		}
+		sum := sha256.Sum256(der)
+		rec := atlasx509.Certificate{
+			GroupID: groupID, Username: username, Serial: serial, Subject: pki.SubjectDN(username),
+			CAGeneration: gen, NotBefore: now.Add(-time.Hour), NotAfter: notAfter,
+			FingerprintSHA256: hex.EncodeToString(sum[:]), Created: issued,
+		}
+		err = a.record(ctx, p, rec)
 		if !errors.Is(err, errRetry) || attempt == issueAttempts-1 {
 			break
 		}
@@ -93,60 +123,36 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 	return pki.EncodeCertAndKeyPEM(der, key)
 }
 
-// issue runs the write transaction of an issuance: it re-checks the user (a
-// deletion that committed meanwhile wins), picks or creates the CA, signs
-// and records the certificate.
-func (a *App) issue(ctx context.Context, p atlasx509.Principal, groupID, username string, months int, key crypto.Signer) ([]byte, error) {
-	var der []byte
-	err := a.store.Update(ctx, func(tx store.Tx) error {
-		project, err := loadProject(ctx, tx, p, groupID, authz.CertificateCreate)
+// record runs the write transaction of an issuance: it re-checks the
+// project, the mode and the user (a deletion that committed meanwhile wins,
+// and the signed certificate is thrown away), applies the per-user limit and
+// inserts the record. A serial collision asks for a new serial.
+func (a *App) record(ctx context.Context, p atlasx509.Principal, rec atlasx509.Certificate) error {
+	return a.store.Update(ctx, func(tx store.Tx) error {
+		project, err := loadProject(ctx, tx, p, rec.GroupID, authz.CertificateCreate)
 		if err != nil {
 			return err
 		}
 		if project.CustomerX509CAs != "" {
 			return advancedX509()
 		}
-		if _, err := managedUser(ctx, tx, groupID, username); err != nil {
+		if _, err := managedUser(ctx, tx, rec.GroupID, rec.Username); err != nil {
 			return err
 		}
-		issued := a.now().UTC()
-		// Certificate times are whole seconds (X.509 UTCTime); the record's
-		// creation time keeps full precision so that lists keep issue order.
-		now := issued.Truncate(time.Second)
-		count, err := tx.CountCertificates(ctx, groupID, username, now)
+		count, err := tx.CountCertificates(ctx, rec.GroupID, rec.Username, rec.Created)
 		if err != nil {
 			return err
 		}
 		if count >= MaxUnexpiredCerts {
 			return invalid("ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED", "The limit on generated certificates per user has been reached.")
 		}
-		notAfter := pki.AddMonths(now, months)
-		ca, gen, err := a.caFor(ctx, tx, groupID, now, notAfter)
-		if err != nil {
-			return err
-		}
-		serial, err := pki.RandomSerial(a.rand)
-		if err != nil {
-			return err
-		}
-		der, err = ca.IssueLeaf(pki.LeafRequest{Username: username, Months: months, Now: now, Serial: serial, Key: key}, a.rand)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(der)
-		rec := atlasx509.Certificate{
-			GroupID: groupID, Username: username, Serial: serial, Subject: pki.SubjectDN(username),
-			CAGeneration: gen, NotBefore: now.Add(-time.Hour), NotAfter: notAfter,
-			FingerprintSHA256: hex.EncodeToString(sum[:]), Created: issued,
-		}
 		if err := tx.InsertCertificate(ctx, rec); errors.Is(err, store.ErrConflict) {
-			return errRetry // a serial collision: draw again in a new transaction
+			return errRetry
 		} else if err != nil {
 			return err
 		}
 		return nil
 	})
-	return der, err
 }
 
 // managedUser finds the user of the certificate routes (which name no
@@ -166,33 +172,50 @@ func managedUser(ctx context.Context, tx store.Tx, groupID, username string) (at
 }
 
 // caFor returns the project's CA that can sign a certificate valid until
-// notAfter, creating the first CA, or a new generation when the newest would
-// expire too soon. Two transactions racing to create the same generation
-// collide on its key; the loser retries and uses the winner's.
-func (a *App) caFor(ctx context.Context, tx store.Tx, groupID string, now, notAfter time.Time) (*pki.CA, int, error) {
-	cas, err := tx.ListProjectCAs(ctx, groupID)
-	if err != nil {
-		return nil, 0, err
-	}
+// notAfter: the newest of cas when it lasts long enough, otherwise the first
+// CA or a new generation, created in a write transaction. Two issuances
+// racing to create the same generation collide on its key; the loser reads
+// the winner's.
+func (a *App) caFor(ctx context.Context, groupID string, cas []atlasx509.ProjectCA, now, notAfter time.Time) (*pki.CA, int, error) {
 	if len(cas) > 0 && !cas[0].NotAfter.Before(notAfter) {
 		ca, err := a.unsealCA(cas[0])
 		return ca, cas[0].Generation, err
 	}
-	gen := 1
-	if len(cas) > 0 {
-		gen = cas[0].Generation + 1
+	var chosen atlasx509.ProjectCA
+	for attempt := 0; attempt < issueAttempts; attempt++ {
+		err := a.store.Update(ctx, func(tx store.Tx) error {
+			current, err := tx.ListProjectCAs(ctx, groupID)
+			if err != nil {
+				return err
+			}
+			if len(current) > 0 && !current[0].NotAfter.Before(notAfter) {
+				chosen = current[0] // created meanwhile
+				return nil
+			}
+			gen := 1
+			if len(current) > 0 {
+				gen = current[0].Generation + 1
+			}
+			if chosen, err = a.newCA(groupID, gen, now); err != nil {
+				return err
+			}
+			if err := tx.InsertProjectCA(ctx, chosen); errors.Is(err, store.ErrConflict) {
+				return errRetry
+			} else if err != nil {
+				return err
+			}
+			return nil
+		})
+		if errors.Is(err, errRetry) {
+			continue
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		ca, err := a.unsealCA(chosen)
+		return ca, chosen.Generation, err
 	}
-	rec, err := a.newCA(groupID, gen, now)
-	if err != nil {
-		return nil, 0, err
-	}
-	if err := tx.InsertProjectCA(ctx, rec); errors.Is(err, store.ErrConflict) {
-		return nil, 0, errRetry
-	} else if err != nil {
-		return nil, 0, err
-	}
-	ca, err := a.unsealCA(rec)
-	return ca, gen, err
+	return nil, 0, fmt.Errorf("CA of %s: lost the creation race %d times", groupID, issueAttempts)
 }
 
 func (a *App) newCA(groupID string, gen int, now time.Time) (atlasx509.ProjectCA, error) {
