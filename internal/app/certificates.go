@@ -80,16 +80,16 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 	// creation time keeps full precision so that lists keep issue order.
 	now := issued.Truncate(time.Second)
 	notAfter := pki.AddMonths(now, n)
-	ca, gen, err := a.caFor(ctx, groupID, cas, now, notAfter)
-	if err != nil {
-		return nil, userStoreError("issue certificate", err)
-	}
 	key, err := a.keys.NewKey(ctx, keyType)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, internal("leaf key", err)
+	}
+	ca, gen, err := a.caFor(ctx, groupID, cas, now, notAfter)
+	if err != nil {
+		return nil, userStoreError("issue certificate", err)
 	}
 	var der []byte
 	for attempt := 0; ; attempt++ {
