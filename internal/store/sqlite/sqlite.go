@@ -99,10 +99,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
 	}
-	writer, err := sql.Open("sqlite", dsn(abs, false))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
-	}
+	writer := openDB(dsn(abs, false))
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
@@ -115,11 +112,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
 	}
-	reader, err := sql.Open("sqlite", dsn(abs, true))
-	if err != nil {
-		writer.Close()
-		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
-	}
+	reader := openDB(dsn(abs, true))
 	reader.SetMaxOpenConns(readerConns)
 	reader.SetMaxIdleConns(readerConns)
 	reader.SetConnMaxLifetime(0)
