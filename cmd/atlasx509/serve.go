@@ -16,6 +16,7 @@ import (
 	"github.com/atlasx509/atlasx509/internal/audit"
 	"github.com/atlasx509/atlasx509/internal/config"
 	"github.com/atlasx509/atlasx509/internal/httpapi"
+	"github.com/atlasx509/atlasx509/internal/metrics"
 	"github.com/atlasx509/atlasx509/internal/ratelimit"
 )
 
@@ -68,6 +69,14 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 		return err
 	}
 	hopts.App, hopts.Logger, hopts.Audit, hopts.Metrics = d.app, log, auditLog, d.metrics
+	hopts.ServeMetrics = cfg.MetricsListen == ""
+	if addr := cfg.MetricsListen; addr != "" && addr != "off" {
+		stop, err := serveMetrics(addr, d.metrics, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	go sweepTemporaryUsers(ctx, d.app, log)
 	if d.pool != nil {
 		d.pool.Start(ctx)
@@ -206,4 +215,19 @@ func sweepTemporaryUsers(ctx context.Context, a *app.App, log *slog.Logger) {
 			}
 		}
 	}
+}
+
+// serveMetrics serves /metrics alone on addr, so that it can be kept off
+// the API's network; stop shuts it down.
+func serveMetrics(addr string, m *metrics.Metrics, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	log.Info("serving metrics", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
 }

@@ -47,6 +47,9 @@ type Config struct {
 	// KeyPoolWorkers is how many goroutines refill the pool; 0 means one
 	// fewer than the cores, at least one.
 	KeyPoolWorkers int
+	// MetricsListen is where /metrics is served: "" on the API listener,
+	// "off" nowhere, or an address of its own (e.g. 127.0.0.1:9090).
+	MetricsListen string
 }
 
 // Environment variables read by Load.
@@ -65,6 +68,7 @@ const (
 	EnvRateAuth      = "ATLASX509_RATE_LIMIT_AUTH_FAILURES"
 	EnvKeyPool       = "ATLASX509_KEY_POOL"
 	EnvKeyPoolWork   = "ATLASX509_KEY_POOL_WORKERS"
+	EnvMetricsListen = "ATLASX509_METRICS_LISTEN"
 )
 
 // ErrHelp is returned when the arguments asked for help.
@@ -90,6 +94,7 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	fs.StringVar(&c.RateLimitX509, "rate-limit-x509", "", "token bucket capacity/refill-per-minute per project, 0 disables [$"+EnvRateX509+"] (default 1200/500)")
 	fs.StringVar(&c.RateLimitAuthFailures, "rate-limit-auth-failures", "", "failed authentications per client address, capacity/refill-per-minute [$"+EnvRateAuth+"] (default 20/20)")
 	fs.StringVar(&c.KeyPool, "key-pool", "", "leaf keys made ahead of time per type, e.g. RSA4096=32,ECDSA_P256=256, or off [$"+EnvKeyPool+"] (default RSA4096=32)")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "where /metrics is served: empty for the API listener, off, or an address of its own [$"+EnvMetricsListen+"]")
 	var workers string
 	fs.StringVar(&workers, "key-pool-workers", "", "goroutines refilling the key pool, 0 = cores-1 [$"+EnvKeyPoolWork+"] (default 0)")
 	if err := fs.Parse(args); err != nil {
@@ -120,6 +125,7 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	fallback(&c.RateLimitAuthFailures, EnvRateAuth, "20/20")
 	fallback(&c.KeyPool, EnvKeyPool, "RSA4096=32")
 	fallback(&workers, EnvKeyPoolWork, "0")
+	fallback(&c.MetricsListen, EnvMetricsListen, "")
 	n, err := strconv.Atoi(workers)
 	if err != nil || n < 0 {
 		return Config{}, fmt.Errorf("--key-pool-workers %q: want a number, 0 or more", workers)

@@ -31,8 +31,10 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// Limits are the rate limits; the zero value disables them all.
 	Limits Limits
-	// Metrics, when set, counts requests by route and is served at /metrics.
+	// Metrics, when set, counts requests by route.
 	Metrics *metrics.Metrics
+	// ServeMetrics serves Metrics at GET /metrics on this handler.
+	ServeMetrics bool
 }
 
 type server struct {
@@ -54,7 +56,7 @@ func NewHandler(opts Options) http.Handler {
 		s.maxBody = 1 << 20
 	}
 	s.register()
-	if opts.Metrics != nil {
+	if opts.Metrics != nil && opts.ServeMetrics {
 		s.mux.Handle("GET /metrics", opts.Metrics.Handler())
 	}
 	return s.middleware(opts.Metrics.Middleware(nil, s.mux))
