@@ -221,3 +221,27 @@ func TestAuditFailsClosed(t *testing.T) {
 		t.Errorf("reads still work: %d", rec.Code)
 	}
 }
+
+// TestTokenEndpointFailuresAreLimited: guessing a service account secret at
+// the token endpoint is slowed down like any failed authentication.
+func TestTokenEndpointFailuresAreLimited(t *testing.T) {
+	e := newEnv(t)
+	e.withHandler(Options{Limits: Limits{AuthFailures: ratelimit.Rule{Name: "auth", Capacity: 2, Refill: 1, Period: time.Hour}}})
+	token := func(secret string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/api/oauth/token", strings.NewReader("grant_type=client_credentials"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(e.boot.ServiceAccount.ClientID, secret)
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, req)
+		return rec
+	}
+	for i := 0; i < 2; i++ {
+		if rec := token("wrong"); rec.Code != 401 {
+			t.Fatalf("guess %d: %d", i, rec.Code)
+		}
+	}
+	rec := token(e.boot.ServiceAccount.ClientSecret)
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("after 2 failures the right secret got %d %v", rec.Code, rec.Header())
+	}
+}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,9 +16,12 @@ import (
 // The client authenticates with HTTP Basic, as Atlas requires, or with
 // client_id and client_secret in the form (RFC 6749 §2.3.1).
 func (s *server) handleToken(w http.ResponseWriter, r *http.Request) error {
+	if err := s.checkAuthFailures(w, r); err != nil {
+		return writeOAuthError(w, r, err)
+	}
 	id, secret, err := clientCredentials(r)
 	if err != nil {
-		return writeOAuthError(w, r, err)
+		return s.writeOAuthError(w, r, err)
 	}
 	switch gt := r.PostForm.Get("grant_type"); gt {
 	case "client_credentials":
@@ -28,7 +32,7 @@ func (s *server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	tok, err := s.app.IssueToken(r.Context(), id, secret)
 	if err != nil {
-		return writeOAuthError(w, r, err)
+		return s.writeOAuthError(w, r, err)
 	}
 	logState(r).principal = id
 	return writeOAuthJSON(w, http.StatusOK, atlasapi.TokenResponse{AccessToken: tok.AccessToken, ExpiresIn: tok.ExpiresIn, TokenType: "Bearer"})
@@ -37,16 +41,19 @@ func (s *server) handleToken(w http.ResponseWriter, r *http.Request) error {
 // handleRevoke revokes an access token (RFC 7009): 200 whether or not the
 // token was known.
 func (s *server) handleRevoke(w http.ResponseWriter, r *http.Request) error {
+	if err := s.checkAuthFailures(w, r); err != nil {
+		return writeOAuthError(w, r, err)
+	}
 	id, secret, err := clientCredentials(r)
 	if err != nil {
-		return writeOAuthError(w, r, err)
+		return s.writeOAuthError(w, r, err)
 	}
 	token := r.PostForm.Get("token")
 	if token == "" {
 		return writeOAuthError(w, r, &app.OAuthError{Status: 400, Code: "invalid_request", Description: "token is required."})
 	}
 	if err := s.app.RevokeToken(r.Context(), id, secret, token); err != nil {
-		return writeOAuthError(w, r, err)
+		return s.writeOAuthError(w, r, err)
 	}
 	logState(r).principal = id
 	w.WriteHeader(http.StatusOK)
@@ -74,6 +81,28 @@ func clientCredentials(r *http.Request) (id, secret string, err error) {
 		return "", "", &app.OAuthError{Status: 401, Code: "invalid_client", Description: "Invalid credentials provided."}
 	}
 	return id, secret, nil
+}
+
+// checkAuthFailures refuses a client address that failed to authenticate
+// too often, as the API routes do.
+func (s *server) checkAuthFailures(w http.ResponseWriter, r *http.Request) error {
+	d := s.guard.authFailures.Peek(logState(r).source)
+	if d.Allowed {
+		return nil
+	}
+	retry := int(math.Ceil(d.RetryAfter.Seconds()))
+	w.Header().Set("Retry-After", strconv.Itoa(max(retry, 1)))
+	return &app.OAuthError{Status: http.StatusTooManyRequests, Code: "invalid_request", Description: "Too many failed authentications from this address; retry later."}
+}
+
+// writeOAuthError writes err and counts a client that failed to
+// authenticate against its address.
+func (s *server) writeOAuthError(w http.ResponseWriter, r *http.Request, err error) error {
+	var oe *app.OAuthError
+	if errors.As(err, &oe) && oe.Code == "invalid_client" {
+		s.guard.authFailures.Take(logState(r).source)
+	}
+	return writeOAuthError(w, r, err)
 }
 
 func writeOAuthError(w http.ResponseWriter, r *http.Request, err error) error {
