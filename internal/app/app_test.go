@@ -283,3 +283,56 @@ func TestTemporaryUsersExpire(t *testing.T) {
 		t.Errorf("permanent user gone: %v", err)
 	}
 }
+
+// TestDeletedSecretEndsItsTokens: a token lives no longer than the secret
+// it was minted with; tokens of the account's other secrets keep working.
+func TestDeletedSecretEndsItsTokens(t *testing.T) {
+	f := newFixture(t, p256Keys{})
+	ctx := context.Background()
+	clientID := f.boot.ServiceAccount.ClientID
+	tok, err := f.app.IssueToken(ctx, clientID, f.boot.ServiceAccount.ClientSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second secret, and a token minted with it.
+	_, second, plain, err := f.app.newServiceAccount(f.boot.OrgID, "x", f.clock.Now(), 30*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second.ClientID = clientID
+	if err := f.store.Update(ctx, func(tx store.Tx) error { return tx.InsertServiceAccountSecret(ctx, second) }); err != nil {
+		t.Fatal(err)
+	}
+	tok2, err := f.app.IssueToken(ctx, clientID, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first string
+	f.store.View(ctx, func(tx store.Tx) error {
+		secrets, _ := tx.ListServiceAccountSecrets(ctx, clientID)
+		for _, s := range secrets {
+			if s.ID != second.ID {
+				first = s.ID
+			}
+		}
+		return nil
+	})
+	if _, err := f.app.AuthenticateBearer(ctx, tok.AccessToken); err != nil {
+		t.Fatalf("token refused before its secret was deleted: %v", err)
+	}
+	if err := f.store.Update(ctx, func(tx store.Tx) error { return tx.DeleteServiceAccountSecret(ctx, clientID, first) }); err != nil {
+		t.Fatal(err)
+	}
+	var ae *AuthError
+	if _, err := f.app.AuthenticateBearer(ctx, tok.AccessToken); !errors.As(err, &ae) {
+		t.Errorf("token of a deleted secret: %v, want an AuthError", err)
+	}
+	if _, err := f.app.AuthenticateBearer(ctx, tok2.AccessToken); err != nil {
+		t.Errorf("token of the remaining secret refused: %v", err)
+	}
+	// An expired secret ends its tokens too, before the token's own hour.
+	f.clock.Set(f.clock.Now().Add(45 * time.Minute))
+	if _, err := f.app.AuthenticateBearer(ctx, tok2.AccessToken); err == nil {
+		t.Error("token outlived its expired secret")
+	}
+}

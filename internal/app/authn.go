@@ -104,6 +104,16 @@ func (a *App) AuthenticateBearer(ctx context.Context, token string) (atlasx509.P
 		if t.Revoked || t.ClientID != claims.ClientID {
 			return store.ErrNotFound
 		}
+		if claims.SecretID != "" {
+			// A token lives no longer than the secret it was minted with.
+			secrets, err := tx.ListServiceAccountSecrets(ctx, claims.ClientID)
+			if err != nil {
+				return err
+			}
+			if !secretValid(secrets, claims.SecretID, a.now()) {
+				return store.ErrNotFound
+			}
+		}
 		if sa, err = tx.GetServiceAccount(ctx, claims.ClientID); err != nil {
 			return err
 		}
@@ -144,12 +154,13 @@ type Token struct {
 // IssueToken implements the client-credentials grant: it checks the service
 // account's secret in constant time and mints a signed token valid one hour.
 func (a *App) IssueToken(ctx context.Context, clientID, clientSecret string) (Token, error) {
-	if err := a.checkClientSecret(ctx, clientID, clientSecret); err != nil {
+	secretID, err := a.checkClientSecret(ctx, clientID, clientSecret)
+	if err != nil {
 		return Token{}, err
 	}
 	now := a.now().UTC()
 	id := atlasx509.NewID(now)
-	token, exp, err := a.tokens.Mint(clientID, id)
+	token, exp, err := a.tokens.MintWithSecret(clientID, id, secretID)
 	if err != nil {
 		return Token{}, &OAuthError{Status: 500, Code: "server_error", Err: err}
 	}
@@ -170,7 +181,7 @@ func (a *App) IssueToken(ctx context.Context, clientID, clientSecret string) (To
 // RevokeToken revokes an access token of the authenticated client (RFC
 // 7009). Unknown or foreign tokens are ignored, as RFC 7009 requires.
 func (a *App) RevokeToken(ctx context.Context, clientID, clientSecret, token string) error {
-	if err := a.checkClientSecret(ctx, clientID, clientSecret); err != nil {
+	if _, err := a.checkClientSecret(ctx, clientID, clientSecret); err != nil {
 		return err
 	}
 	claims, err := a.tokens.Verify(token)
@@ -184,12 +195,12 @@ func (a *App) RevokeToken(ctx context.Context, clientID, clientSecret, token str
 	return nil
 }
 
-func (a *App) checkClientSecret(ctx context.Context, clientID, clientSecret string) error {
+func (a *App) checkClientSecret(ctx context.Context, clientID, clientSecret string) (secretID string, err error) {
 	if clientID == "" || clientSecret == "" {
-		return errInvalidClient
+		return "", errInvalidClient
 	}
 	var secrets []atlasx509.ServiceAccountSecret
-	err := a.store.View(ctx, func(tx store.Tx) error {
+	err = a.store.View(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetServiceAccount(ctx, clientID); err != nil {
 			return err
 		}
@@ -198,25 +209,33 @@ func (a *App) checkClientSecret(ctx context.Context, clientID, clientSecret stri
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return errInvalidClient
+		return "", errInvalidClient
 	}
 	if err != nil {
-		return &OAuthError{Status: 500, Code: "server_error", Err: err}
+		return "", &OAuthError{Status: 500, Code: "server_error", Err: err}
 	}
 	sum := sha256.Sum256([]byte(clientSecret))
 	now := a.now()
-	ok := 0
 	for _, s := range secrets {
 		// Compare with every secret so the time taken does not tell which matched.
-		match := subtle.ConstantTimeCompare(sum[:], s.Hash)
-		if match == 1 && now.Before(s.ExpiresAt) {
-			ok = 1
+		if subtle.ConstantTimeCompare(sum[:], s.Hash) == 1 && now.Before(s.ExpiresAt) {
+			secretID = s.ID
 		}
 	}
-	if ok != 1 {
-		return errInvalidClient
+	if secretID == "" {
+		return "", errInvalidClient
 	}
-	return nil
+	return secretID, nil
+}
+
+// secretValid reports whether secrets holds id, unexpired at now.
+func secretValid(secrets []atlasx509.ServiceAccountSecret, id string, now time.Time) bool {
+	for _, s := range secrets {
+		if s.ID == id {
+			return now.Before(s.ExpiresAt)
+		}
+	}
+	return false
 }
 
 // accessList reads a credential's access list as networks.

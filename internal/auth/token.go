@@ -47,6 +47,16 @@ type TokenClaims struct {
 	TokenID string
 	// ExpiresAt is the expiry (exp), whole seconds.
 	ExpiresAt time.Time
+	// SecretID names the client secret the token was minted with (the
+	// private claim "sid"), so that deleting the secret ends its tokens;
+	// empty for tokens minted without one.
+	SecretID string
+}
+
+// tokenClaims are the JWT claims of an access token.
+type tokenClaims struct {
+	jwt.RegisteredClaims
+	SecretID string `json:"sid,omitempty"`
 }
 
 func (t *TokenIssuer) now() time.Time {
@@ -68,6 +78,12 @@ func (t *TokenIssuer) ttl() time.Duration {
 // token response is expiresAt minus now). clientID, tokenID and Key must be
 // non-empty.
 func (t *TokenIssuer) Mint(clientID, tokenID string) (token string, expiresAt time.Time, err error) {
+	return t.MintWithSecret(clientID, tokenID, "")
+}
+
+// MintWithSecret is Mint for a token minted with the client secret
+// secretID, which the token carries as its "sid" claim.
+func (t *TokenIssuer) MintWithSecret(clientID, tokenID, secretID string) (token string, expiresAt time.Time, err error) {
 	if len(t.Key) == 0 {
 		return "", time.Time{}, fmt.Errorf("%w: empty signing key", ErrInvalidToken)
 	}
@@ -76,14 +92,14 @@ func (t *TokenIssuer) Mint(clientID, tokenID string) (token string, expiresAt ti
 	}
 	now := t.now().Truncate(time.Second)
 	expiresAt = now.Add(t.ttl()).Truncate(time.Second)
-	claims := jwt.RegisteredClaims{
+	claims := tokenClaims{RegisteredClaims: jwt.RegisteredClaims{
 		Issuer:    t.Issuer,
 		Subject:   clientID,
 		ID:        tokenID,
 		IssuedAt:  jwt.NewNumericDate(now),
 		NotBefore: jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(expiresAt),
-	}
+	}, SecretID: secretID}
 	token, err = jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.Key)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("%w: signing: %w", ErrInvalidToken, err)
@@ -113,7 +129,7 @@ func (t *TokenIssuer) Verify(token string) (TokenClaims, error) {
 		jwt.WithTimeFunc(t.now),
 		jwt.WithStrictDecoding(),
 	)
-	var claims jwt.RegisteredClaims
+	var claims tokenClaims
 	_, err := p.ParseWithClaims(token, &claims, func(tok *jwt.Token) (any, error) {
 		if tok.Method != jwt.SigningMethodHS256 {
 			return nil, fmt.Errorf("unexpected signing method %v", tok.Header["alg"])
@@ -133,7 +149,7 @@ func (t *TokenIssuer) Verify(token string) (TokenClaims, error) {
 	case claims.ExpiresAt == nil:
 		return TokenClaims{}, fmt.Errorf("%w: missing exp", ErrInvalidToken)
 	}
-	return TokenClaims{ClientID: claims.Subject, TokenID: claims.ID, ExpiresAt: claims.ExpiresAt.Time}, nil
+	return TokenClaims{ClientID: claims.Subject, TokenID: claims.ID, ExpiresAt: claims.ExpiresAt.Time, SecretID: claims.SecretID}, nil
 }
 
 // ParseBearer extracts the token from an "Authorization: Bearer <token>"

@@ -271,3 +271,19 @@ func TestParseBearer(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenCarriesSecretID(t *testing.T) {
+	ti := &TokenIssuer{Key: []byte("0123456789abcdef0123456789abcdef"), Issuer: "atlasx509"}
+	tok, _, err := ti.MintWithSecret("client", "token", "secret-7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ti.Verify(tok)
+	if err != nil || c.SecretID != "secret-7" || c.ClientID != "client" || c.TokenID != "token" {
+		t.Fatalf("claims %+v, %v", c, err)
+	}
+	tok, _, _ = ti.Mint("client", "token")
+	if c, err := ti.Verify(tok); err != nil || c.SecretID != "" {
+		t.Fatalf("token without a secret: %+v, %v", c, err)
+	}
+}
