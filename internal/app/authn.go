@@ -22,6 +22,7 @@ type AuthError struct {
 	Reason string // for the log only
 }
 
+// Error implements error.
 func (e *AuthError) Error() string { return "authentication failed: " + e.Reason }
 
 // DigestChallenge returns the WWW-Authenticate value of a 401 answer.
@@ -140,7 +141,10 @@ type OAuthError struct {
 	Err         error // for the log
 }
 
+// Error implements error.
 func (e *OAuthError) Error() string { return e.Code + ": " + e.Description }
+
+// Unwrap returns the cause.
 func (e *OAuthError) Unwrap() error { return e.Err }
 
 var errInvalidClient = &OAuthError{Status: 401, Code: "invalid_client", Description: "Invalid credentials provided."}
