@@ -177,3 +177,13 @@ func internal(op string, err error) error {
 func invalid(code, format string, params ...any) error {
 	return atlasx509.Errorf(atlasx509.KindInvalid, code, format, params...)
 }
+
+// Ready reports whether the store answers: a read transaction that finds
+// the server's own settings. Load balancers use it to take a replica whose
+// database is unreachable out of rotation.
+func (a *App) Ready(ctx context.Context) error {
+	return a.store.View(ctx, func(tx store.Tx) error {
+		_, err := tx.GetSetting(ctx, settingNonceKey)
+		return err
+	})
+}

@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/atlasx509/atlasx509/internal/authz"
 )
@@ -110,6 +112,7 @@ func (s *server) register() {
 
 	s.mux.Handle("POST /api/oauth/token", s.serve(s.handleToken))
 	s.mux.Handle("POST /api/oauth/revoke", s.serve(s.handleRevoke))
+	s.mux.HandleFunc("GET /readyz", s.handleReady)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
@@ -147,4 +150,19 @@ func rateLimitSet(path string) string {
 	default:
 		return ""
 	}
+}
+
+// handleReady answers 200 when the store answers within two seconds and 503
+// otherwise (readiness for load balancers; /healthz is liveness).
+func (s *server) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.app.Ready(ctx); err != nil {
+		s.log.Warn("not ready: the store does not answer", "error", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("store unavailable\n"))
+		return
+	}
+	w.Write([]byte("ok\n"))
 }

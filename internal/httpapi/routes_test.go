@@ -314,3 +314,19 @@ func TestEveryRouteHasAPermission(t *testing.T) {
 		}
 	}
 }
+
+func TestReadiness(t *testing.T) {
+	e := newEnv(t)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if rec := e.doAs("", "GET", path, ""); rec.Code != 200 {
+			t.Errorf("%s: %d", path, rec.Code)
+		}
+	}
+	e.store.Close() // the database goes away
+	if rec := e.doAs("", "GET", "/readyz", ""); rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz with the store closed: %d", rec.Code)
+	}
+	if rec := e.doAs("", "GET", "/healthz", ""); rec.Code != 200 {
+		t.Errorf("/healthz is liveness and stays 200: %d", rec.Code)
+	}
+}
