@@ -135,33 +135,15 @@ func (a *App) UpdateAPIKey(ctx context.Context, p atlasx509.Principal, orgID, ke
 		if err != nil {
 			return err
 		}
-		if req.Desc == nil && req.Roles == nil {
-			return missingOneOf("desc", "roles")
-		}
-		if req.Desc != nil {
-			if k.Description, err = apiKeyDesc(req.Desc); err != nil {
-				return err
+		err = updateKey(ctx, tx, &k, req, orgID, "", func(names []string) ([]atlasx509.Role, error) {
+			roles, err := orgRoleNames(orgID, names)
+			if err == nil && !slices.Contains(roles, atlasx509.RoleOrgOwner) {
+				err = guardLastOwner(ctx, tx, orgID, k.ID)
 			}
-			if err := tx.UpdateAPIKey(ctx, k); err != nil {
-				return err
-			}
-		}
-		if req.Roles != nil {
-			if len(*req.Roles) == 0 {
-				return missingAPIKeyRoles()
-			}
-			roles, err := orgRoleNames(orgID, *req.Roles)
-			if err != nil {
-				return err
-			}
-			if !slices.Contains(roles, atlasx509.RoleOrgOwner) {
-				if err := guardLastOwner(ctx, tx, orgID, k.ID); err != nil {
-					return err
-				}
-			}
-			if err := setRoles(ctx, tx, k.ID, orgID, "", roles); err != nil {
-				return err
-			}
+			return roles, err
+		})
+		if err != nil {
+			return err
 		}
 		d, err = keyDetails(ctx, tx, k, "")
 		return err
@@ -307,28 +289,11 @@ func (a *App) UpdateProjectAPIKeyRoles(ctx context.Context, p atlasx509.Principa
 		if len(rolesOver(ras, project.OrgID, groupID, false)) == 0 {
 			return apiKeyNotFound(keyID)
 		}
-		if req.Desc == nil && req.Roles == nil {
-			return missingOneOf("desc", "roles")
-		}
-		if req.Desc != nil {
-			if k.Description, err = apiKeyDesc(req.Desc); err != nil {
-				return err
-			}
-			if err := tx.UpdateAPIKey(ctx, k); err != nil {
-				return err
-			}
-		}
-		if req.Roles != nil {
-			if len(*req.Roles) == 0 {
-				return missingAPIKeyRoles()
-			}
-			roles, err := projectRoleNames(groupID, *req.Roles)
-			if err != nil {
-				return err
-			}
-			if err := setRoles(ctx, tx, k.ID, project.OrgID, groupID, roles); err != nil {
-				return err
-			}
+		err = updateKey(ctx, tx, &k, req, project.OrgID, groupID, func(names []string) ([]atlasx509.Role, error) {
+			return projectRoleNames(groupID, names)
+		})
+		if err != nil {
+			return err
 		}
 		d, err = keyDetails(ctx, tx, k, groupID)
 		return err
@@ -376,4 +341,35 @@ func missingAPIKeyRoles() error {
 
 func missingOneOf(a, b string) error {
 	return invalid("MISSING_ONE_OF_ATTRIBUTES", "Either the %s attribute or the %s attribute must be specified.", a, b)
+}
+
+// updateKey applies an API key change: a new description and/or the roles
+// the key holds over groupID in orgID ("" groupID: its organization roles),
+// parsed and checked by parseRoles.
+func updateKey(ctx context.Context, tx store.Tx, k *atlasx509.APIKey, req atlasapi.APIKeyRequest, orgID, groupID string,
+	parseRoles func(names []string) ([]atlasx509.Role, error)) error {
+	if req.Desc == nil && req.Roles == nil {
+		return missingOneOf("desc", "roles")
+	}
+	if req.Desc != nil {
+		desc, err := apiKeyDesc(req.Desc)
+		if err != nil {
+			return err
+		}
+		k.Description = desc
+		if err := tx.UpdateAPIKey(ctx, *k); err != nil {
+			return err
+		}
+	}
+	if req.Roles == nil {
+		return nil
+	}
+	if len(*req.Roles) == 0 {
+		return missingAPIKeyRoles()
+	}
+	roles, err := parseRoles(*req.Roles)
+	if err != nil {
+		return err
+	}
+	return setRoles(ctx, tx, k.ID, orgID, groupID, roles)
 }
