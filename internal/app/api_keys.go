@@ -73,14 +73,7 @@ func (a *App) CreateAPIKey(ctx context.Context, p atlasx509.Principal, orgID str
 	if err != nil {
 		return APIKeyDetails{}, err
 	}
-	desc, err := apiKeyDesc(req.Desc)
-	if err != nil {
-		return APIKeyDetails{}, err
-	}
-	if req.Roles == nil || len(*req.Roles) == 0 {
-		return APIKeyDetails{}, missingAPIKeyRoles()
-	}
-	roles, err := orgRoleNames(orgID, *req.Roles)
+	desc, roles, err := newKeyInput(req, func(names []string) ([]atlasx509.Role, error) { return orgRoleNames(orgID, names) })
 	if err != nil {
 		return APIKeyDetails{}, err
 	}
@@ -215,14 +208,7 @@ func (a *App) CreateProjectAPIKey(ctx context.Context, p atlasx509.Principal, gr
 	if err != nil {
 		return APIKeyDetails{}, err
 	}
-	desc, err := apiKeyDesc(req.Desc)
-	if err != nil {
-		return APIKeyDetails{}, err
-	}
-	if req.Roles == nil || len(*req.Roles) == 0 {
-		return APIKeyDetails{}, missingAPIKeyRoles()
-	}
-	roles, err := projectRoleNames(groupID, *req.Roles)
+	desc, roles, err := newKeyInput(req, func(names []string) ([]atlasx509.Role, error) { return projectRoleNames(groupID, names) })
 	if err != nil {
 		return APIKeyDetails{}, err
 	}
@@ -372,4 +358,18 @@ func updateKey(ctx context.Context, tx store.Tx, k *atlasx509.APIKey, req atlasa
 		return err
 	}
 	return setRoles(ctx, tx, k.ID, orgID, groupID, roles)
+}
+
+// newKeyInput checks the description and the (required) roles of a new API
+// key, parsing the roles with parseRoles.
+func newKeyInput(req atlasapi.APIKeyRequest, parseRoles func(names []string) ([]atlasx509.Role, error)) (string, []atlasx509.Role, error) {
+	desc, err := apiKeyDesc(req.Desc)
+	if err != nil {
+		return "", nil, err
+	}
+	if req.Roles == nil || len(*req.Roles) == 0 {
+		return "", nil, missingAPIKeyRoles()
+	}
+	roles, err := parseRoles(*req.Roles)
+	return desc, roles, err
 }
