@@ -17,7 +17,7 @@ import (
 // (which every Digest client sends first) is answered 401 with a challenge
 // before its body is read, so it has no effect. Then come the credential's
 // access list, the route's rate limit and, for a change, the audit intent.
-func (s *server) authenticated(op, limit string, h handlerFunc) http.Handler {
+func (s *server) authenticated(op string, limit rateSet, h handlerFunc) http.Handler {
 	return s.serve(func(w http.ResponseWriter, r *http.Request) error {
 		rl := logState(r)
 		rl.op = op
@@ -59,7 +59,7 @@ func (s *server) authenticated(op, limit string, h handlerFunc) http.Handler {
 		if err := checkQuery(r); err != nil {
 			return err
 		}
-		if limit != "" {
+		if limit != noRateLimit {
 			if err := s.guard.rateLimit(w, r, limit, r.PathValue("groupId")); err != nil {
 				return err
 			}

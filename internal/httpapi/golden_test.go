@@ -160,27 +160,51 @@ func TestGolden(t *testing.T) {
 					// The PEM itself is random; pin its layout.
 					got = []byte(pemLayout(got))
 				}
-				got = normalize(e, got)
-				file := filepath.Join("testdata", "golden", version.name+"_"+st.name+".txt")
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(file, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(file)
-				if err != nil {
-					t.Fatalf("%v (run with -update to create it)", err)
-				}
-				if diff := cmp.Diff(string(want), string(got)); diff != "" {
-					t.Errorf("%s (-want +got):\n%s", file, diff)
-				}
+				checkGolden(t, version.name+"_"+st.name+".txt", normalize(e, got))
 			})
 		}
 	}
+}
+
+// checkGolden compares got with the file name under testdata/golden, or
+// writes it there when the test runs with -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	file := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		if bytes.Count(want, []byte("\n")) > 1 { // a table: show whole lines
+			diff = cmp.Diff(strings.Split(string(want), "\n"), strings.Split(string(got), "\n"))
+		}
+		t.Errorf("%s (-want +got):\n%s", file, diff)
+	}
+}
+
+// columns lays cells out as one line of a golden table: each cell but the
+// last padded to its width, two spaces at least between cells. Fixed
+// widths keep a change to one row from re-padding the others in a diff.
+func columns(widths []int, cells ...string) string {
+	var b strings.Builder
+	for i, c := range cells {
+		b.WriteString(c)
+		if i < len(cells)-1 {
+			b.WriteString(strings.Repeat(" ", max(widths[i]-len(c), 0)+2))
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
 }
 
 // pemLayout describes a PEM answer by its blocks: each block's type and its

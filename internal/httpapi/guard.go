@@ -16,10 +16,16 @@ import (
 	"github.com/atlasx509/atlasx509/internal/ratelimit"
 )
 
-// Endpoint sets of Atlas's rate limits that atlasx509 serves.
+// rateSet names an endpoint set of Atlas's rate limits: the routes of a set
+// share one token bucket per project.
+type rateSet string
+
+// The endpoint sets that atlasx509 serves (each also the name of its rule),
+// and noRateLimit for a route outside every set.
 const (
 	setDatabaseUsers = "Database Users"
 	setX509          = "X509 Authentication"
+	noRateLimit      = "none"
 )
 
 // Limits are the rate limits of the API. The zero Rule of a set disables it.
@@ -45,7 +51,7 @@ func DefaultLimits() Limits {
 // credentials: the access list, the rate limits and the audit trail.
 type guard struct {
 	trusted      []netip.Prefix
-	limiters     map[string]*ratelimit.Limiter
+	limiters     map[rateSet]*ratelimit.Limiter
 	authFailures *ratelimit.Limiter
 	audit        *audit.Log
 }
@@ -54,7 +60,7 @@ func newGuard(opts Options) *guard {
 	l := opts.Limits
 	return &guard{
 		trusted: opts.TrustedProxies,
-		limiters: map[string]*ratelimit.Limiter{
+		limiters: map[rateSet]*ratelimit.Limiter{
 			setDatabaseUsers: ratelimit.New(l.DatabaseUsers, nil),
 			setX509:          ratelimit.New(l.X509, nil),
 		},
@@ -105,12 +111,12 @@ func (g *guard) isTrusted(a netip.Addr) bool {
 
 // rateLimit spends a token of the route's endpoint set for scope and sets
 // Atlas's RateLimit headers; it returns the 429 error when the bucket is empty.
-func (g *guard) rateLimit(w http.ResponseWriter, r *http.Request, set, scope string) error {
+func (g *guard) rateLimit(w http.ResponseWriter, r *http.Request, set rateSet, scope string) error {
 	l := g.limiters[set]
 	if l == nil || l.Rule().Capacity <= 0 {
 		return nil
 	}
-	d := l.Take(set + "|" + scope)
+	d := l.Take(string(set) + "|" + scope)
 	rule := l.Rule()
 	w.Header().Set("RateLimit-Limit", strconv.Itoa(rule.Capacity))
 	w.Header().Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))

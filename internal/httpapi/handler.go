@@ -48,6 +48,12 @@ type server struct {
 
 // NewHandler returns the HTTP handler of the whole API.
 func NewHandler(opts Options) http.Handler {
+	return newHandler(opts, nil)
+}
+
+// newHandler is NewHandler with edit, when not nil, applied to the route
+// table before it is registered (tests use it to try a row's variants).
+func newHandler(opts Options, edit func(routes []route)) http.Handler {
 	s := &server{app: opts.App, log: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), guard: newGuard(opts)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -55,7 +61,11 @@ func NewHandler(opts Options) http.Handler {
 	if s.maxBody == 0 {
 		s.maxBody = 1 << 20
 	}
-	s.register()
+	routes := s.atlasRoutes()
+	if edit != nil {
+		edit(routes)
+	}
+	s.register(routes)
 	if opts.Metrics != nil && opts.ServeMetrics {
 		s.mux.Handle("GET /metrics", opts.Metrics.Handler())
 	}

@@ -9,12 +9,22 @@ import (
 	"github.com/atlasx509/atlasx509/internal/authz"
 )
 
-// route is one operation of the API.
+// route is one operation of the API: everything about it is in its row.
 type route struct {
-	method  string
-	path    string // after the version prefix, with {name} wildcards
-	op      string // the Atlas operationId
-	perm    authz.Permission
+	method string
+	path   string // after the version prefix, with {name} wildcards
+	// op is the Atlas operationId. It is also the operation's name in the
+	// access log and, for a change (any method but GET), in the audit trail.
+	op   string
+	perm authz.Permission // checked by the use case; see internal/authz
+	// versions are the operation's resource versions on v2, oldest first
+	// (see resourceVersion). A new version is one more entry; deprecating
+	// one is setting its dates.
+	versions []resourceVersion
+	// limit is the Atlas rate-limit endpoint set the operation spends
+	// from, or noRateLimit. Every row names one: the zero value is refused
+	// by a test.
+	limit   rateSet
 	handler handlerFunc
 }
 
@@ -24,91 +34,93 @@ var versionPrefixes = []string{"/api/atlas/v1.0", "/api/atlas/v2"}
 // v2Prefix is the versioned API, where the Accept header picks the resource version.
 const v2Prefix = "/api/atlas/v2"
 
-// atlasRoutes lists the whole Atlas surface that atlasx509 serves. Every
-// route needs an authenticated caller; perm names the permission the use case
-// checks (a test makes sure each one is in the authz table).
+// atlasRoutes lists the whole Atlas surface that atlasx509 serves, one row
+// per operation. Every route needs an authenticated caller. The tests check
+// that each row is complete and pin the table (testdata/golden/routes.txt)
+// and the role × route matrix (testdata/golden/matrix.txt); regenerate both
+// with go test ./internal/httpapi -run 'RouteTable|Matrix' -update.
 func (s *server) atlasRoutes() []route {
 	return []route{
-		{"POST", "/groups", "createProject", authz.ProjectCreate, s.handleCreateProject},
-		{"GET", "/groups", "listProjects", authz.ProjectRead, s.handleListProjects},
-		{"GET", "/groups/{groupId}", "getProject", authz.ProjectRead, s.handleGetProject},
-		{"DELETE", "/groups/{groupId}", "deleteProject", authz.ProjectDelete, s.handleDeleteProject},
+		{method: "POST", path: "/groups", op: "createProject", perm: authz.ProjectCreate, versions: v2Base, limit: noRateLimit, handler: s.handleCreateProject},
+		{method: "GET", path: "/groups", op: "listProjects", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleListProjects},
+		{method: "GET", path: "/groups/{groupId}", op: "getProject", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetProject},
+		{method: "DELETE", path: "/groups/{groupId}", op: "deleteProject", perm: authz.ProjectDelete, versions: v2Base, limit: noRateLimit, handler: s.handleDeleteProject},
 
-		{"POST", "/groups/{groupId}/databaseUsers", "createDatabaseUser", authz.DatabaseUserWrite, s.handleCreateDatabaseUser},
-		{"GET", "/groups/{groupId}/databaseUsers", "listDatabaseUsers", authz.ProjectRead, s.handleListDatabaseUsers},
-		{"GET", "/groups/{groupId}/databaseUsers/{databaseName}/{username}", "getDatabaseUser", authz.ProjectRead, s.handleGetDatabaseUser},
-		{"PATCH", "/groups/{groupId}/databaseUsers/{databaseName}/{username}", "updateDatabaseUser", authz.DatabaseUserWrite, s.handleUpdateDatabaseUser},
-		{"DELETE", "/groups/{groupId}/databaseUsers/{databaseName}/{username}", "deleteDatabaseUser", authz.DatabaseUserWrite, s.handleDeleteDatabaseUser},
+		{method: "POST", path: "/groups/{groupId}/databaseUsers", op: "createDatabaseUser", perm: authz.DatabaseUserWrite, versions: v2Base, limit: setDatabaseUsers, handler: s.handleCreateDatabaseUser},
+		{method: "GET", path: "/groups/{groupId}/databaseUsers", op: "listDatabaseUsers", perm: authz.ProjectRead, versions: v2Base, limit: setDatabaseUsers, handler: s.handleListDatabaseUsers},
+		{method: "GET", path: "/groups/{groupId}/databaseUsers/{databaseName}/{username}", op: "getDatabaseUser", perm: authz.ProjectRead, versions: v2Base, limit: setDatabaseUsers, handler: s.handleGetDatabaseUser},
+		{method: "PATCH", path: "/groups/{groupId}/databaseUsers/{databaseName}/{username}", op: "updateDatabaseUser", perm: authz.DatabaseUserWrite, versions: v2Base, limit: setDatabaseUsers, handler: s.handleUpdateDatabaseUser},
+		{method: "DELETE", path: "/groups/{groupId}/databaseUsers/{databaseName}/{username}", op: "deleteDatabaseUser", perm: authz.DatabaseUserWrite, versions: v2Base, limit: setDatabaseUsers, handler: s.handleDeleteDatabaseUser},
 
-		{"POST", "/groups/{groupId}/databaseUsers/{username}/certs", "createDatabaseUserCertificate", authz.CertificateCreate, s.handleCreateDatabaseUserCertificate},
-		{"GET", "/groups/{groupId}/databaseUsers/{username}/certs", "listDatabaseUserCertificates", authz.ProjectRead, s.handleListDatabaseUserCertificates},
+		{method: "POST", path: "/groups/{groupId}/databaseUsers/{username}/certs", op: "createDatabaseUserCertificate", perm: authz.CertificateCreate, versions: v2Base, limit: setX509, handler: s.handleCreateDatabaseUserCertificate},
+		{method: "GET", path: "/groups/{groupId}/databaseUsers/{username}/certs", op: "listDatabaseUserCertificates", perm: authz.ProjectRead, versions: v2Base, limit: setX509, handler: s.handleListDatabaseUserCertificates},
 
-		{"GET", "/groups/{groupId}/userSecurity", "getUserSecurity", authz.ProjectSecurityWrite, s.handleGetUserSecurity},
-		{"PATCH", "/groups/{groupId}/userSecurity", "updateUserSecurity", authz.ProjectSecurityWrite, s.handleUpdateUserSecurity},
-		{"DELETE", "/groups/{groupId}/userSecurity/customerX509", "disableCustomerX509", authz.ProjectSecurityWrite, s.handleDisableCustomerX509},
+		{method: "GET", path: "/groups/{groupId}/userSecurity", op: "getUserSecurity", perm: authz.ProjectSecurityWrite, versions: v2Base, limit: noRateLimit, handler: s.handleGetUserSecurity},
+		{method: "PATCH", path: "/groups/{groupId}/userSecurity", op: "updateUserSecurity", perm: authz.ProjectSecurityWrite, versions: v2Base, limit: noRateLimit, handler: s.handleUpdateUserSecurity},
+		{method: "DELETE", path: "/groups/{groupId}/userSecurity/customerX509", op: "disableCustomerX509", perm: authz.ProjectSecurityWrite, versions: v2Base, limit: setX509, handler: s.handleDisableCustomerX509},
 
 		// Extension: not in Atlas.
-		{"GET", "/groups/{groupId}/userSecurity/managedX509/ca", "getManagedX509CA", authz.ProjectRead, s.handleGetManagedX509CA},
-		{"GET", "/groups/{groupId}/userSecurity/managedX509", "getManagedX509", authz.ProjectRead, s.handleGetManagedX509},
-		{"PATCH", "/groups/{groupId}/userSecurity/managedX509", "updateManagedX509", authz.ProjectSecurityWrite, s.handleUpdateManagedX509},
+		{method: "GET", path: "/groups/{groupId}/userSecurity/managedX509/ca", op: "getManagedX509CA", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetManagedX509CA},
+		{method: "GET", path: "/groups/{groupId}/userSecurity/managedX509", op: "getManagedX509", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetManagedX509},
+		{method: "PATCH", path: "/groups/{groupId}/userSecurity/managedX509", op: "updateManagedX509", perm: authz.ProjectSecurityWrite, versions: v2Base, limit: noRateLimit, handler: s.handleUpdateManagedX509},
 
 		// Programmatic API keys of an organization and their access lists.
-		{"GET", "/orgs/{orgId}/apiKeys", "listApiKeys", authz.OrgCredentialRead, s.handleListAPIKeys},
-		{"POST", "/orgs/{orgId}/apiKeys", "createApiKey", authz.OrgCredentialWrite, s.handleCreateAPIKey},
-		{"GET", "/orgs/{orgId}/apiKeys/{apiUserId}", "getApiKey", authz.OrgCredentialRead, s.handleGetAPIKey},
-		{"PATCH", "/orgs/{orgId}/apiKeys/{apiUserId}", "updateApiKey", authz.OrgCredentialWrite, s.handleUpdateAPIKey},
-		{"DELETE", "/orgs/{orgId}/apiKeys/{apiUserId}", "deleteApiKey", authz.OrgCredentialWrite, s.handleDeleteAPIKey},
-		{"GET", "/orgs/{orgId}/apiKeys/{apiUserId}/accessList", "listApiKeyAccessListsEntries", authz.OrgCredentialRead, s.handleListAPIKeyAccessList},
-		{"POST", "/orgs/{orgId}/apiKeys/{apiUserId}/accessList", "createApiKeyAccessList", authz.OrgCredentialWrite, s.handleCreateAPIKeyAccessList},
-		{"GET", "/orgs/{orgId}/apiKeys/{apiUserId}/accessList/{ipAddress}", "getApiKeyAccessList", authz.OrgCredentialRead, s.handleGetAPIKeyAccessList},
-		{"DELETE", "/orgs/{orgId}/apiKeys/{apiUserId}/accessList/{ipAddress}", "deleteApiKeyAccessListEntry", authz.OrgCredentialWrite, s.handleDeleteAPIKeyAccessListEntry},
+		{method: "GET", path: "/orgs/{orgId}/apiKeys", op: "listApiKeys", perm: authz.OrgCredentialRead, versions: v2Base, limit: noRateLimit, handler: s.handleListAPIKeys},
+		{method: "POST", path: "/orgs/{orgId}/apiKeys", op: "createApiKey", perm: authz.OrgCredentialWrite, versions: v2Base, limit: noRateLimit, handler: s.handleCreateAPIKey},
+		{method: "GET", path: "/orgs/{orgId}/apiKeys/{apiUserId}", op: "getApiKey", perm: authz.OrgCredentialRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetAPIKey},
+		{method: "PATCH", path: "/orgs/{orgId}/apiKeys/{apiUserId}", op: "updateApiKey", perm: authz.OrgCredentialWrite, versions: v2Base, limit: noRateLimit, handler: s.handleUpdateAPIKey},
+		{method: "DELETE", path: "/orgs/{orgId}/apiKeys/{apiUserId}", op: "deleteApiKey", perm: authz.OrgCredentialWrite, versions: v2Base, limit: noRateLimit, handler: s.handleDeleteAPIKey},
+		{method: "GET", path: "/orgs/{orgId}/apiKeys/{apiUserId}/accessList", op: "listApiKeyAccessListsEntries", perm: authz.OrgCredentialRead, versions: v2Base, limit: noRateLimit, handler: s.handleListAPIKeyAccessList},
+		{method: "POST", path: "/orgs/{orgId}/apiKeys/{apiUserId}/accessList", op: "createApiKeyAccessList", perm: authz.OrgCredentialWrite, versions: v2Base, limit: noRateLimit, handler: s.handleCreateAPIKeyAccessList},
+		{method: "GET", path: "/orgs/{orgId}/apiKeys/{apiUserId}/accessList/{ipAddress}", op: "getApiKeyAccessList", perm: authz.OrgCredentialRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetAPIKeyAccessList},
+		{method: "DELETE", path: "/orgs/{orgId}/apiKeys/{apiUserId}/accessList/{ipAddress}", op: "deleteApiKeyAccessListEntry", perm: authz.OrgCredentialWrite, versions: v2Base, limit: noRateLimit, handler: s.handleDeleteAPIKeyAccessListEntry},
 
 		// API keys of a project: organization keys with roles over it.
-		{"GET", "/groups/{groupId}/apiKeys", "listProjectApiKeys", authz.ProjectAccessManage, s.handleListProjectAPIKeys},
-		{"POST", "/groups/{groupId}/apiKeys", "createProjectApiKey", authz.ProjectAccessManage, s.handleCreateProjectAPIKey},
-		{"POST", "/groups/{groupId}/apiKeys/{apiUserId}", "addProjectApiKey", authz.ProjectAccessManage, s.handleAddProjectAPIKey},
-		{"PATCH", "/groups/{groupId}/apiKeys/{apiUserId}", "updateApiKeyRoles", authz.ProjectAccessManage, s.handleUpdateAPIKeyRoles},
-		{"DELETE", "/groups/{groupId}/apiKeys/{apiUserId}", "removeProjectApiKey", authz.ProjectAccessManage, s.handleRemoveProjectAPIKey},
+		{method: "GET", path: "/groups/{groupId}/apiKeys", op: "listProjectApiKeys", perm: authz.ProjectAccessManage, versions: v2Base, limit: noRateLimit, handler: s.handleListProjectAPIKeys},
+		{method: "POST", path: "/groups/{groupId}/apiKeys", op: "createProjectApiKey", perm: authz.ProjectAccessManage, versions: v2Base, limit: noRateLimit, handler: s.handleCreateProjectAPIKey},
+		{method: "POST", path: "/groups/{groupId}/apiKeys/{apiUserId}", op: "addProjectApiKey", perm: authz.ProjectAccessManage, versions: v2Base, limit: noRateLimit, handler: s.handleAddProjectAPIKey},
+		{method: "PATCH", path: "/groups/{groupId}/apiKeys/{apiUserId}", op: "updateApiKeyRoles", perm: authz.ProjectAccessManage, versions: v2Base, limit: noRateLimit, handler: s.handleUpdateAPIKeyRoles},
+		{method: "DELETE", path: "/groups/{groupId}/apiKeys/{apiUserId}", op: "removeProjectApiKey", perm: authz.ProjectAccessManage, versions: v2Base, limit: noRateLimit, handler: s.handleRemoveProjectAPIKey},
 
 		// Service accounts of an organization, their secrets and access lists
 		// (v2 only in Atlas; served under both prefixes here).
-		{"GET", "/orgs/{orgId}/serviceAccounts", "listServiceAccounts", authz.OrgCredentialRead, s.handleListServiceAccounts},
-		{"POST", "/orgs/{orgId}/serviceAccounts", "createServiceAccount", authz.OrgCredentialWrite, s.handleCreateServiceAccount},
-		{"GET", "/orgs/{orgId}/serviceAccounts/{clientId}", "getServiceAccount", authz.OrgCredentialRead, s.handleGetServiceAccount},
-		{"PATCH", "/orgs/{orgId}/serviceAccounts/{clientId}", "updateServiceAccount", authz.OrgCredentialWrite, s.handleUpdateServiceAccount},
-		{"DELETE", "/orgs/{orgId}/serviceAccounts/{clientId}", "deleteServiceAccount", authz.OrgCredentialWrite, s.handleDeleteServiceAccount},
-		{"GET", "/orgs/{orgId}/serviceAccounts/{clientId}/groups", "listServiceAccountProjects", authz.OrgCredentialRead, s.handleListServiceAccountProjects},
-		{"POST", "/orgs/{orgId}/serviceAccounts/{clientId}/secrets", "createServiceAccountSecret", authz.OrgCredentialWrite, s.handleCreateServiceAccountSecret},
-		{"DELETE", "/orgs/{orgId}/serviceAccounts/{clientId}/secrets/{secretId}", "deleteServiceAccountSecret", authz.OrgCredentialWrite, s.handleDeleteServiceAccountSecret},
-		{"GET", "/orgs/{orgId}/serviceAccounts/{clientId}/accessList", "listServiceAccountAccessList", authz.OrgCredentialRead, s.handleListServiceAccountAccessList},
-		{"POST", "/orgs/{orgId}/serviceAccounts/{clientId}/accessList", "createServiceAccountAccessList", authz.OrgCredentialWrite, s.handleCreateServiceAccountAccessList},
-		{"DELETE", "/orgs/{orgId}/serviceAccounts/{clientId}/accessList/{ipAddress}", "deleteServiceAccountAccessListEntry", authz.OrgCredentialWrite, s.handleDeleteServiceAccountAccessListEntry},
+		{method: "GET", path: "/orgs/{orgId}/serviceAccounts", op: "listServiceAccounts", perm: authz.OrgCredentialRead, versions: v2ServiceAccounts, limit: noRateLimit, handler: s.handleListServiceAccounts},
+		{method: "POST", path: "/orgs/{orgId}/serviceAccounts", op: "createServiceAccount", perm: authz.OrgCredentialWrite, versions: v2ServiceAccounts, limit: noRateLimit, handler: s.handleCreateServiceAccount},
+		{method: "GET", path: "/orgs/{orgId}/serviceAccounts/{clientId}", op: "getServiceAccount", perm: authz.OrgCredentialRead, versions: v2ServiceAccounts, limit: noRateLimit, handler: s.handleGetServiceAccount},
+		{method: "PATCH", path: "/orgs/{orgId}/serviceAccounts/{clientId}", op: "updateServiceAccount", perm: authz.OrgCredentialWrite, versions: v2ServiceAccounts, limit: noRateLimit, handler: s.handleUpdateServiceAccount},
+		{method: "DELETE", path: "/orgs/{orgId}/serviceAccounts/{clientId}", op: "deleteServiceAccount", perm: authz.OrgCredentialWrite, versions: v2ServiceAccounts, limit: noRateLimit, handler: s.handleDeleteServiceAccount},
+		{method: "GET", path: "/orgs/{orgId}/serviceAccounts/{clientId}/groups", op: "listServiceAccountProjects", perm: authz.OrgCredentialRead, versions: v2ServiceAccounts, limit: noRateLimit, handler: s.handleListServiceAccountProjects},
+		{method: "POST", path: "/orgs/{orgId}/serviceAccounts/{clientId}/secrets", op: "createServiceAccountSecret", perm: authz.OrgCredentialWrite, versions: v2ServiceAccounts, limit: noRateLimit, handler: s.handleCreateServiceAccountSecret},
+		{method: "DELETE", path: "/orgs/{orgId}/serviceAccounts/{clientId}/secrets/{secretId}", op: "deleteServiceAccountSecret", perm: authz.OrgCredentialWrite, versions: v2ServiceAccounts, limit: noRateLimit, handler: s.handleDeleteServiceAccountSecret},
+		{method: "GET", path: "/orgs/{orgId}/serviceAccounts/{clientId}/accessList", op: "listServiceAccountAccessList", perm: authz.OrgCredentialRead, versions: v2ServiceAccounts, limit: noRateLimit, handler: s.handleListServiceAccountAccessList},
+		{method: "POST", path: "/orgs/{orgId}/serviceAccounts/{clientId}/accessList", op: "createServiceAccountAccessList", perm: authz.OrgCredentialWrite, versions: v2ServiceAccounts, limit: noRateLimit, handler: s.handleCreateServiceAccountAccessList},
+		{method: "DELETE", path: "/orgs/{orgId}/serviceAccounts/{clientId}/accessList/{ipAddress}", op: "deleteServiceAccountAccessListEntry", perm: authz.OrgCredentialWrite, versions: v2ServiceAccounts, limit: noRateLimit, handler: s.handleDeleteServiceAccountAccessListEntry},
 
 		// Service accounts of a project.
-		{"GET", "/groups/{groupId}/serviceAccounts", "listProjectServiceAccounts", authz.ProjectAccessManage, s.handleListProjectServiceAccounts},
-		{"POST", "/groups/{groupId}/serviceAccounts", "createProjectServiceAccount", authz.ProjectAccessManage, s.handleCreateProjectServiceAccount},
-		{"GET", "/groups/{groupId}/serviceAccounts/{clientId}", "getProjectServiceAccount", authz.ProjectAccessManage, s.handleGetProjectServiceAccount},
-		{"PATCH", "/groups/{groupId}/serviceAccounts/{clientId}", "updateProjectServiceAccount", authz.ProjectAccessManage, s.handleUpdateProjectServiceAccount},
-		{"DELETE", "/groups/{groupId}/serviceAccounts/{clientId}", "deleteProjectServiceAccount", authz.ProjectAccessManage, s.handleDeleteProjectServiceAccount},
+		{method: "GET", path: "/groups/{groupId}/serviceAccounts", op: "listProjectServiceAccounts", perm: authz.ProjectAccessManage, versions: v2ServiceAccounts, limit: noRateLimit, handler: s.handleListProjectServiceAccounts},
+		{method: "POST", path: "/groups/{groupId}/serviceAccounts", op: "createProjectServiceAccount", perm: authz.ProjectAccessManage, versions: v2ServiceAccounts, limit: noRateLimit, handler: s.handleCreateProjectServiceAccount},
+		{method: "GET", path: "/groups/{groupId}/serviceAccounts/{clientId}", op: "getProjectServiceAccount", perm: authz.ProjectAccessManage, versions: v2ServiceAccounts, limit: noRateLimit, handler: s.handleGetProjectServiceAccount},
+		{method: "PATCH", path: "/groups/{groupId}/serviceAccounts/{clientId}", op: "updateProjectServiceAccount", perm: authz.ProjectAccessManage, versions: v2ServiceAccounts, limit: noRateLimit, handler: s.handleUpdateProjectServiceAccount},
+		{method: "DELETE", path: "/groups/{groupId}/serviceAccounts/{clientId}", op: "deleteProjectServiceAccount", perm: authz.ProjectAccessManage, versions: v2ServiceAccounts, limit: noRateLimit, handler: s.handleDeleteProjectServiceAccount},
 		// Atlas's path is …/{clientId}:invite; see handleAddProjectServiceAccount.
-		{"POST", "/groups/{groupId}/serviceAccounts/{clientIdAction}", "addProjectServiceAccount", authz.ProjectAccessManage, s.handleAddProjectServiceAccount},
+		{method: "POST", path: "/groups/{groupId}/serviceAccounts/{clientIdAction}", op: "addProjectServiceAccount", perm: authz.ProjectAccessManage, versions: v2ServiceAccounts, limit: noRateLimit, handler: s.handleAddProjectServiceAccount},
 	}
 }
 
-// register puts every route on the mux.
-func (s *server) register() {
-	s.routes = s.atlasRoutes()
+// register puts routes, and the routes outside the Atlas prefix, on the mux.
+func (s *server) register(routes []route) {
+	s.routes = routes
 	for _, prefix := range versionPrefixes {
 		for _, rt := range s.routes {
 			h := rt.handler
 			if prefix == v2Prefix {
-				h = versioned(rt.op, h)
+				h = versioned(rt.versions, h)
 			}
-			s.mux.Handle(rt.method+" "+prefix+rt.path, s.authenticated(rt.op, rateLimitSet(rt.path), h))
+			s.mux.Handle(rt.method+" "+prefix+rt.path, s.authenticated(rt.op, rt.limit, h))
 		}
 	}
 	// Anything else under the Atlas prefix: authenticate first, then 404 or 405.
-	s.mux.Handle("/api/atlas/", s.authenticated("noRoute", "", s.handleNoRoute))
+	s.mux.Handle("/api/atlas/", s.authenticated("noRoute", noRateLimit, s.handleNoRoute))
 
 	s.mux.Handle("POST /api/oauth/token", s.serve(s.handleToken))
 	s.mux.Handle("POST /api/oauth/revoke", s.serve(s.handleRevoke))
@@ -136,20 +148,6 @@ func (s *server) handleNoRoute(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusMethodNotAllowed)
 	}
 	return notFound(r)
-}
-
-// rateLimitSet is the Atlas endpoint set a route's path belongs to: the
-// certificate routes and the customer X.509 route form "X509
-// Authentication", the other database user routes "Database Users".
-func rateLimitSet(path string) string {
-	switch {
-	case strings.HasSuffix(path, "/certs"), strings.HasSuffix(path, "/customerX509"):
-		return setX509
-	case strings.Contains(path, "/databaseUsers"):
-		return setDatabaseUsers
-	default:
-		return ""
-	}
 }
 
 // handleReady answers 200 when the store answers within two seconds and 503

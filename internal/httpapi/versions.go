@@ -25,63 +25,6 @@ var v2Base = []resourceVersion{{date: "2023-01-01"}}
 // v2ServiceAccounts is the one version of Atlas's service account operations.
 var v2ServiceAccounts = []resourceVersion{{date: "2024-08-05"}}
 
-// versionTable lists, per Atlas operationId, the resource versions of v2,
-// oldest first. A new resource version of an operation is one more entry
-// here; deprecating one is setting its dates. A test checks that every route
-// has an entry.
-var versionTable = map[string][]resourceVersion{
-	"createProject":                 v2Base,
-	"listProjects":                  v2Base,
-	"getProject":                    v2Base,
-	"deleteProject":                 v2Base,
-	"createDatabaseUser":            v2Base,
-	"listDatabaseUsers":             v2Base,
-	"getDatabaseUser":               v2Base,
-	"updateDatabaseUser":            v2Base,
-	"deleteDatabaseUser":            v2Base,
-	"createDatabaseUserCertificate": v2Base,
-	"listDatabaseUserCertificates":  v2Base,
-	"getUserSecurity":               v2Base,
-	"updateUserSecurity":            v2Base,
-	"disableCustomerX509":           v2Base,
-	"getManagedX509CA":              v2Base,
-	"getManagedX509":                v2Base,
-	"updateManagedX509":             v2Base,
-
-	"listApiKeys":                  v2Base,
-	"createApiKey":                 v2Base,
-	"getApiKey":                    v2Base,
-	"updateApiKey":                 v2Base,
-	"deleteApiKey":                 v2Base,
-	"listApiKeyAccessListsEntries": v2Base,
-	"createApiKeyAccessList":       v2Base,
-	"getApiKeyAccessList":          v2Base,
-	"deleteApiKeyAccessListEntry":  v2Base,
-	"listProjectApiKeys":           v2Base,
-	"createProjectApiKey":          v2Base,
-	"addProjectApiKey":             v2Base,
-	"updateApiKeyRoles":            v2Base,
-	"removeProjectApiKey":          v2Base,
-
-	"listServiceAccounts":                 v2ServiceAccounts,
-	"createServiceAccount":                v2ServiceAccounts,
-	"getServiceAccount":                   v2ServiceAccounts,
-	"updateServiceAccount":                v2ServiceAccounts,
-	"deleteServiceAccount":                v2ServiceAccounts,
-	"listServiceAccountProjects":          v2ServiceAccounts,
-	"createServiceAccountSecret":          v2ServiceAccounts,
-	"deleteServiceAccountSecret":          v2ServiceAccounts,
-	"listServiceAccountAccessList":        v2ServiceAccounts,
-	"createServiceAccountAccessList":      v2ServiceAccounts,
-	"deleteServiceAccountAccessListEntry": v2ServiceAccounts,
-	"listProjectServiceAccounts":          v2ServiceAccounts,
-	"createProjectServiceAccount":         v2ServiceAccounts,
-	"getProjectServiceAccount":            v2ServiceAccounts,
-	"updateProjectServiceAccount":         v2ServiceAccounts,
-	"deleteProjectServiceAccount":         v2ServiceAccounts,
-	"addProjectServiceAccount":            v2ServiceAccounts,
-}
-
 const (
 	vndPrefix = "application/vnd.atlas."
 	vndSuffix = "+json"
@@ -107,9 +50,9 @@ func contentType(r *http.Request) string {
 }
 
 // versioned resolves the resource version of a v2 request from its Accept
-// header: the newest version of op on or before the requested date.
-func versioned(op string, h handlerFunc) handlerFunc {
-	versions := versionTable[op]
+// header: the newest of versions (oldest first) on or before the requested
+// date.
+func versioned(versions []resourceVersion, h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		requested, ok := acceptedDate(r.Header.Values("Accept"))
 		if !ok {

@@ -8,15 +8,6 @@ import (
 	"time"
 )
 
-func TestEveryRouteHasAVersion(t *testing.T) {
-	s := &server{}
-	for _, rt := range s.atlasRoutes() {
-		if len(versionTable[rt.op]) == 0 {
-			t.Errorf("%s %s (%s) has no entry in versionTable", rt.method, rt.path, rt.op)
-		}
-	}
-}
-
 func TestVersionNegotiation(t *testing.T) {
 	e := newEnv(t)
 	path := "/api/atlas/v2/groups/" + e.boot.ProjectID
@@ -63,16 +54,19 @@ func TestVersionNegotiation(t *testing.T) {
 	}
 }
 
-// TestVersionLifecycle exercises the table's deprecation and removal support
-// on a temporary entry.
+// TestVersionLifecycle exercises deprecation and removal of resource
+// versions on a handler whose getProject row has three versions.
 func TestVersionLifecycle(t *testing.T) {
 	e := newEnv(t)
-	saved := versionTable["getProject"]
-	defer func() { versionTable["getProject"] = saved }()
 	dep := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	sunset := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
-	versionTable["getProject"] = []resourceVersion{{date: "2023-01-01", gone: true}, {date: "2024-05-30", deprecated: dep, sunset: sunset}, {date: "2025-02-19"}}
-	h := NewHandler(Options{App: e.app}) // the table is read when routes are registered
+	h := newHandler(Options{App: e.app}, func(routes []route) {
+		for i := range routes {
+			if routes[i].op == "getProject" {
+				routes[i].versions = []resourceVersion{{date: "2023-01-01", gone: true}, {date: "2024-05-30", deprecated: dep, sunset: sunset}, {date: "2025-02-19"}}
+			}
+		}
+	})
 	get := func(accept string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest("GET", "/api/atlas/v2/groups/"+e.boot.ProjectID, nil)
 		req.Header.Set("Authorization", "Bearer "+e.token)
