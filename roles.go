@@ -57,9 +57,13 @@ func (r Role) IsProjectRole() bool { return slices.Contains(ProjectRoles, r) }
 // over an organization or, when GroupID is set, over one project.
 type RoleAssignment struct {
 	PrincipalID string
-	OrgID       string
-	GroupID     string // empty for an organization role
-	Role        Role
+	// PrincipalKind is the kind of credential PrincipalID names; it is
+	// stored with the assignment, so a project's credentials of one kind
+	// are listed without looking each one up.
+	PrincipalKind PrincipalKind
+	OrgID         string
+	GroupID       string // empty for an organization role
+	Role          Role
 }
 
 // PrincipalKind tells which kind of credential authenticated a request.
@@ -92,6 +96,19 @@ func (k PrincipalKind) String() string {
 		return "serviceAccount"
 	default:
 		return ""
+	}
+}
+
+// ParsePrincipalKind is the inverse of String: ok is false for a name that
+// is not a kind's.
+func ParsePrincipalKind(s string) (k PrincipalKind, ok bool) {
+	switch s {
+	case "apiKey":
+		return PrincipalAPIKey, true
+	case "serviceAccount":
+		return PrincipalServiceAccount, true
+	default:
+		return 0, false
 	}
 }
 

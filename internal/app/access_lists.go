@@ -148,20 +148,6 @@ func (a *App) DeleteAccessListEntry(ctx context.Context, p atlasx509.Principal, 
 	return userStoreError("delete access list entry", err)
 }
 
-// loadCredential checks that p may perform perm on the organization and
-// that the credential c belongs to it.
-func loadCredential(ctx context.Context, tx store.Tx, p atlasx509.Principal, c Credential, perm authz.Permission) error {
-	if _, err := loadOrg(ctx, tx, p, c.OrgID, perm); err != nil {
-		return err
-	}
-	if c.Kind == atlasx509.PrincipalServiceAccount {
-		_, err := loadServiceAccount(ctx, tx, c.OrgID, c.ID)
-		return err
-	}
-	_, err := loadAPIKey(ctx, tx, c.OrgID, c.ID)
-	return err
-}
-
 func entryNotFound(c Credential, address string) error {
 	if c.Kind == atlasx509.PrincipalServiceAccount {
 		// Atlas's error table predates service accounts; the code is atlasx509's.

@@ -62,13 +62,11 @@ func (a *App) Bootstrap(ctx context.Context) (atlasapi.Bootstrap, error) {
 		if err := tx.InsertServiceAccountSecret(ctx, secret); err != nil {
 			return err
 		}
-		for _, id := range []string{key.ID, sa.ClientID} {
-			ra := atlasx509.RoleAssignment{PrincipalID: id, OrgID: org.ID, Role: atlasx509.RoleOrgOwner}
-			if err := tx.InsertRoleAssignment(ctx, ra); err != nil {
-				return err
-			}
+		owner := []atlasx509.Role{atlasx509.RoleOrgOwner}
+		if err := setRoles(ctx, tx, atlasx509.PrincipalAPIKey, key.ID, org.ID, "", owner); err != nil {
+			return err
 		}
-		return nil
+		return setRoles(ctx, tx, atlasx509.PrincipalServiceAccount, sa.ClientID, org.ID, "", owner)
 	})
 	if errors.Is(err, ErrAlreadyInitialized) || errors.Is(err, store.ErrConflict) {
 		return atlasapi.Bootstrap{}, ErrAlreadyInitialized

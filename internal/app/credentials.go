@@ -41,47 +41,6 @@ func loadOrg(ctx context.Context, tx store.Tx, p atlasx509.Principal, orgID stri
 	return org, nil
 }
 
-// loadAPIKey reads the API key id of the organization orgID. A key of
-// another organization is as missing as an unknown one.
-func loadAPIKey(ctx context.Context, tx store.Tx, orgID, id string) (atlasx509.APIKey, error) {
-	if !atlasx509.ValidID(id) {
-		return atlasx509.APIKey{}, apiKeyNotFound(id)
-	}
-	k, err := tx.GetAPIKey(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && k.OrgID != orgID {
-		return atlasx509.APIKey{}, apiKeyNotFound(id)
-	}
-	if err != nil {
-		return atlasx509.APIKey{}, internal("get API key", err)
-	}
-	return k, nil
-}
-
-// apiKeyNotFound is Atlas's answer for a missing API key: 400, as its
-// error table says.
-func apiKeyNotFound(id string) error {
-	return atlasx509.Errorf(atlasx509.KindInvalid, "API_KEY_NOT_FOUND", "No API key with ID %s exists.", id)
-}
-
-// loadServiceAccount reads the service account clientID of the
-// organization orgID.
-func loadServiceAccount(ctx context.Context, tx store.Tx, orgID, clientID string) (atlasx509.ServiceAccount, error) {
-	sa, err := tx.GetServiceAccount(ctx, clientID)
-	if errors.Is(err, store.ErrNotFound) || err == nil && sa.OrgID != orgID {
-		return atlasx509.ServiceAccount{}, serviceAccountNotFound(clientID)
-	}
-	if err != nil {
-		return atlasx509.ServiceAccount{}, internal("get service account", err)
-	}
-	return sa, nil
-}
-
-// serviceAccountNotFound answers for a missing service account. Atlas's
-// error table predates service accounts; the code is atlasx509's.
-func serviceAccountNotFound(clientID string) error {
-	return atlasx509.Errorf(atlasx509.KindNotFound, "SERVICE_ACCOUNT_NOT_FOUND", "No Service Account with client ID %s exists.", clientID)
-}
-
 // orgRoleNames checks that every name is an organization role and returns
 // the roles without duplicates, in the order given.
 func orgRoleNames(orgID string, names []string) ([]atlasx509.Role, error) {
@@ -114,14 +73,14 @@ func projectRoleNames(groupID string, names []string) ([]atlasx509.Role, error) 
 	return out, nil
 }
 
-// setRoles replaces the roles principalID holds over groupID of orgID (its
-// organization roles when groupID is "") by roles.
-func setRoles(ctx context.Context, tx store.Tx, principalID, orgID, groupID string, roles []atlasx509.Role) error {
+// setRoles replaces the roles principalID, a credential of kind, holds over
+// groupID of orgID (its organization roles when groupID is "") by roles.
+func setRoles(ctx context.Context, tx store.Tx, kind atlasx509.PrincipalKind, principalID, orgID, groupID string, roles []atlasx509.Role) error {
 	if _, err := tx.DeleteRoleAssignments(ctx, principalID, orgID, groupID); err != nil {
 		return err
 	}
 	for _, r := range roles {
-		ra := atlasx509.RoleAssignment{PrincipalID: principalID, OrgID: orgID, GroupID: groupID, Role: r}
+		ra := atlasx509.RoleAssignment{PrincipalID: principalID, PrincipalKind: kind, OrgID: orgID, GroupID: groupID, Role: r}
 		if err := tx.InsertRoleAssignment(ctx, ra); err != nil {
 			return err
 		}
@@ -193,23 +152,6 @@ func guardLastOwner(ctx context.Context, tx store.Tx, orgID, principalID string)
 		}
 	}
 	return atlasx509.Errorf(atlasx509.KindForbidden, "CANNOT_DEMOTE_LAST_ORG_OWNER", "Cannot demote the last owner of the organization.")
-}
-
-// projectPrincipals lists, sorted, the ids of the credentials holding a
-// role over groupID.
-func projectPrincipals(ctx context.Context, tx store.Tx, groupID string) ([]string, error) {
-	ras, err := tx.ListProjectRoleAssignments(ctx, groupID)
-	if err != nil {
-		return nil, err
-	}
-	var ids []string
-	for _, ra := range ras {
-		if !slices.Contains(ids, ra.PrincipalID) {
-			ids = append(ids, ra.PrincipalID)
-		}
-	}
-	slices.Sort(ids)
-	return ids, nil
 }
 
 // PageOf returns the part of all that opts selects, for lists that are

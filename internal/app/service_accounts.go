@@ -3,11 +3,9 @@ package app
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/atlasx509/atlasx509"
-	"github.com/atlasx509/atlasx509/internal/atlasapi"
 	"github.com/atlasx509/atlasx509/internal/authz"
 	"github.com/atlasx509/atlasx509/internal/store"
 )
@@ -30,54 +28,32 @@ type NewSecret struct {
 	Value  string
 }
 
+// ServiceAccountInput creates or changes a service account. A nil field
+// was absent; SecretExpiresAfterHours, the lifetime of the first secret,
+// counts only on creation.
+type ServiceAccountInput struct {
+	Name                    *string
+	Description             *string
+	Roles                   *[]string
+	SecretExpiresAfterHours *int
+}
+
 // ListServiceAccounts lists an organization's service accounts with their
 // organization roles (Atlas listServiceAccounts).
 func (a *App) ListServiceAccounts(ctx context.Context, p atlasx509.Principal, orgID string, opts ListOptions) ([]ServiceAccountDetails, int, error) {
-	var out []ServiceAccountDetails
-	var total int
-	err := a.store.View(ctx, func(tx store.Tx) error {
-		if _, err := loadOrg(ctx, tx, p, orgID, authz.OrgCredentialRead); err != nil {
-			return err
-		}
-		sas, err := tx.ListServiceAccounts(ctx, orgID, opts.page())
-		if err != nil {
-			return err
-		}
-		for _, sa := range sas {
-			d, err := accountDetails(ctx, tx, sa, "")
-			if err != nil {
-				return err
-			}
-			out = append(out, d)
-		}
-		total, err = tx.CountServiceAccounts(ctx, orgID)
-		return err
-	})
-	return out, total, userStoreError("list service accounts", err)
+	return serviceAccounts.listOrg(ctx, a, p, orgID, opts)
 }
 
 // GetServiceAccount returns one service account of an organization (Atlas
 // getServiceAccount).
 func (a *App) GetServiceAccount(ctx context.Context, p atlasx509.Principal, orgID, clientID string) (ServiceAccountDetails, error) {
-	var d ServiceAccountDetails
-	err := a.store.View(ctx, func(tx store.Tx) error {
-		if _, err := loadOrg(ctx, tx, p, orgID, authz.OrgCredentialRead); err != nil {
-			return err
-		}
-		sa, err := loadServiceAccount(ctx, tx, orgID, clientID)
-		if err != nil {
-			return err
-		}
-		d, err = accountDetails(ctx, tx, sa, "")
-		return err
-	})
-	return d, userStoreError("get service account", err)
+	return serviceAccounts.getOrg(ctx, a, p, orgID, clientID)
 }
 
 // CreateServiceAccount creates a service account with organization roles
 // and its first secret (Atlas createServiceAccount). The answer holds the
 // secret; it is never shown again.
-func (a *App) CreateServiceAccount(ctx context.Context, p atlasx509.Principal, orgID string, req atlasapi.ServiceAccountRequest) (ServiceAccountDetails, error) {
+func (a *App) CreateServiceAccount(ctx context.Context, p atlasx509.Principal, orgID string, in ServiceAccountInput) (ServiceAccountDetails, error) {
 	err := a.store.View(ctx, func(tx store.Tx) error {
 		_, err := loadOrg(ctx, tx, p, orgID, authz.OrgCredentialWrite)
 		return err
@@ -85,35 +61,35 @@ func (a *App) CreateServiceAccount(ctx context.Context, p atlasx509.Principal, o
 	if err != nil {
 		return ServiceAccountDetails{}, err
 	}
-	if req.Roles == nil || len(*req.Roles) == 0 {
+	if in.Roles == nil || len(*in.Roles) == 0 {
 		return ServiceAccountDetails{}, missing("roles")
 	}
-	roles, err := orgRoleNames(orgID, *req.Roles)
+	roles, err := orgRoleNames(orgID, *in.Roles)
 	if err != nil {
 		return ServiceAccountDetails{}, err
 	}
-	return a.createServiceAccount(ctx, orgID, "", req, func(tx store.Tx, clientID string) error {
+	return a.createServiceAccount(ctx, orgID, "", in, func(tx store.Tx, clientID string) error {
 		if _, err := loadOrg(ctx, tx, p, orgID, authz.OrgCredentialWrite); err != nil {
 			return err
 		}
-		return setRoles(ctx, tx, clientID, orgID, "", roles)
+		return setRoles(ctx, tx, atlasx509.PrincipalServiceAccount, clientID, orgID, "", roles)
 	})
 }
 
 // createServiceAccount validates the name, description and secret
-// lifetime of req, then stores the account with its first secret and the
+// lifetime of in, then stores the account with its first secret and the
 // roles assign gives it. groupID, when set, is the project whose roles the
 // answer shows; otherwise it shows the organization roles.
-func (a *App) createServiceAccount(ctx context.Context, orgID, groupID string, req atlasapi.ServiceAccountRequest, assign func(tx store.Tx, clientID string) error) (ServiceAccountDetails, error) {
-	name, err := serviceAccountText("name", req.Name, maxServiceAccountName)
+func (a *App) createServiceAccount(ctx context.Context, orgID, groupID string, in ServiceAccountInput, assign func(tx store.Tx, clientID string) error) (ServiceAccountDetails, error) {
+	name, err := serviceAccountText("name", in.Name, maxServiceAccountName)
 	if err != nil {
 		return ServiceAccountDetails{}, err
 	}
-	desc, err := serviceAccountText("description", req.Description, maxServiceAccountDesc)
+	desc, err := serviceAccountText("description", in.Description, maxServiceAccountDesc)
 	if err != nil {
 		return ServiceAccountDetails{}, err
 	}
-	hours, err := secretHours(req.SecretExpiresAfterHours)
+	hours, err := secretHours(in.SecretExpiresAfterHours)
 	if err != nil {
 		return ServiceAccountDetails{}, err
 	}
@@ -147,33 +123,28 @@ func (a *App) createServiceAccount(ctx context.Context, orgID, groupID string, r
 // UpdateServiceAccount changes a service account's name and description
 // and replaces its organization roles (Atlas updateServiceAccount).
 // Attributes absent from the request keep their values.
-func (a *App) UpdateServiceAccount(ctx context.Context, p atlasx509.Principal, orgID, clientID string, req atlasapi.ServiceAccountUpdateRequest) (ServiceAccountDetails, error) {
+func (a *App) UpdateServiceAccount(ctx context.Context, p atlasx509.Principal, orgID, clientID string, in ServiceAccountInput) (ServiceAccountDetails, error) {
 	var d ServiceAccountDetails
 	err := a.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := loadOrg(ctx, tx, p, orgID, authz.OrgCredentialWrite); err != nil {
 			return err
 		}
-		sa, err := loadServiceAccount(ctx, tx, orgID, clientID)
+		sa, err := serviceAccounts.load(ctx, tx, orgID, clientID)
 		if err != nil {
 			return err
 		}
-		if err := updateAccountText(ctx, tx, &sa, req); err != nil {
+		if err := updateAccountText(ctx, tx, &sa, in); err != nil {
 			return err
 		}
-		if req.Roles != nil {
-			if len(*req.Roles) == 0 {
+		if in.Roles != nil {
+			if len(*in.Roles) == 0 {
 				return missing("roles")
 			}
-			roles, err := orgRoleNames(orgID, *req.Roles)
+			roles, err := orgRoleNames(orgID, *in.Roles)
 			if err != nil {
 				return err
 			}
-			if !slices.Contains(roles, atlasx509.RoleOrgOwner) {
-				if err := guardLastOwner(ctx, tx, orgID, sa.ClientID); err != nil {
-					return err
-				}
-			}
-			if err := setRoles(ctx, tx, sa.ClientID, orgID, "", roles); err != nil {
+			if err := serviceAccounts.setOrgRoles(ctx, tx, orgID, sa.ClientID, roles); err != nil {
 				return err
 			}
 		}
@@ -183,19 +154,19 @@ func (a *App) UpdateServiceAccount(ctx context.Context, p atlasx509.Principal, o
 	return d, userStoreError("update service account", err)
 }
 
-// updateAccountText applies the name and description of req to sa.
-func updateAccountText(ctx context.Context, tx store.Tx, sa *atlasx509.ServiceAccount, req atlasapi.ServiceAccountUpdateRequest) error {
-	if req.Name == nil && req.Description == nil {
+// updateAccountText applies the name and description of in to sa.
+func updateAccountText(ctx context.Context, tx store.Tx, sa *atlasx509.ServiceAccount, in ServiceAccountInput) error {
+	if in.Name == nil && in.Description == nil {
 		return nil
 	}
 	var err error
-	if req.Name != nil {
-		if sa.Name, err = serviceAccountText("name", req.Name, maxServiceAccountName); err != nil {
+	if in.Name != nil {
+		if sa.Name, err = serviceAccountText("name", in.Name, maxServiceAccountName); err != nil {
 			return err
 		}
 	}
-	if req.Description != nil {
-		if sa.Description, err = serviceAccountText("description", req.Description, maxServiceAccountDesc); err != nil {
+	if in.Description != nil {
+		if sa.Description, err = serviceAccountText("description", in.Description, maxServiceAccountDesc); err != nil {
 			return err
 		}
 	}
@@ -206,32 +177,19 @@ func updateAccountText(ctx context.Context, tx store.Tx, sa *atlasx509.ServiceAc
 // access list and token records (Atlas deleteServiceAccount). Its tokens
 // stop working at once: every request loads the account.
 func (a *App) DeleteServiceAccount(ctx context.Context, p atlasx509.Principal, orgID, clientID string) error {
-	err := a.store.Update(ctx, func(tx store.Tx) error {
-		if _, err := loadOrg(ctx, tx, p, orgID, authz.OrgCredentialWrite); err != nil {
-			return err
-		}
-		sa, err := loadServiceAccount(ctx, tx, orgID, clientID)
-		if err != nil {
-			return err
-		}
-		if err := guardLastOwner(ctx, tx, orgID, sa.ClientID); err != nil {
-			return err
-		}
-		return tx.DeleteServiceAccount(ctx, sa.ClientID)
-	})
-	return userStoreError("delete service account", err)
+	return serviceAccounts.deleteOrg(ctx, a, p, orgID, clientID)
 }
 
 // CreateServiceAccountSecret adds a secret valid secretExpiresAfterHours
 // (8 to 8760) to a service account (Atlas createServiceAccountSecret).
-func (a *App) CreateServiceAccountSecret(ctx context.Context, p atlasx509.Principal, orgID, clientID string, req atlasapi.ServiceAccountSecretRequest) (NewSecret, error) {
+func (a *App) CreateServiceAccountSecret(ctx context.Context, p atlasx509.Principal, orgID, clientID string, expiresAfterHours *int) (NewSecret, error) {
 	err := a.store.View(ctx, func(tx store.Tx) error {
 		return loadCredential(ctx, tx, p, Credential{OrgID: orgID, Kind: atlasx509.PrincipalServiceAccount, ID: clientID}, authz.OrgCredentialWrite)
 	})
 	if err != nil {
 		return NewSecret{}, err
 	}
-	hours, err := secretHours(req.SecretExpiresAfterHours)
+	hours, err := secretHours(expiresAfterHours)
 	if err != nil {
 		return NewSecret{}, err
 	}
@@ -262,7 +220,7 @@ func (a *App) DeleteServiceAccountSecret(ctx context.Context, p atlasx509.Princi
 		}
 		err := tx.DeleteServiceAccountSecret(ctx, clientID, secretID)
 		if errors.Is(err, store.ErrNotFound) {
-			return atlasx509.Errorf(atlasx509.KindNotFound, "SERVICE_ACCOUNT_SECRET_NOT_FOUND", "No secret with ID %s exists for Service Account %s.", secretID, clientID)
+			return errServiceAccountSecretNotFound(secretID, clientID)
 		}
 		return err
 	})
@@ -270,60 +228,37 @@ func (a *App) DeleteServiceAccountSecret(ctx context.Context, p atlasx509.Princi
 }
 
 // ListServiceAccountProjects lists the projects a service account holds a
-// role over (Atlas listServiceAccountProjects).
-func (a *App) ListServiceAccountProjects(ctx context.Context, p atlasx509.Principal, orgID, clientID string) ([]string, error) {
+// role over (Atlas listServiceAccountProjects), a page of them in id order,
+// with their total.
+func (a *App) ListServiceAccountProjects(ctx context.Context, p atlasx509.Principal, orgID, clientID string, opts ListOptions) ([]string, int, error) {
 	var groups []string
+	var total int
 	err := a.store.View(ctx, func(tx store.Tx) error {
-		if err := loadCredential(ctx, tx, p, Credential{OrgID: orgID, Kind: atlasx509.PrincipalServiceAccount, ID: clientID}, authz.OrgCredentialRead); err != nil {
+		c := Credential{OrgID: orgID, Kind: atlasx509.PrincipalServiceAccount, ID: clientID}
+		if err := loadCredential(ctx, tx, p, c, authz.OrgCredentialRead); err != nil {
 			return err
 		}
-		ras, err := tx.ListRoleAssignments(ctx, clientID)
-		for _, ra := range ras {
-			if ra.GroupID != "" && ra.OrgID == orgID && !slices.Contains(groups, ra.GroupID) {
-				groups = append(groups, ra.GroupID)
-			}
+		var err error
+		if groups, err = tx.ListPrincipalProjects(ctx, clientID, orgID, opts.page()); err != nil {
+			return err
 		}
+		total, err = tx.CountPrincipalProjects(ctx, clientID, orgID)
 		return err
 	})
-	return groups, userStoreError("list service account projects", err)
+	return groups, total, userStoreError("list service account projects", err)
 }
 
 // ListProjectServiceAccounts lists the service accounts that hold a role
 // over a project, with those roles (Atlas listProjectServiceAccounts).
 func (a *App) ListProjectServiceAccounts(ctx context.Context, p atlasx509.Principal, groupID string, opts ListOptions) ([]ServiceAccountDetails, int, error) {
-	var all []ServiceAccountDetails
-	err := a.store.View(ctx, func(tx store.Tx) error {
-		if _, err := loadProject(ctx, tx, p, groupID, authz.ProjectAccessManage); err != nil {
-			return err
-		}
-		ids, err := projectPrincipals(ctx, tx, groupID)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			sa, err := tx.GetServiceAccount(ctx, id)
-			if errors.Is(err, store.ErrNotFound) {
-				continue // an API key
-			}
-			if err != nil {
-				return err
-			}
-			d, err := accountDetails(ctx, tx, sa, groupID)
-			if err != nil {
-				return err
-			}
-			all = append(all, d)
-		}
-		return nil
-	})
-	return PageOf(all, opts), len(all), userStoreError("list project service accounts", err)
+	return serviceAccounts.listProject(ctx, a, p, groupID, opts)
 }
 
 // CreateProjectServiceAccount creates a service account of the project's
 // organization with roles over the project and its first secret (Atlas
 // createProjectServiceAccount). As Atlas does, it makes the account a
 // member of the organization (ORG_MEMBER).
-func (a *App) CreateProjectServiceAccount(ctx context.Context, p atlasx509.Principal, groupID string, req atlasapi.ServiceAccountRequest) (ServiceAccountDetails, error) {
+func (a *App) CreateProjectServiceAccount(ctx context.Context, p atlasx509.Principal, groupID string, in ServiceAccountInput) (ServiceAccountDetails, error) {
 	var project atlasx509.Project
 	err := a.store.View(ctx, func(tx store.Tx) error {
 		var err error
@@ -333,18 +268,12 @@ func (a *App) CreateProjectServiceAccount(ctx context.Context, p atlasx509.Princ
 	if err != nil {
 		return ServiceAccountDetails{}, err
 	}
-	roles, err := projectRolesOf(groupID, req.Roles)
+	roles, err := projectRolesOf(groupID, in.Roles)
 	if err != nil {
 		return ServiceAccountDetails{}, err
 	}
-	return a.createServiceAccount(ctx, project.OrgID, groupID, req, func(tx store.Tx, clientID string) error {
-		if _, err := loadProject(ctx, tx, p, groupID, authz.ProjectAccessManage); err != nil {
-			return err
-		}
-		if err := setRoles(ctx, tx, clientID, project.OrgID, "", []atlasx509.Role{atlasx509.RoleOrgMember}); err != nil {
-			return err
-		}
-		return setRoles(ctx, tx, clientID, project.OrgID, groupID, roles)
+	return a.createServiceAccount(ctx, project.OrgID, groupID, in, func(tx store.Tx, clientID string) error {
+		return serviceAccounts.joinProject(ctx, tx, p, project, clientID, roles)
 	})
 }
 
@@ -357,7 +286,11 @@ func (a *App) GetProjectServiceAccount(ctx context.Context, p atlasx509.Principa
 		if err != nil {
 			return err
 		}
-		d, err = projectAccount(ctx, tx, project, clientID)
+		sa, err := serviceAccounts.loadMember(ctx, tx, project, clientID)
+		if err != nil {
+			return err
+		}
+		d, err = accountDetails(ctx, tx, sa, groupID)
 		return err
 	})
 	return d, userStoreError("get project service account", err)
@@ -366,29 +299,30 @@ func (a *App) GetProjectServiceAccount(ctx context.Context, p atlasx509.Principa
 // UpdateProjectServiceAccount changes the name and description of a
 // service account assigned to a project and replaces its roles there
 // (Atlas updateProjectServiceAccount).
-func (a *App) UpdateProjectServiceAccount(ctx context.Context, p atlasx509.Principal, groupID, clientID string, req atlasapi.ServiceAccountUpdateRequest) (ServiceAccountDetails, error) {
+func (a *App) UpdateProjectServiceAccount(ctx context.Context, p atlasx509.Principal, groupID, clientID string, in ServiceAccountInput) (ServiceAccountDetails, error) {
 	var d ServiceAccountDetails
 	err := a.store.Update(ctx, func(tx store.Tx) error {
 		project, err := loadProject(ctx, tx, p, groupID, authz.ProjectAccessManage)
 		if err != nil {
 			return err
 		}
-		if d, err = projectAccount(ctx, tx, project, clientID); err != nil {
+		sa, err := serviceAccounts.loadMember(ctx, tx, project, clientID)
+		if err != nil {
 			return err
 		}
-		if err := updateAccountText(ctx, tx, &d.Account, req); err != nil {
+		if err := updateAccountText(ctx, tx, &sa, in); err != nil {
 			return err
 		}
-		if req.Roles != nil {
-			roles, err := projectRolesOf(groupID, req.Roles)
+		if in.Roles != nil {
+			roles, err := projectRolesOf(groupID, in.Roles)
 			if err != nil {
 				return err
 			}
-			if err := setRoles(ctx, tx, clientID, project.OrgID, groupID, roles); err != nil {
+			if err := setRoles(ctx, tx, atlasx509.PrincipalServiceAccount, clientID, project.OrgID, groupID, roles); err != nil {
 				return err
 			}
 		}
-		d, err = accountDetails(ctx, tx, d.Account, groupID)
+		d, err = accountDetails(ctx, tx, sa, groupID)
 		return err
 	})
 	return d, userStoreError("update project service account", err)
@@ -398,59 +332,23 @@ func (a *App) UpdateProjectServiceAccount(ctx context.Context, p atlasx509.Princ
 // over a project (Atlas deleteProjectServiceAccount). The account stays in
 // the organization and its secrets stay valid.
 func (a *App) RemoveProjectServiceAccount(ctx context.Context, p atlasx509.Principal, groupID, clientID string) error {
-	err := a.store.Update(ctx, func(tx store.Tx) error {
-		project, err := loadProject(ctx, tx, p, groupID, authz.ProjectAccessManage)
-		if err != nil {
-			return err
-		}
-		if _, err := projectAccount(ctx, tx, project, clientID); err != nil {
-			return err
-		}
-		_, err = tx.DeleteRoleAssignments(ctx, clientID, project.OrgID, groupID)
-		return err
-	})
-	return userStoreError("remove project service account", err)
+	return serviceAccounts.remove(ctx, a, p, groupID, clientID)
 }
 
 // AddProjectServiceAccount assigns a service account of the project's
-// organization to the project with roles, replacing those it had there
-// (Atlas addProjectServiceAccount).
-func (a *App) AddProjectServiceAccount(ctx context.Context, p atlasx509.Principal, groupID, clientID string, req atlasapi.ServiceAccountRoleAssignment) (ServiceAccountDetails, error) {
+// organization to the project with the roles names, replacing those it had
+// there (Atlas addProjectServiceAccount).
+func (a *App) AddProjectServiceAccount(ctx context.Context, p atlasx509.Principal, groupID, clientID string, names []string) (ServiceAccountDetails, error) {
 	var d ServiceAccountDetails
 	err := a.store.Update(ctx, func(tx store.Tx) error {
-		project, err := loadProject(ctx, tx, p, groupID, authz.ProjectAccessManage)
+		sa, err := serviceAccounts.assign(ctx, tx, p, groupID, clientID, names, missing("roles"))
 		if err != nil {
-			return err
-		}
-		sa, err := loadServiceAccount(ctx, tx, project.OrgID, clientID)
-		if err != nil {
-			return err
-		}
-		roles, err := projectRolesOf(groupID, req.Roles)
-		if err != nil {
-			return err
-		}
-		if err := setRoles(ctx, tx, sa.ClientID, project.OrgID, groupID, roles); err != nil {
 			return err
 		}
 		d, err = accountDetails(ctx, tx, sa, groupID)
 		return err
 	})
 	return d, userStoreError("assign service account", err)
-}
-
-// projectAccount reads a service account of the project's organization
-// that holds a role over the project.
-func projectAccount(ctx context.Context, tx store.Tx, project atlasx509.Project, clientID string) (ServiceAccountDetails, error) {
-	sa, err := loadServiceAccount(ctx, tx, project.OrgID, clientID)
-	if err != nil {
-		return ServiceAccountDetails{}, err
-	}
-	d, err := accountDetails(ctx, tx, sa, project.ID)
-	if err == nil && len(d.Roles) == 0 {
-		return ServiceAccountDetails{}, serviceAccountNotFound(clientID)
-	}
-	return d, err
 }
 
 // projectRolesOf checks a required, non-empty list of project roles.

@@ -41,6 +41,15 @@ func apiKeyViews(r *http.Request, ds []app.APIKeyDetails) []atlasapi.APIKey {
 	return out
 }
 
+// decodeAPIKeyInput reads the body that creates or changes an API key.
+func decodeAPIKeyInput(r *http.Request) (app.APIKeyInput, error) {
+	var req atlasapi.APIKeyRequest
+	if err := decodeBody(r, &req, false); err != nil {
+		return app.APIKeyInput{}, err
+	}
+	return app.APIKeyInput{Desc: req.Desc, Roles: req.Roles}, nil
+}
+
 func (s *server) handleListAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	lp, err := parseList(r)
 	if err != nil {
@@ -54,11 +63,11 @@ func (s *server) handleListAPIKeys(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request) error {
-	var req atlasapi.APIKeyRequest
-	if err := decodeBody(r, &req, false); err != nil {
+	in, err := decodeAPIKeyInput(r)
+	if err != nil {
 		return err
 	}
-	d, err := s.app.CreateAPIKey(r.Context(), principal(r), r.PathValue("orgId"), req)
+	d, err := s.app.CreateAPIKey(r.Context(), principal(r), r.PathValue("orgId"), in)
 	if err != nil {
 		return err
 	}
@@ -74,11 +83,11 @@ func (s *server) handleGetAPIKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) handleUpdateAPIKey(w http.ResponseWriter, r *http.Request) error {
-	var req atlasapi.APIKeyRequest
-	if err := decodeBody(r, &req, false); err != nil {
+	in, err := decodeAPIKeyInput(r)
+	if err != nil {
 		return err
 	}
-	d, err := s.app.UpdateAPIKey(r.Context(), principal(r), r.PathValue("orgId"), r.PathValue("apiUserId"), req)
+	d, err := s.app.UpdateAPIKey(r.Context(), principal(r), r.PathValue("orgId"), r.PathValue("apiUserId"), in)
 	if err != nil {
 		return err
 	}
@@ -105,11 +114,11 @@ func (s *server) handleListProjectAPIKeys(w http.ResponseWriter, r *http.Request
 }
 
 func (s *server) handleCreateProjectAPIKey(w http.ResponseWriter, r *http.Request) error {
-	var req atlasapi.APIKeyRequest
-	if err := decodeBody(r, &req, false); err != nil {
+	in, err := decodeAPIKeyInput(r)
+	if err != nil {
 		return err
 	}
-	d, err := s.app.CreateProjectAPIKey(r.Context(), principal(r), r.PathValue("groupId"), req)
+	d, err := s.app.CreateProjectAPIKey(r.Context(), principal(r), r.PathValue("groupId"), in)
 	if err != nil {
 		return err
 	}
@@ -121,7 +130,13 @@ func (s *server) handleAddProjectAPIKey(w http.ResponseWriter, r *http.Request) 
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
-	if err := s.app.AssignProjectAPIKey(r.Context(), principal(r), r.PathValue("groupId"), r.PathValue("apiUserId"), req); err != nil {
+	var names []string // the roles of every item are assigned
+	for _, it := range req {
+		if it.Roles != nil {
+			names = append(names, *it.Roles...)
+		}
+	}
+	if err := s.app.AssignProjectAPIKey(r.Context(), principal(r), r.PathValue("groupId"), r.PathValue("apiUserId"), names); err != nil {
 		return err
 	}
 	return s.writeNoContent(w, r)
@@ -131,11 +146,11 @@ func (s *server) handleUpdateAPIKeyRoles(w http.ResponseWriter, r *http.Request)
 	if _, err := parseList(r); err != nil { // Atlas lists pageNum, itemsPerPage and includeCount here
 		return err
 	}
-	var req atlasapi.APIKeyRequest
-	if err := decodeBody(r, &req, false); err != nil {
+	in, err := decodeAPIKeyInput(r)
+	if err != nil {
 		return err
 	}
-	d, err := s.app.UpdateProjectAPIKeyRoles(r.Context(), principal(r), r.PathValue("groupId"), r.PathValue("apiUserId"), req)
+	d, err := s.app.UpdateProjectAPIKeyRoles(r.Context(), principal(r), r.PathValue("groupId"), r.PathValue("apiUserId"), in)
 	if err != nil {
 		return err
 	}

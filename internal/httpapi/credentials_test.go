@@ -515,7 +515,7 @@ func (e *env) secondOrg() otherOrg {
 		if err := tx.InsertServiceAccountSecret(ctx, atlasx509.ServiceAccountSecret{ID: atlasx509.NewID(now), ClientID: id, Hash: sum[:], ExpiresAt: now.Add(time.Hour), Created: now}); err != nil {
 			return err
 		}
-		return tx.InsertRoleAssignment(ctx, atlasx509.RoleAssignment{PrincipalID: id, OrgID: o.orgID, Role: atlasx509.RoleOrgOwner})
+		return tx.InsertRoleAssignment(ctx, atlasx509.RoleAssignment{PrincipalID: id, PrincipalKind: atlasx509.PrincipalServiceAccount, OrgID: o.orgID, Role: atlasx509.RoleOrgOwner})
 	})
 	if err != nil {
 		e.t.Fatal(err)

@@ -29,7 +29,7 @@ func (e *env) tokenWithRoles(roles ...atlasx509.RoleAssignment) string {
 			return err
 		}
 		for _, ra := range roles {
-			ra.PrincipalID = id
+			ra.PrincipalID, ra.PrincipalKind = id, atlasx509.PrincipalServiceAccount
 			if err := tx.InsertRoleAssignment(ctx, ra); err != nil {
 				return err
 			}

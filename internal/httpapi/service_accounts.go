@@ -46,6 +46,25 @@ func serviceAccountViews(ds []app.ServiceAccountDetails) []atlasapi.ServiceAccou
 	return out
 }
 
+// decodeServiceAccountInput reads the body that creates a service account.
+func decodeServiceAccountInput(r *http.Request) (app.ServiceAccountInput, error) {
+	var req atlasapi.ServiceAccountRequest
+	if err := decodeBody(r, &req, false); err != nil {
+		return app.ServiceAccountInput{}, err
+	}
+	return app.ServiceAccountInput{Name: req.Name, Description: req.Description, Roles: req.Roles,
+		SecretExpiresAfterHours: req.SecretExpiresAfterHours}, nil
+}
+
+// decodeServiceAccountUpdate reads the body that changes a service account.
+func decodeServiceAccountUpdate(r *http.Request) (app.ServiceAccountInput, error) {
+	var req atlasapi.ServiceAccountUpdateRequest
+	if err := decodeBody(r, &req, false); err != nil {
+		return app.ServiceAccountInput{}, err
+	}
+	return app.ServiceAccountInput{Name: req.Name, Description: req.Description, Roles: req.Roles}, nil
+}
+
 func (s *server) handleListServiceAccounts(w http.ResponseWriter, r *http.Request) error {
 	lp, err := parseList(r)
 	if err != nil {
@@ -59,11 +78,11 @@ func (s *server) handleListServiceAccounts(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *server) handleCreateServiceAccount(w http.ResponseWriter, r *http.Request) error {
-	var req atlasapi.ServiceAccountRequest
-	if err := decodeBody(r, &req, false); err != nil {
+	in, err := decodeServiceAccountInput(r)
+	if err != nil {
 		return err
 	}
-	d, err := s.app.CreateServiceAccount(r.Context(), principal(r), r.PathValue("orgId"), req)
+	d, err := s.app.CreateServiceAccount(r.Context(), principal(r), r.PathValue("orgId"), in)
 	if err != nil {
 		return err
 	}
@@ -79,11 +98,11 @@ func (s *server) handleGetServiceAccount(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *server) handleUpdateServiceAccount(w http.ResponseWriter, r *http.Request) error {
-	var req atlasapi.ServiceAccountUpdateRequest
-	if err := decodeBody(r, &req, false); err != nil {
+	in, err := decodeServiceAccountUpdate(r)
+	if err != nil {
 		return err
 	}
-	d, err := s.app.UpdateServiceAccount(r.Context(), principal(r), r.PathValue("orgId"), r.PathValue("clientId"), req)
+	d, err := s.app.UpdateServiceAccount(r.Context(), principal(r), r.PathValue("orgId"), r.PathValue("clientId"), in)
 	if err != nil {
 		return err
 	}
@@ -102,7 +121,7 @@ func (s *server) handleCreateServiceAccountSecret(w http.ResponseWriter, r *http
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
-	sec, err := s.app.CreateServiceAccountSecret(r.Context(), principal(r), r.PathValue("orgId"), r.PathValue("clientId"), req)
+	sec, err := s.app.CreateServiceAccountSecret(r.Context(), principal(r), r.PathValue("orgId"), r.PathValue("clientId"), req.SecretExpiresAfterHours)
 	if err != nil {
 		return err
 	}
@@ -122,15 +141,15 @@ func (s *server) handleListServiceAccountProjects(w http.ResponseWriter, r *http
 	if err != nil {
 		return err
 	}
-	groups, err := s.app.ListServiceAccountProjects(r.Context(), principal(r), r.PathValue("orgId"), r.PathValue("clientId"))
+	groups, total, err := s.app.ListServiceAccountProjects(r.Context(), principal(r), r.PathValue("orgId"), r.PathValue("clientId"), lp.ListOptions)
 	if err != nil {
 		return err
 	}
 	views := make([]atlasapi.ServiceAccountGroup, 0, len(groups))
-	for _, g := range app.PageOf(groups, lp.ListOptions) {
+	for _, g := range groups {
 		views = append(views, atlasapi.ServiceAccountGroup{GroupID: g})
 	}
-	return s.writeJSON(w, r, http.StatusOK, listPage(r, lp, views, len(groups)))
+	return s.writeJSON(w, r, http.StatusOK, listPage(r, lp, views, total))
 }
 
 // serviceAccountCredential names the service account of the request's path.
@@ -203,11 +222,11 @@ func (s *server) handleListProjectServiceAccounts(w http.ResponseWriter, r *http
 }
 
 func (s *server) handleCreateProjectServiceAccount(w http.ResponseWriter, r *http.Request) error {
-	var req atlasapi.ServiceAccountRequest
-	if err := decodeBody(r, &req, false); err != nil {
+	in, err := decodeServiceAccountInput(r)
+	if err != nil {
 		return err
 	}
-	d, err := s.app.CreateProjectServiceAccount(r.Context(), principal(r), r.PathValue("groupId"), req)
+	d, err := s.app.CreateProjectServiceAccount(r.Context(), principal(r), r.PathValue("groupId"), in)
 	if err != nil {
 		return err
 	}
@@ -223,11 +242,11 @@ func (s *server) handleGetProjectServiceAccount(w http.ResponseWriter, r *http.R
 }
 
 func (s *server) handleUpdateProjectServiceAccount(w http.ResponseWriter, r *http.Request) error {
-	var req atlasapi.ServiceAccountUpdateRequest
-	if err := decodeBody(r, &req, false); err != nil {
+	in, err := decodeServiceAccountUpdate(r)
+	if err != nil {
 		return err
 	}
-	d, err := s.app.UpdateProjectServiceAccount(r.Context(), principal(r), r.PathValue("groupId"), r.PathValue("clientId"), req)
+	d, err := s.app.UpdateProjectServiceAccount(r.Context(), principal(r), r.PathValue("groupId"), r.PathValue("clientId"), in)
 	if err != nil {
 		return err
 	}
@@ -253,7 +272,11 @@ func (s *server) handleAddProjectServiceAccount(w http.ResponseWriter, r *http.R
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
-	d, err := s.app.AddProjectServiceAccount(r.Context(), principal(r), r.PathValue("groupId"), clientID, req)
+	var names []string
+	if req.Roles != nil {
+		names = *req.Roles
+	}
+	d, err := s.app.AddProjectServiceAccount(r.Context(), principal(r), r.PathValue("groupId"), clientID, names)
 	if err != nil {
 		return err
 	}

@@ -110,7 +110,8 @@ type Tx interface {
 	CountAPIKeys(ctx context.Context, orgID string) (int, error)
 	// UpdateAPIKey replaces the description of the key k.ID.
 	UpdateAPIKey(ctx context.Context, k atlasx509.APIKey) error
-	// DeleteAPIKey deletes a key with its role assignments and access list.
+	// DeleteAPIKey deletes the key's row only: the caller deletes its role
+	// assignments and access list in the same transaction.
 	DeleteAPIKey(ctx context.Context, id string) error
 
 	InsertServiceAccount(ctx context.Context, sa atlasx509.ServiceAccount) error
@@ -120,20 +121,35 @@ type Tx interface {
 	CountServiceAccounts(ctx context.Context, orgID string) (int, error)
 	// UpdateServiceAccount replaces the name and description of sa.ClientID.
 	UpdateServiceAccount(ctx context.Context, sa atlasx509.ServiceAccount) error
-	// DeleteServiceAccount deletes an account with its secrets, token
-	// records, role assignments and access list.
+	// DeleteServiceAccount deletes the account's row: the caller deletes
+	// its role assignments, access list, secrets and token records first,
+	// in the same transaction.
 	DeleteServiceAccount(ctx context.Context, clientID string) error
 	InsertServiceAccountSecret(ctx context.Context, s atlasx509.ServiceAccountSecret) error
 	ListServiceAccountSecrets(ctx context.Context, clientID string) ([]atlasx509.ServiceAccountSecret, error)
 	DeleteServiceAccountSecret(ctx context.Context, clientID, secretID string) error
+	// DeleteServiceAccountSecrets deletes every secret of clientID and
+	// returns how many.
+	DeleteServiceAccountSecrets(ctx context.Context, clientID string) (int, error)
 
+	// InsertRoleAssignment stores ra with its PrincipalKind, which must be
+	// a known kind (an error otherwise).
 	InsertRoleAssignment(ctx context.Context, ra atlasx509.RoleAssignment) error
 	ListRoleAssignments(ctx context.Context, principalID string) ([]atlasx509.RoleAssignment, error)
-	// ListProjectRoleAssignments lists every assignment over the project groupID.
-	ListProjectRoleAssignments(ctx context.Context, groupID string) ([]atlasx509.RoleAssignment, error)
+	// ListProjectPrincipals lists the ids of the credentials of that kind
+	// holding a role over the project groupID, each once, in byte order.
+	ListProjectPrincipals(ctx context.Context, groupID string, kind atlasx509.PrincipalKind, page Page) ([]string, error)
+	CountProjectPrincipals(ctx context.Context, groupID string, kind atlasx509.PrincipalKind) (int, error)
+	// ListPrincipalProjects lists the ids of the projects of orgID over
+	// which principalID holds a role, each once, in byte order.
+	ListPrincipalProjects(ctx context.Context, principalID, orgID string, page Page) ([]string, error)
+	CountPrincipalProjects(ctx context.Context, principalID, orgID string) (int, error)
 	// DeleteRoleAssignments removes the roles principalID holds over groupID
 	// in orgID ("" groupID: its organization roles) and returns how many.
 	DeleteRoleAssignments(ctx context.Context, principalID, orgID, groupID string) (int, error)
+	// DeletePrincipalRoleAssignments removes every role principalID holds,
+	// in every organization and project, and returns how many.
+	DeletePrincipalRoleAssignments(ctx context.Context, principalID string) (int, error)
 
 	// InsertAccessListEntry returns ErrConflict when the credential already
 	// has that CIDR.
@@ -141,6 +157,9 @@ type Tx interface {
 	// ListAccessListEntries lists a credential's entries, oldest first.
 	ListAccessListEntries(ctx context.Context, principalID string) ([]atlasx509.AccessListEntry, error)
 	DeleteAccessListEntry(ctx context.Context, principalID, cidr string) error
+	// DeleteAccessList deletes every entry of a credential's access list
+	// and returns how many.
+	DeleteAccessList(ctx context.Context, principalID string) (int, error)
 
 	InsertOAuthToken(ctx context.Context, t atlasx509.OAuthToken) error
 	GetOAuthToken(ctx context.Context, id string) (atlasx509.OAuthToken, error)
@@ -148,4 +167,7 @@ type Tx interface {
 	RevokeOAuthToken(ctx context.Context, id string) error
 	// DeleteOAuthTokensExpiredBefore removes records of tokens that expired before t.
 	DeleteOAuthTokensExpiredBefore(ctx context.Context, t time.Time) (int, error)
+	// DeleteOAuthTokens removes the records of every token of clientID and
+	// returns how many.
+	DeleteOAuthTokens(ctx context.Context, clientID string) (int, error)
 }

@@ -495,25 +495,9 @@ func (t *tx) UpdateAPIKey(ctx context.Context, k atlasx509.APIKey) error {
 		`UPDATE api_keys SET description = $1 WHERE id = $2`, k.Description, k.ID)
 }
 
-// DeleteAPIKey implements store.Tx. The key is deleted first, so that an
-// unknown id deletes nothing.
+// DeleteAPIKey implements store.Tx: the key's row only.
 func (t *tx) DeleteAPIKey(ctx context.Context, id string) error {
-	if err := t.execOne(ctx, "delete API key", `DELETE FROM api_keys WHERE id = $1`, id); err != nil {
-		return err
-	}
-	return t.deletePrincipal(ctx, "delete API key", id)
-}
-
-// deletePrincipal deletes the role assignments and access list entries of
-// a deleted credential.
-func (t *tx) deletePrincipal(ctx context.Context, op, principalID string) error {
-	if _, err := t.exec(ctx, op+" role assignments",
-		`DELETE FROM role_assignments WHERE principal_id = $1`, principalID); err != nil {
-		return err
-	}
-	_, err := t.exec(ctx, op+" access list",
-		`DELETE FROM access_list_entries WHERE principal_id = $1`, principalID)
-	return err
+	return t.execOne(ctx, "delete API key", `DELETE FROM api_keys WHERE id = $1`, id)
 }
 
 // InsertServiceAccount implements store.Tx.
@@ -565,15 +549,12 @@ func (t *tx) UpdateServiceAccount(ctx context.Context, sa atlasx509.ServiceAccou
 		sa.Name, sa.Description, sa.ClientID)
 }
 
-// DeleteServiceAccount implements store.Tx. Secrets and token records go by
-// foreign key cascade; role assignments and access list entries are
-// deleted here.
+// DeleteServiceAccount implements store.Tx: the account's row only. The
+// foreign keys of secrets and token records still cascade, as a safety
+// net; app deletes them first.
 func (t *tx) DeleteServiceAccount(ctx context.Context, clientID string) error {
-	if err := t.execOne(ctx, "delete service account",
-		`DELETE FROM service_accounts WHERE client_id = $1`, clientID); err != nil {
-		return err
-	}
-	return t.deletePrincipal(ctx, "delete service account", clientID)
+	return t.execOne(ctx, "delete service account",
+		`DELETE FROM service_accounts WHERE client_id = $1`, clientID)
 }
 
 // InsertServiceAccountSecret implements store.Tx.
@@ -604,20 +585,36 @@ func (t *tx) DeleteServiceAccountSecret(ctx context.Context, clientID, secretID 
 		`DELETE FROM service_account_secrets WHERE id = $1 AND client_id = $2`, secretID, clientID)
 }
 
+// DeleteServiceAccountSecrets implements store.Tx.
+func (t *tx) DeleteServiceAccountSecrets(ctx context.Context, clientID string) (int, error) {
+	return t.exec(ctx, "delete service account secrets",
+		`DELETE FROM service_account_secrets WHERE client_id = $1`, clientID)
+}
+
 // InsertRoleAssignment implements store.Tx; ErrConflict if the principal
 // already holds that role there.
 func (t *tx) InsertRoleAssignment(ctx context.Context, ra atlasx509.RoleAssignment) error {
+	kind := ra.PrincipalKind.String()
+	if kind == "" {
+		return fmt.Errorf("insert role assignment: unknown principal kind %d", ra.PrincipalKind)
+	}
 	_, err := t.exec(ctx, "insert role assignment",
-		`INSERT INTO role_assignments (principal_id, org_id, group_id, role) VALUES ($1, $2, $3, $4)`,
-		ra.PrincipalID, ra.OrgID, ra.GroupID, string(ra.Role))
+		`INSERT INTO role_assignments (principal_id, principal_kind, org_id, group_id, role) VALUES ($1, $2, $3, $4, $5)`,
+		ra.PrincipalID, kind, ra.OrgID, ra.GroupID, string(ra.Role))
 	return err
 }
 
 func scanRoleAssignment(r scanner) (atlasx509.RoleAssignment, error) {
 	var ra atlasx509.RoleAssignment
-	var role string
-	err := r.Scan(&ra.PrincipalID, &ra.OrgID, &ra.GroupID, &role)
+	var role, kind string
+	err := r.Scan(&ra.PrincipalID, &kind, &ra.OrgID, &ra.GroupID, &role)
 	ra.Role = atlasx509.Role(role)
+	if err == nil {
+		var ok bool
+		if ra.PrincipalKind, ok = atlasx509.ParsePrincipalKind(kind); !ok {
+			err = fmt.Errorf("role assignment of %s: unknown principal kind %q", ra.PrincipalID, kind)
+		}
+	}
 	return ra, err
 }
 
@@ -625,17 +622,53 @@ func scanRoleAssignment(r scanner) (atlasx509.RoleAssignment, error) {
 // ("" first) and role.
 func (t *tx) ListRoleAssignments(ctx context.Context, principalID string) ([]atlasx509.RoleAssignment, error) {
 	return list(ctx, t, "list role assignments", scanRoleAssignment,
-		`SELECT principal_id, org_id, group_id, role FROM role_assignments
+		`SELECT principal_id, principal_kind, org_id, group_id, role FROM role_assignments
 		WHERE principal_id = $1 ORDER BY org_id, group_id, role`, principalID)
 }
 
-// ListProjectRoleAssignments implements store.Tx, ordered by principal,
-// then role (then organization, which is the project's). An empty groupID
-// finds nothing: organization roles are over no project.
-func (t *tx) ListProjectRoleAssignments(ctx context.Context, groupID string) ([]atlasx509.RoleAssignment, error) {
-	return list(ctx, t, "list project role assignments", scanRoleAssignment,
-		`SELECT principal_id, org_id, group_id, role FROM role_assignments
-		WHERE group_id = $1 AND group_id <> '' ORDER BY principal_id, role, org_id`, groupID)
+func scanString(r scanner) (string, error) {
+	var s string
+	err := r.Scan(&s)
+	return s, err
+}
+
+// ListProjectPrincipals implements store.Tx. An empty groupID finds
+// nothing: organization roles are over no project.
+func (t *tx) ListProjectPrincipals(ctx context.Context, groupID string, kind atlasx509.PrincipalKind, page store.Page) ([]string, error) {
+	limit, offset, err := limitOffset(page)
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, t, "list project principals", scanString,
+		`SELECT DISTINCT principal_id FROM role_assignments
+		WHERE group_id = $1 AND group_id <> '' AND principal_kind = $2
+		ORDER BY principal_id LIMIT $3 OFFSET $4`, groupID, kind.String(), limit, offset)
+}
+
+// CountProjectPrincipals implements store.Tx.
+func (t *tx) CountProjectPrincipals(ctx context.Context, groupID string, kind atlasx509.PrincipalKind) (int, error) {
+	return t.count(ctx, "count project principals",
+		`SELECT count(DISTINCT principal_id) FROM role_assignments
+		WHERE group_id = $1 AND group_id <> '' AND principal_kind = $2`, groupID, kind.String())
+}
+
+// ListPrincipalProjects implements store.Tx.
+func (t *tx) ListPrincipalProjects(ctx context.Context, principalID, orgID string, page store.Page) ([]string, error) {
+	limit, offset, err := limitOffset(page)
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, t, "list principal projects", scanString,
+		`SELECT DISTINCT group_id FROM role_assignments
+		WHERE principal_id = $1 AND org_id = $2 AND group_id <> ''
+		ORDER BY group_id LIMIT $3 OFFSET $4`, principalID, orgID, limit, offset)
+}
+
+// CountPrincipalProjects implements store.Tx.
+func (t *tx) CountPrincipalProjects(ctx context.Context, principalID, orgID string) (int, error) {
+	return t.count(ctx, "count principal projects",
+		`SELECT count(DISTINCT group_id) FROM role_assignments
+		WHERE principal_id = $1 AND org_id = $2 AND group_id <> ''`, principalID, orgID)
 }
 
 // DeleteRoleAssignments implements store.Tx.
@@ -643,6 +676,12 @@ func (t *tx) DeleteRoleAssignments(ctx context.Context, principalID, orgID, grou
 	return t.exec(ctx, "delete role assignments",
 		`DELETE FROM role_assignments WHERE principal_id = $1 AND org_id = $2 AND group_id = $3`,
 		principalID, orgID, groupID)
+}
+
+// DeletePrincipalRoleAssignments implements store.Tx.
+func (t *tx) DeletePrincipalRoleAssignments(ctx context.Context, principalID string) (int, error) {
+	return t.exec(ctx, "delete principal role assignments",
+		`DELETE FROM role_assignments WHERE principal_id = $1`, principalID)
 }
 
 // InsertAccessListEntry implements store.Tx.
@@ -668,6 +707,12 @@ func (t *tx) ListAccessListEntries(ctx context.Context, principalID string) ([]a
 func (t *tx) DeleteAccessListEntry(ctx context.Context, principalID, cidr string) error {
 	return t.execOne(ctx, "delete access list entry",
 		`DELETE FROM access_list_entries WHERE principal_id = $1 AND cidr = $2`, principalID, cidr)
+}
+
+// DeleteAccessList implements store.Tx.
+func (t *tx) DeleteAccessList(ctx context.Context, principalID string) (int, error) {
+	return t.exec(ctx, "delete access list",
+		`DELETE FROM access_list_entries WHERE principal_id = $1`, principalID)
 }
 
 // InsertOAuthToken implements store.Tx.
@@ -698,4 +743,10 @@ func (t *tx) RevokeOAuthToken(ctx context.Context, id string) error {
 func (t *tx) DeleteOAuthTokensExpiredBefore(ctx context.Context, before time.Time) (int, error) {
 	return t.exec(ctx, "delete expired OAuth tokens",
 		`DELETE FROM oauth_tokens WHERE expires_at < $1`, tsCeil(before))
+}
+
+// DeleteOAuthTokens implements store.Tx.
+func (t *tx) DeleteOAuthTokens(ctx context.Context, clientID string) (int, error) {
+	return t.exec(ctx, "delete OAuth tokens",
+		`DELETE FROM oauth_tokens WHERE client_id = $1`, clientID)
 }

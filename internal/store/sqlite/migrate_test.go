@@ -77,7 +77,15 @@ func TestMigrationFrom1(t *testing.T) {
 			ldap_auth_type, oidc_auth_type, description, delete_after_date, scram_credential, created, updated)
 			VALUES ('p1', 'temp', 'admin', 'NONE', 'NONE', 'NONE', 'NONE', '', ?, '', ?, ?)`,
 			[]any{timeArg(deleteAfter), timeArg(created), timeArg(created)}},
+		{`INSERT INTO api_keys (id, org_id, public_key, description, sealed_ha1_md5, sealed_ha1_sha256, created)
+			VALUES ('k1', 'o1', 'pub', 'key', x'00', x'00', ?)`, []any{timeArg(created)}},
+		{`INSERT INTO service_accounts (client_id, org_id, name, description, created)
+			VALUES ('s1', 'o1', 'sa', '', ?)`, []any{timeArg(created)}},
 		{`INSERT INTO role_assignments (principal_id, org_id, group_id, role) VALUES ('k1', 'o1', 'p1', 'GROUP_OWNER')`, nil},
+		{`INSERT INTO role_assignments (principal_id, org_id, group_id, role) VALUES ('k1', 'o1', '', 'ORG_OWNER')`, nil},
+		{`INSERT INTO role_assignments (principal_id, org_id, group_id, role) VALUES ('s1', 'o1', 'p1', 'GROUP_READ_ONLY')`, nil},
+		// A role of no credential grants nothing: the migration drops it.
+		{`INSERT INTO role_assignments (principal_id, org_id, group_id, role) VALUES ('gone', 'o1', 'p1', 'GROUP_OWNER')`, nil},
 	} {
 		if _, err := db.ExecContext(ctx, q.query, q.args...); err != nil {
 			t.Fatalf("%s: %v", q.query, err)
@@ -99,12 +107,32 @@ func TestMigrationFrom1(t *testing.T) {
 		if d := cmp.Diff(want, got); d != "" {
 			t.Errorf("GetProject of a migrated project (-want +got):\n%s", d)
 		}
-		ras, err := tx.ListProjectRoleAssignments(ctx, "p1")
+		// Every role keeps its credential, whose kind is backfilled.
+		for _, c := range []struct {
+			kind atlasx509.PrincipalKind
+			want []string
+		}{{atlasx509.PrincipalAPIKey, []string{"k1"}}, {atlasx509.PrincipalServiceAccount, []string{"s1"}}} {
+			ids, err := tx.ListProjectPrincipals(ctx, "p1", c.kind, store.Page{})
+			if err != nil {
+				return err
+			}
+			if d := cmp.Diff(c.want, ids); d != "" {
+				t.Errorf("ListProjectPrincipals(p1, %v) of a migrated project (-want +got):\n%s", c.kind, d)
+			}
+		}
+		ras, err := tx.ListRoleAssignments(ctx, "k1")
 		if err != nil {
 			return err
 		}
-		if len(ras) != 1 {
-			t.Errorf("ListProjectRoleAssignments of a migrated project = %+v, want 1", ras)
+		wantRoles := []atlasx509.RoleAssignment{
+			{PrincipalID: "k1", PrincipalKind: atlasx509.PrincipalAPIKey, OrgID: "o1", Role: atlasx509.RoleOrgOwner},
+			{PrincipalID: "k1", PrincipalKind: atlasx509.PrincipalAPIKey, OrgID: "o1", GroupID: "p1", Role: atlasx509.RoleGroupOwner},
+		}
+		if d := cmp.Diff(wantRoles, ras); d != "" {
+			t.Errorf("ListRoleAssignments(k1) after the migration (-want +got):\n%s", d)
+		}
+		if ras, err := tx.ListRoleAssignments(ctx, "gone"); err != nil || len(ras) != 0 {
+			t.Errorf("ListRoleAssignments of no credential = %+v, %v; want none", ras, err)
 		}
 		return nil
 	})
@@ -203,9 +231,15 @@ func TestQueryPlans(t *testing.T) {
 		index string
 	}{
 		{`DELETE FROM database_users WHERE delete_after_date <= ?`, []any{"2025"}, "database_users_delete_after_date"},
-		{`SELECT principal_id, org_id, group_id, role FROM role_assignments
-			WHERE group_id = ? AND group_id <> '' ORDER BY principal_id, role, org_id`, []any{"p"}, "role_assignments_group_principal"},
-		{`DELETE FROM role_assignments WHERE group_id = ? AND group_id <> ''`, []any{"p"}, "role_assignments_group_principal"},
+		{`SELECT DISTINCT principal_id FROM role_assignments
+			WHERE group_id = ? AND group_id <> '' AND principal_kind = ?
+			ORDER BY principal_id LIMIT ? OFFSET ?`, []any{"p", "apiKey", -1, 0}, "COVERING INDEX role_assignments_group_kind"},
+		{`SELECT count(DISTINCT principal_id) FROM role_assignments
+			WHERE group_id = ? AND group_id <> '' AND principal_kind = ?`, []any{"p", "apiKey"}, "COVERING INDEX role_assignments_group_kind"},
+		{`SELECT DISTINCT group_id FROM role_assignments
+			WHERE principal_id = ? AND org_id = ? AND group_id <> ''
+			ORDER BY group_id LIMIT ? OFFSET ?`, []any{"k", "o", -1, 0}, "sqlite_autoindex_role_assignments_1"},
+		{`DELETE FROM role_assignments WHERE group_id = ? AND group_id <> ''`, []any{"p"}, "role_assignments_group_kind"},
 	}
 	for _, tc := range tests {
 		rows, err := s.writer.QueryContext(ctx, "EXPLAIN QUERY PLAN "+tc.query, tc.args...)

@@ -222,7 +222,7 @@ func testDeleteAPIKey(t *testing.T, s store.Store) {
 	k1, k2 := apiKey(1, 1), apiKey(2, 1)
 	sa := serviceAccount(1, 1)
 	role := func(principalID, orgID, groupID string, r atlasx509.Role) atlasx509.RoleAssignment {
-		return atlasx509.RoleAssignment{PrincipalID: principalID, OrgID: orgID, GroupID: groupID, Role: r}
+		return atlasx509.RoleAssignment{PrincipalID: principalID, PrincipalKind: kindOf(principalID), OrgID: orgID, GroupID: groupID, Role: r}
 	}
 	// k1 holds roles in both organizations (an invited key).
 	k1Roles := []atlasx509.RoleAssignment{
@@ -247,7 +247,12 @@ func testDeleteAPIKey(t *testing.T, s store.Store) {
 	entries = append(append(append(entries, k1Entries...), k2Entries...), saEntries...)
 	insertAll(t, s, []atlasx509.APIKey{k1, k2}, []atlasx509.ServiceAccount{sa}, ras, entries)
 
-	update(t, s, func(tx store.Tx) error { return tx.DeleteAPIKey(ctx, k1.ID) })
+	// What app does to delete a key: its dependents, then its row.
+	deleteAll(t, s, "delete k1", []deleteStep{
+		{"DeletePrincipalRoleAssignments", func(tx store.Tx) (int, error) { return tx.DeletePrincipalRoleAssignments(ctx, k1.ID) }, len(k1Roles)},
+		{"DeleteAccessList", func(tx store.Tx) (int, error) { return tx.DeleteAccessList(ctx, k1.ID) }, len(k1Entries)},
+		{"DeleteAPIKey", func(tx store.Tx) (int, error) { return 1, tx.DeleteAPIKey(ctx, k1.ID) }, 1},
+	})
 	err := s.Update(ctx, func(tx store.Tx) error { return tx.DeleteAPIKey(ctx, k1.ID) })
 	wantIs(t, "DeleteAPIKey of a deleted key", err, store.ErrNotFound)
 	err = s.Update(ctx, func(tx store.Tx) error { return tx.DeleteAPIKey(ctx, id(99)) })
@@ -323,4 +328,30 @@ func testDeleteAPIKey(t *testing.T, s store.Store) {
 		return nil
 	})
 	insertAll(t, s, nil, nil, k1Roles, k1Entries)
+}
+
+// deleteStep is one deletion of deleteAll: n returns how many rows it
+// deleted, which must be want.
+type deleteStep struct {
+	name string
+	n    func(tx store.Tx) (int, error)
+	want int
+}
+
+// deleteAll runs steps in one Update, as app deletes a credential, and
+// checks each count.
+func deleteAll(t *testing.T, s store.Store, what string, steps []deleteStep) {
+	t.Helper()
+	update(t, s, func(tx store.Tx) error {
+		for _, st := range steps {
+			n, err := st.n(tx)
+			if err != nil {
+				return fmt.Errorf("%s: %s: %w", what, st.name, err)
+			}
+			if n != st.want {
+				t.Errorf("%s: %s = %d, want %d", what, st.name, n, st.want)
+			}
+		}
+		return nil
+	})
 }

@@ -310,10 +310,10 @@ func testDeleteProject(t *testing.T, s store.Store) {
 			certificate(ua2, 3, time.Hour), certificate(ub, 1, time.Hour),
 		})
 	principal := id(500)
-	orgRole := atlasx509.RoleAssignment{PrincipalID: principal, OrgID: id(1), Role: atlasx509.RoleOrgMember}
-	roleA := atlasx509.RoleAssignment{PrincipalID: principal, OrgID: id(1), GroupID: pa.ID, Role: atlasx509.RoleGroupOwner}
-	roleA2 := atlasx509.RoleAssignment{PrincipalID: id(501), OrgID: id(1), GroupID: pa.ID, Role: atlasx509.RoleGroupReadOnly}
-	roleB := atlasx509.RoleAssignment{PrincipalID: principal, OrgID: id(1), GroupID: pb.ID, Role: atlasx509.RoleGroupReadOnly}
+	orgRole := atlasx509.RoleAssignment{PrincipalID: principal, PrincipalKind: atlasx509.PrincipalAPIKey, OrgID: id(1), Role: atlasx509.RoleOrgMember}
+	roleA := atlasx509.RoleAssignment{PrincipalID: principal, PrincipalKind: atlasx509.PrincipalAPIKey, OrgID: id(1), GroupID: pa.ID, Role: atlasx509.RoleGroupOwner}
+	roleA2 := atlasx509.RoleAssignment{PrincipalID: id(501), PrincipalKind: atlasx509.PrincipalAPIKey, OrgID: id(1), GroupID: pa.ID, Role: atlasx509.RoleGroupReadOnly}
+	roleB := atlasx509.RoleAssignment{PrincipalID: principal, PrincipalKind: atlasx509.PrincipalAPIKey, OrgID: id(1), GroupID: pb.ID, Role: atlasx509.RoleGroupReadOnly}
 	update(t, s, func(tx store.Tx) error {
 		if err := tx.InsertProjectCA(ctx, projectCA(pa, 2)); err != nil {
 			return err

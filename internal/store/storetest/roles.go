@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,13 +10,27 @@ import (
 	"github.com/atlasx509/atlasx509/internal/store"
 )
 
+// kindOf returns the kind of a fixture principal: service account client
+// ids start with mdb_sa_id_, the others are API key ids.
+func kindOf(principalID string) atlasx509.PrincipalKind {
+	if strings.HasPrefix(principalID, "mdb_sa_id_") {
+		return atlasx509.PrincipalServiceAccount
+	}
+	return atlasx509.PrincipalAPIKey
+}
+
+// roleOf returns a fixture role assignment, of the kind kindOf tells.
+func roleOf(principalID, orgID, groupID string, role atlasx509.Role) atlasx509.RoleAssignment {
+	return atlasx509.RoleAssignment{PrincipalID: principalID, PrincipalKind: kindOf(principalID), OrgID: orgID, GroupID: groupID, Role: role}
+}
+
 func testRoleAssignments(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	p1, p2 := project(1, 1), project(2, 2)
 	seed(t, s, []atlasx509.Organization{org(1), org(2)}, []atlasx509.Project{p1, p2})
 	principal := id(500)
 	ra := func(orgID, groupID string, role atlasx509.Role) atlasx509.RoleAssignment {
-		return atlasx509.RoleAssignment{PrincipalID: principal, OrgID: orgID, GroupID: groupID, Role: role}
+		return roleOf(principal, orgID, groupID, role)
 	}
 	r1 := ra(id(2), p2.ID, atlasx509.RoleGroupReadOnly)
 	r2 := ra(id(1), "", atlasx509.RoleOrgOwner)
@@ -23,9 +38,10 @@ func testRoleAssignments(t *testing.T, s store.Store) {
 	r4 := ra(id(1), "", atlasx509.RoleOrgMember)
 	r5 := ra(id(2), "", atlasx509.RoleOrgReadOnly)
 	r6 := ra(id(1), p1.ID, atlasx509.RoleGroupClusterManager)
-	other := atlasx509.RoleAssignment{PrincipalID: id(501), OrgID: id(1), Role: atlasx509.RoleOrgOwner}
+	other := roleOf(id(501), id(1), "", atlasx509.RoleOrgOwner)
+	account := roleOf("mdb_sa_id_0001", id(1), p1.ID, atlasx509.RoleGroupOwner)
 	update(t, s, func(tx store.Tx) error {
-		for _, r := range []atlasx509.RoleAssignment{r1, r2, r3, other, r4, r5, r6} {
+		for _, r := range []atlasx509.RoleAssignment{r1, r2, r3, other, r4, r5, r6, account} {
 			if err := tx.InsertRoleAssignment(ctx, r); err != nil {
 				return err
 			}
@@ -36,6 +52,10 @@ func testRoleAssignments(t *testing.T, s store.Store) {
 	wantIs(t, "InsertRoleAssignment of a held role", err, store.ErrConflict)
 	err = s.Update(ctx, func(tx store.Tx) error { return tx.InsertRoleAssignment(ctx, ra(id(99), "", atlasx509.RoleOrgOwner)) })
 	wantInternal(t, "InsertRoleAssignment in an unknown organization", err)
+	noKind := ra(id(1), p2.ID, atlasx509.RoleGroupOwner)
+	noKind.PrincipalKind = 0
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.InsertRoleAssignment(ctx, noKind) })
+	wantInternal(t, "InsertRoleAssignment of no principal kind", err)
 
 	view(t, s, func(tx store.Tx) error {
 		got, err := tx.ListRoleAssignments(ctx, principal)
@@ -46,6 +66,14 @@ func testRoleAssignments(t *testing.T, s store.Store) {
 		if d := diff([]atlasx509.RoleAssignment{r4, r2, r6, r3, r5, r1}, got); d != "" {
 			t.Errorf("ListRoleAssignments mismatch (-want +got):\n%s", d)
 		}
+		got, err = tx.ListRoleAssignments(ctx, account.PrincipalID)
+		if err != nil {
+			return err
+		}
+		// The kind comes back as stored.
+		if d := diff([]atlasx509.RoleAssignment{account}, got); d != "" {
+			t.Errorf("ListRoleAssignments of a service account mismatch (-want +got):\n%s", d)
+		}
 		got, err = tx.ListRoleAssignments(ctx, id(999))
 		if err != nil || len(got) != 0 {
 			t.Errorf("ListRoleAssignments(unknown) = %+v, %v; want none", got, err)
@@ -54,45 +82,116 @@ func testRoleAssignments(t *testing.T, s store.Store) {
 	})
 }
 
-func testListProjectRoleAssignments(t *testing.T, s store.Store) {
+func testListProjectPrincipals(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	p1, p2, p3 := project(1, 1), project(2, 1), project(3, 2)
 	seed(t, s, []atlasx509.Organization{org(1), org(2)}, []atlasx509.Project{p1, p2, p3})
-	ra := func(principalID, orgID, groupID string, role atlasx509.Role) atlasx509.RoleAssignment {
-		return atlasx509.RoleAssignment{PrincipalID: principalID, OrgID: orgID, GroupID: groupID, Role: role}
-	}
-	// Principals whose order is not insertion order; two roles of one
-	// principal over p1; organization roles and roles over other projects
-	// that must not be listed.
-	a, b, c := id(501), id(502), "mdb_sa_id_0003"
-	r1 := ra(c, id(1), p1.ID, atlasx509.RoleGroupOwner)
-	r2 := ra(a, id(1), p1.ID, atlasx509.RoleGroupReadOnly)
-	r3 := ra(b, id(1), p1.ID, atlasx509.RoleGroupOwner)
-	r4 := ra(a, id(1), p1.ID, atlasx509.RoleGroupClusterManager)
-	orgRoles := []atlasx509.RoleAssignment{ra(a, id(1), "", atlasx509.RoleOrgOwner), ra(b, id(1), "", atlasx509.RoleOrgMember)}
-	r5 := ra(a, id(1), p2.ID, atlasx509.RoleGroupOwner)
-	r6 := ra(a, id(2), p3.ID, atlasx509.RoleGroupReadOnly)
-	insertAll(t, s, nil, nil, []atlasx509.RoleAssignment{r1, orgRoles[0], r2, r5, r3, r6, orgRoles[1], r4}, nil)
+	// Principals whose order is not insertion order, of both kinds; two
+	// roles of one principal over p1; organization roles and roles over
+	// other projects that must not be listed.
+	a, b, c := id(501), id(502), id(503)
+	sa, sb := "mdb_sa_id_0001", "mdb_sa_id_0002"
+	insertAll(t, s, nil, nil, []atlasx509.RoleAssignment{
+		roleOf(c, id(1), p1.ID, atlasx509.RoleGroupOwner),
+		roleOf(a, id(1), "", atlasx509.RoleOrgOwner),
+		roleOf(sb, id(1), p1.ID, atlasx509.RoleGroupReadOnly),
+		roleOf(a, id(1), p1.ID, atlasx509.RoleGroupReadOnly),
+		roleOf(a, id(1), p2.ID, atlasx509.RoleGroupOwner),
+		roleOf(b, id(1), "", atlasx509.RoleOrgMember),
+		roleOf(sa, id(1), p1.ID, atlasx509.RoleGroupOwner),
+		roleOf(sa, id(1), p1.ID, atlasx509.RoleGroupReadOnly),
+		roleOf(a, id(2), p3.ID, atlasx509.RoleGroupReadOnly),
+		roleOf(a, id(1), p1.ID, atlasx509.RoleGroupClusterManager),
+		roleOf(sb, id(1), "", atlasx509.RoleOrgMember),
+	}, nil)
 
+	keys, accounts := atlasx509.PrincipalAPIKey, atlasx509.PrincipalServiceAccount
 	view(t, s, func(tx store.Tx) error {
 		for _, l := range []struct {
 			groupID string
-			want    []atlasx509.RoleAssignment
+			kind    atlasx509.PrincipalKind
+			page    store.Page
+			want    []string
 		}{
-			// By principal, then role.
-			{p1.ID, []atlasx509.RoleAssignment{r4, r2, r3, r1}},
-			{p2.ID, []atlasx509.RoleAssignment{r5}},
-			{p3.ID, []atlasx509.RoleAssignment{r6}},
-			{id(99), nil},
+			{p1.ID, keys, store.Page{}, []string{a, c}},
+			{p1.ID, accounts, store.Page{}, []string{sa, sb}},
+			{p1.ID, keys, store.Page{Limit: 1}, []string{a}},
+			{p1.ID, keys, store.Page{Limit: 1, Offset: 1}, []string{c}},
+			{p1.ID, accounts, store.Page{Offset: 1}, []string{sb}},
+			{p1.ID, keys, store.Page{Limit: 5, Offset: 2}, nil},
+			{p2.ID, keys, store.Page{}, []string{a}},
+			{p2.ID, accounts, store.Page{}, nil},
+			{p3.ID, keys, store.Page{}, []string{a}},
+			{id(99), keys, store.Page{}, nil},
 			// Organization roles are over no project.
-			{"", nil},
+			{"", keys, store.Page{}, nil},
+			{"", accounts, store.Page{}, nil},
 		} {
-			got, err := tx.ListProjectRoleAssignments(ctx, l.groupID)
+			what := fmt.Sprintf("ListProjectPrincipals(%q, %v, %+v)", l.groupID, l.kind, l.page)
+			got, err := tx.ListProjectPrincipals(ctx, l.groupID, l.kind, l.page)
 			if err != nil {
-				t.Errorf("ListProjectRoleAssignments(%q): %v", l.groupID, err)
+				t.Errorf("%s: %v", what, err)
 				continue
 			}
-			checkList(t, fmt.Sprintf("ListProjectRoleAssignments(%q)", l.groupID), l.want, got)
+			checkList(t, what, l.want, got)
+			if l.page != (store.Page{}) {
+				continue
+			}
+			n, err := tx.CountProjectPrincipals(ctx, l.groupID, l.kind)
+			if err != nil || n != len(l.want) {
+				t.Errorf("CountProjectPrincipals(%q, %v) = %d, %v; want %d", l.groupID, l.kind, n, err, len(l.want))
+			}
+		}
+		_, err := tx.ListProjectPrincipals(ctx, p1.ID, keys, store.Page{Limit: -1})
+		if err == nil {
+			t.Error("ListProjectPrincipals with a negative limit: no error")
+		}
+		return nil
+	})
+}
+
+func testListPrincipalProjects(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	p1, p2, p3, p4 := project(1, 1), project(2, 1), project(3, 2), project(4, 1)
+	seed(t, s, []atlasx509.Organization{org(1), org(2)}, []atlasx509.Project{p1, p2, p3, p4})
+	principal, other := "mdb_sa_id_0001", id(501)
+	insertAll(t, s, nil, nil, []atlasx509.RoleAssignment{
+		roleOf(principal, id(1), p2.ID, atlasx509.RoleGroupOwner),
+		roleOf(principal, id(1), "", atlasx509.RoleOrgMember),
+		roleOf(principal, id(1), p1.ID, atlasx509.RoleGroupOwner),
+		roleOf(principal, id(1), p1.ID, atlasx509.RoleGroupReadOnly),
+		roleOf(principal, id(2), p3.ID, atlasx509.RoleGroupReadOnly),
+		roleOf(other, id(1), p4.ID, atlasx509.RoleGroupReadOnly),
+	}, nil)
+	view(t, s, func(tx store.Tx) error {
+		for _, l := range []struct {
+			principal, orgID string
+			page             store.Page
+			want             []string
+		}{
+			{principal, id(1), store.Page{}, []string{p1.ID, p2.ID}},
+			{principal, id(1), store.Page{Limit: 1}, []string{p1.ID}},
+			{principal, id(1), store.Page{Limit: 1, Offset: 1}, []string{p2.ID}},
+			{principal, id(1), store.Page{Offset: 2}, nil},
+			{principal, id(2), store.Page{}, []string{p3.ID}},
+			{principal, id(99), store.Page{}, nil},
+			{other, id(1), store.Page{}, []string{p4.ID}},
+			{id(999), id(1), store.Page{}, nil},
+		} {
+			what := fmt.Sprintf("ListPrincipalProjects(%q, %q, %+v)", l.principal, l.orgID, l.page)
+			got, err := tx.ListPrincipalProjects(ctx, l.principal, l.orgID, l.page)
+			if err != nil {
+				t.Errorf("%s: %v", what, err)
+				continue
+			}
+			checkList(t, what, l.want, got)
+			if l.page != (store.Page{}) {
+				continue
+			}
+			n, err := tx.CountPrincipalProjects(ctx, l.principal, l.orgID)
+			if err != nil || n != len(l.want) {
+				t.Errorf("CountPrincipalProjects(%q, %q) = %d, %v; want %d", l.principal, l.orgID, n, err, len(l.want))
+			}
 		}
 		return nil
 	})
@@ -103,9 +202,7 @@ func testDeleteRoleAssignments(t *testing.T, s store.Store) {
 	p1, p2, p3 := project(1, 1), project(2, 1), project(3, 2)
 	seed(t, s, []atlasx509.Organization{org(1), org(2)}, []atlasx509.Project{p1, p2, p3})
 	principal, other := id(500), id(501)
-	ra := func(principalID, orgID, groupID string, role atlasx509.Role) atlasx509.RoleAssignment {
-		return atlasx509.RoleAssignment{PrincipalID: principalID, OrgID: orgID, GroupID: groupID, Role: role}
-	}
+	ra := roleOf
 	org1a := ra(principal, id(1), "", atlasx509.RoleOrgMember)
 	org1b := ra(principal, id(1), "", atlasx509.RoleOrgOwner)
 	org2 := ra(principal, id(2), "", atlasx509.RoleOrgReadOnly)
@@ -166,6 +263,39 @@ func testDeleteRoleAssignments(t *testing.T, s store.Store) {
 	}
 	// A deleted role can be assigned again.
 	insertAll(t, s, nil, nil, []atlasx509.RoleAssignment{org1b, p1b}, nil)
+
+	// DeletePrincipalRoleAssignments removes every role of the principal,
+	// in every organization, and none of another.
+	var n int
+	update(t, s, func(tx store.Tx) error {
+		var err error
+		n, err = tx.DeletePrincipalRoleAssignments(ctx, principal)
+		return err
+	})
+	if n != 4 {
+		t.Errorf("DeletePrincipalRoleAssignments = %d, want 4", n)
+	}
+	update(t, s, func(tx store.Tx) error {
+		var err error
+		n, err = tx.DeletePrincipalRoleAssignments(ctx, principal)
+		return err
+	})
+	if n != 0 {
+		t.Errorf("DeletePrincipalRoleAssignments again = %d, want 0", n)
+	}
+	view(t, s, func(tx store.Tx) error {
+		got, err := tx.ListRoleAssignments(ctx, principal)
+		if err != nil {
+			return err
+		}
+		checkList(t, "ListRoleAssignments after DeletePrincipalRoleAssignments", nil, got)
+		got, err = tx.ListRoleAssignments(ctx, other)
+		if err != nil {
+			return err
+		}
+		checkList(t, "ListRoleAssignments(other principal) after DeletePrincipalRoleAssignments", otherRoles, got)
+		return nil
+	})
 }
 
 func testOAuthTokens(t *testing.T, s store.Store) {

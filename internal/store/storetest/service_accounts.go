@@ -195,7 +195,7 @@ func testDeleteServiceAccount(t *testing.T, s store.Store) {
 	sa1, sa2 := serviceAccount(1, 1), serviceAccount(2, 1)
 	k := apiKey(1, 1)
 	role := func(principalID, groupID string, r atlasx509.Role) atlasx509.RoleAssignment {
-		return atlasx509.RoleAssignment{PrincipalID: principalID, OrgID: id(1), GroupID: groupID, Role: r}
+		return atlasx509.RoleAssignment{PrincipalID: principalID, PrincipalKind: kindOf(principalID), OrgID: id(1), GroupID: groupID, Role: r}
 	}
 	sa1Roles := []atlasx509.RoleAssignment{
 		role(sa1.ClientID, "", atlasx509.RoleOrgMember),
@@ -232,7 +232,14 @@ func testDeleteServiceAccount(t *testing.T, s store.Store) {
 		return nil
 	})
 
-	update(t, s, func(tx store.Tx) error { return tx.DeleteServiceAccount(ctx, sa1.ClientID) })
+	// What app does to delete an account: its dependents, then its row.
+	deleteAll(t, s, "delete sa1", []deleteStep{
+		{"DeleteOAuthTokens", func(tx store.Tx) (int, error) { return tx.DeleteOAuthTokens(ctx, sa1.ClientID) }, 2},
+		{"DeleteServiceAccountSecrets", func(tx store.Tx) (int, error) { return tx.DeleteServiceAccountSecrets(ctx, sa1.ClientID) }, 2},
+		{"DeletePrincipalRoleAssignments", func(tx store.Tx) (int, error) { return tx.DeletePrincipalRoleAssignments(ctx, sa1.ClientID) }, len(sa1Roles)},
+		{"DeleteAccessList", func(tx store.Tx) (int, error) { return tx.DeleteAccessList(ctx, sa1.ClientID) }, len(sa1Entries)},
+		{"DeleteServiceAccount", func(tx store.Tx) (int, error) { return 1, tx.DeleteServiceAccount(ctx, sa1.ClientID) }, 1},
+	})
 	err := s.Update(ctx, func(tx store.Tx) error { return tx.DeleteServiceAccount(ctx, sa1.ClientID) })
 	wantIs(t, "DeleteServiceAccount of a deleted account", err, store.ErrNotFound)
 	err = s.Update(ctx, func(tx store.Tx) error { return tx.DeleteServiceAccount(ctx, "mdb_sa_id_missing") })

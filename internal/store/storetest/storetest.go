@@ -25,8 +25,9 @@
 //     first; ListCertificates by Created then Serial; ListAPIKeys by Created
 //     then ID; ListServiceAccounts by Created then ClientID;
 //     ListServiceAccountSecrets by Created then ID; ListRoleAssignments by
-//     OrgID, GroupID ("" first) then Role; ListProjectRoleAssignments by
-//     PrincipalID then Role; ListAccessListEntries by Created then CIDR.
+//     OrgID, GroupID ("" first) then Role; ListProjectPrincipals and
+//     ListPrincipalProjects by id, each id once; ListAccessListEntries by
+//     Created then CIDR.
 //   - A Page with a negative Limit or Offset is an error; Limit 0 means all.
 //   - ListProjects and CountProjects select the union of the projects of
 //     the filter's organizations and of its projects, each once; unknown ids
@@ -43,15 +44,18 @@
 //     UpdateServiceAccount writes Name and Description only. An update that
 //     changes nothing succeeds. RevokeOAuthToken of a revoked token
 //     succeeds.
-//   - ListProjectRoleAssignments("") finds nothing (organization roles are
-//     over no project). DeleteRoleAssignments with groupID "" deletes the
+//   - A role assignment keeps its PrincipalKind; inserting one of no known
+//     kind is an error. ListProjectPrincipals("") finds nothing
+//     (organization roles are over no project). DeleteRoleAssignments with groupID "" deletes the
 //     principal's organization roles in orgID and no project role; with a
 //     groupID, the roles over that project whose OrgID is orgID. Deleting
 //     nothing returns 0 and no error. DeleteServiceAccountSecret of a secret
 //     of another account is ErrNotFound.
-//   - DeleteAPIKey and DeleteServiceAccount delete the credential's role
-//     assignments and access list entries (and an account's secrets and
-//     token records), and nothing of another credential.
+//   - DeletePrincipalRoleAssignments, DeleteAccessList,
+//     DeleteServiceAccountSecrets and DeleteOAuthTokens delete every row of
+//     their credential, in every organization, and nothing of another; each
+//     returns how many rows it deleted. With them and then DeleteAPIKey or
+//     DeleteServiceAccount in one Update, nothing of the credential is left.
 //   - Usernames are unique in a project across authentication databases;
 //     project names are unique in an organization (on insert and update); an
 //     API key public key is unique server-wide; a role assignment is unique
@@ -109,7 +113,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteServiceAccount", testDeleteServiceAccount},
 		{"DeleteServiceAccountSecret", testDeleteServiceAccountSecret},
 		{"RoleAssignments", testRoleAssignments},
-		{"ListProjectRoleAssignments", testListProjectRoleAssignments},
+		{"ListProjectPrincipals", testListProjectPrincipals},
+		{"ListPrincipalProjects", testListPrincipalProjects},
 		{"DeleteRoleAssignments", testDeleteRoleAssignments},
 		{"AccessListEntries", testAccessListEntries},
 		{"OAuthTokens", testOAuthTokens},
