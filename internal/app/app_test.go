@@ -3,13 +3,9 @@ package app
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,17 +13,10 @@ import (
 
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
-	"github.com/atlasx509/atlasx509/internal/keyring"
 	"github.com/atlasx509/atlasx509/internal/pki"
 	"github.com/atlasx509/atlasx509/internal/store"
-	"github.com/atlasx509/atlasx509/internal/store/sqlite"
+	"github.com/atlasx509/atlasx509/internal/testkit"
 )
-
-type p256Keys struct{}
-
-func (p256Keys) NewKey(context.Context, pki.KeyType) (crypto.Signer, error) {
-	return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-}
 
 // clock is a settable clock for tests.
 type clock struct {
@@ -49,16 +38,9 @@ type fixture struct {
 func newFixture(tb testing.TB, keys pki.KeySource) *fixture {
 	tb.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "a.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	key := make([]byte, 32)
-	rand.Read(key)
-	kr, _ := keyring.New(key)
+	st := testkit.Store(tb)
 	c := &clock{now: time.Date(2026, 8, 10, 3, 6, 35, 0, time.UTC)}
-	a, err := New(ctx, Config{Store: st, Keyring: kr, Keys: keys, Now: c.Now})
+	a, err := New(ctx, Config{Store: st, Keyring: testkit.Keyring(tb), Keys: keys, Now: c.Now})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -100,7 +82,7 @@ func (f *fixture) issue(tb testing.TB, name string, months int) *x509.Certificat
 // TestCARotation: when a certificate would outlive the newest CA, a new CA
 // generation signs it, and the CA route returns both until the old expires.
 func TestCARotation(t *testing.T) {
-	f := newFixture(t, p256Keys{})
+	f := newFixture(t, testkit.FastKeys{})
 	ctx := context.Background()
 	f.managedUser(t, "alice")
 	start := f.clock.Now()
@@ -201,11 +183,11 @@ type gatedKeys struct {
 func (g *gatedKeys) NewKey(ctx context.Context, t pki.KeyType) (crypto.Signer, error) {
 	g.asked <- struct{}{}
 	<-g.release
-	return p256Keys{}.NewKey(ctx, t)
+	return testkit.FastKeys{}.NewKey(ctx, t)
 }
 
 func TestBootstrapOnce(t *testing.T) {
-	f := newFixture(t, p256Keys{})
+	f := newFixture(t, testkit.FastKeys{})
 	if _, err := f.app.Bootstrap(context.Background()); !errors.Is(err, ErrAlreadyInitialized) {
 		t.Fatalf("second bootstrap: %v", err)
 	}
@@ -257,7 +239,7 @@ func FuzzParseDN(f *testing.F) {
 }
 
 func TestTemporaryUsersExpire(t *testing.T) {
-	f := newFixture(t, p256Keys{})
+	f := newFixture(t, testkit.FastKeys{})
 	ctx := context.Background()
 	str := func(s string) *string { return &s }
 	roles := []atlasapi.DatabaseRole{{RoleName: "read", DatabaseName: "app"}}
@@ -287,7 +269,7 @@ func TestTemporaryUsersExpire(t *testing.T) {
 // TestDeletedSecretEndsItsTokens: a token lives no longer than the secret
 // it was minted with; tokens of the account's other secrets keep working.
 func TestDeletedSecretEndsItsTokens(t *testing.T) {
-	f := newFixture(t, p256Keys{})
+	f := newFixture(t, testkit.FastKeys{})
 	ctx := context.Background()
 	clientID := f.boot.ServiceAccount.ClientID
 	tok, err := f.app.IssueToken(ctx, clientID, f.boot.ServiceAccount.ClientSecret)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/atlasx509/atlasx509/internal/auth"
 	"github.com/atlasx509/atlasx509/internal/pki"
+	"github.com/atlasx509/atlasx509/internal/testkit"
 )
 
 // BenchmarkCreateDatabaseUserCertificate measures a whole issuance without
@@ -55,7 +56,7 @@ func (f fixedType) NewKey(ctx context.Context, _ pki.KeyType) (crypto.Signer, er
 
 // BenchmarkAuthenticateBearer measures the per-request cost of a Bearer token.
 func BenchmarkAuthenticateBearer(b *testing.B) {
-	f := newFixture(b, p256Keys{})
+	f := newFixture(b, testkit.FastKeys{})
 	f.app.now = time.Now
 	ctx := context.Background()
 	tok, err := f.app.IssueToken(ctx, f.boot.ServiceAccount.ClientID, f.boot.ServiceAccount.ClientSecret)
@@ -75,7 +76,7 @@ func BenchmarkAuthenticateBearer(b *testing.B) {
 // BenchmarkAuthenticateDigest measures a Digest-authenticated request's
 // authentication: parse, nonce check, key lookup, unseal, verify, accept.
 func BenchmarkAuthenticateDigest(b *testing.B) {
-	f := newFixture(b, p256Keys{})
+	f := newFixture(b, testkit.FastKeys{})
 	f.app.now = time.Now
 	f.app.nonces = auth.NewNonces([]byte("benchmark nonce key 0123456789ab"), auth.DefaultNonceTTL, time.Now)
 	ctx := context.Background()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/store"
+	"github.com/atlasx509/atlasx509/internal/testkit"
 )
 
 func TestParseAccessPrefix(t *testing.T) {
@@ -50,7 +51,7 @@ func TestParseAccessPrefix(t *testing.T) {
 // TestExpiredSecretMintsNoToken: a secret past its expiresAt no longer
 // obtains tokens, while a newer secret of the same account does.
 func TestExpiredSecretMintsNoToken(t *testing.T) {
-	f := newFixture(t, p256Keys{})
+	f := newFixture(t, testkit.FastKeys{})
 	ctx := context.Background()
 	eight := 8
 	sa, err := f.app.CreateServiceAccount(ctx, f.owner, f.boot.OrgID, ServiceAccountInput{
@@ -84,7 +85,7 @@ func ptr[T any](v T) *T { return &v }
 // its access list, its secrets and its token records, and nothing of
 // another credential.
 func TestDeleteServiceAccountLeavesNothing(t *testing.T) {
-	f := newFixture(t, p256Keys{})
+	f := newFixture(t, testkit.FastKeys{})
 	ctx := context.Background()
 	hours := 24
 	sa, err := f.app.CreateProjectServiceAccount(ctx, f.owner, f.boot.ProjectID, ServiceAccountInput{
@@ -142,7 +143,7 @@ func TestDeleteServiceAccountLeavesNothing(t *testing.T) {
 // are listed apart, a page at a time in id order, with their totals, and
 // the projects of a service account too.
 func TestProjectCredentialPages(t *testing.T) {
-	f := newFixture(t, p256Keys{})
+	f := newFixture(t, testkit.FastKeys{})
 	ctx := context.Background()
 	hours := 24
 	var keyIDs, accountIDs []string

@@ -4,14 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,19 +15,10 @@ import (
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
-	"github.com/atlasx509/atlasx509/internal/keyring"
 	"github.com/atlasx509/atlasx509/internal/pki"
 	"github.com/atlasx509/atlasx509/internal/store"
-	"github.com/atlasx509/atlasx509/internal/store/sqlite"
+	"github.com/atlasx509/atlasx509/internal/testkit"
 )
-
-// fastKeys hands out ECDSA P-256 leaf keys so that tests do not wait for
-// RSA 4096 prime searches. The end-to-end tests keep the real default.
-type fastKeys struct{}
-
-func (fastKeys) NewKey(ctx context.Context, _ pki.KeyType) (crypto.Signer, error) {
-	return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-}
 
 // env is one server on a fresh SQLite file, initialized, with a Bearer
 // token of the bootstrap service account (ORG_OWNER).
@@ -46,25 +33,15 @@ type env struct {
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	return newEnvKeys(tb, fastKeys{})
+	return newEnvKeys(tb, testkit.FastKeys{})
 }
 
 // newEnvKeys is newEnv with another leaf key source.
 func newEnvKeys(tb testing.TB, keys pki.KeySource) *env {
 	tb.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "atlasx509.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	key := make([]byte, 32)
-	rand.Read(key)
-	kr, err := keyring.New(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	a, err := app.New(ctx, app.Config{Store: st, Keyring: kr, Keys: keys})
+	st := testkit.Store(tb)
+	a, err := app.New(ctx, app.Config{Store: st, Keyring: testkit.Keyring(tb), Keys: keys})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -199,5 +176,5 @@ func (k *recordingKeys) NewKey(ctx context.Context, t pki.KeyType) (crypto.Signe
 	k.mu.Lock()
 	k.asked = append(k.asked, string(t))
 	k.mu.Unlock()
-	return fastKeys{}.NewKey(ctx, t)
+	return testkit.FastKeys{}.NewKey(ctx, t)
 }

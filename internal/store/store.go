@@ -21,12 +21,38 @@ var (
 
 // Store opens transactions. A transaction either commits every write done
 // through it or none.
+//
+// The contract of an fn given to Update, which every caller keeps and no
+// driver checks in full:
+//
+//   - fn may run more than once. A driver may roll fn's transaction back
+//     after fn returned (nil or an error) and run fn again in a new one
+//     (PostgreSQL does on a serialization failure or a deadlock); only the
+//     last run's writes and return value count.
+//   - fn acts only through its Tx: it has no other side effect that a
+//     second run would repeat or that would outlive a rolled back run (no
+//     appending to a slice declared outside fn, no adding to a counter, no
+//     I/O, no message sent, no cache filled with what fn read). Assigning
+//     results to variables declared outside fn is fine: the last run
+//     overwrites them. What must happen once is done after Update returns
+//     nil.
+//   - fn must not call Update or View of any Store, nor wait for another
+//     goroutine that does: with the SQLite driver the nested Update would
+//     wait for fn's own transaction forever, and with PostgreSQL it would
+//     commit outside fn's transaction, whatever fn's outcome.
+//   - fn must not keep its Tx, nor use it once it has returned.
+//
+// View's fn runs once; the last two rules hold for it too. The
+// storetest.Retrying wrapper runs every Update fn twice, so that the fast
+// tests of the callers catch an fn that is not safe to run again.
 type Store interface {
 	// Update runs fn in a read-write transaction and commits it when fn
 	// returns nil; otherwise it rolls back and returns fn's error unchanged.
-	// The commit is durable (synced to stable storage) before Update returns.
+	// The commit is durable (synced to stable storage) before Update
+	// returns. fn may run more than once (see Store).
 	Update(ctx context.Context, fn func(Tx) error) error
-	// View runs fn in a read-only transaction.
+	// View runs fn in a read-only transaction: fn sees one consistent
+	// snapshot, and a write through its Tx fails.
 	View(ctx context.Context, fn func(Tx) error) error
 	// Close releases the store.
 	Close() error

@@ -43,3 +43,25 @@ func reportBatches(b *testing.B, s *Store) {
 		b.ReportMetric(float64(s.committed.Load())/float64(n), "updates/commit")
 	}
 }
+
+// BenchmarkInFn: the nested-Update check that every Update makes, from 50
+// frames deep (a request's stack is about as deep); compare with
+// BenchmarkInsertCertificate, the Update it guards.
+func BenchmarkInFn(b *testing.B) {
+	atDepth(50, func() {
+		for b.Loop() {
+			if inFn() {
+				b.Fatal("inFn outside any fn")
+			}
+		}
+	})
+}
+
+// atDepth calls f n frames deeper than its caller.
+func atDepth(n int, f func()) {
+	if n == 0 {
+		f()
+		return
+	}
+	atDepth(n-1, f)
+}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -51,15 +50,15 @@ const (
 	// how long the first of them waits for the commit.
 	maxBatch = 64
 	// nestedCheckAfter is how long Update waits for its turn before it
-	// checks whether it was called from an fn of the same Store (see
-	// nestedUpdate), and then again every as long.
+	// checks whether it was called from an fn (see inFn), and then again
+	// every as long.
 	nestedCheckAfter = 100 * time.Millisecond
 )
 
 // Errors of Update that concern group commit.
 var (
 	errClosed = errors.New("sqlite: update: store closed")
-	errNested = errors.New("sqlite: update: called from an update function of the same store, which would wait for itself forever")
+	errNested = errors.New("sqlite: update: called from an update function, which the store contract forbids")
 )
 
 // Request states: the goroutine that runs the batch (the leader or the
@@ -107,11 +106,12 @@ type grant struct {
 // that wraps ctx.Err(). A commit that has begun completes whatever ctx
 // does.
 //
-// fn must not call Update of the same Store, nor wait for another goroutine
-// that does: the second Update would wait for the first. When fn calls it
-// directly (in its goroutine), that Update returns an error after
-// nestedCheckAfter instead of waiting forever. fn must not use its Tx once
-// it has returned. After Close, Update returns an error.
+// fn must not call Update, nor wait for another goroutine that does (see
+// store.Store): an Update of the same Store would wait for fn's own
+// transaction forever. An Update called from an fn (in its goroutine)
+// that waits for its turn returns an error after nestedCheckAfter instead.
+// fn must not use its Tx once it has returned. After Close, Update returns
+// an error.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -183,9 +183,9 @@ func (s *Store) handOff() {
 	s.idle.Broadcast()
 }
 
-// awaitTurn waits for the first message to r. It returns an
-// error instead when r's context ends, or the Update turns out nested,
-// before fn's turn.
+// awaitTurn waits for the first message to r. It returns an error instead
+// when r's context ends before fn's turn, or when the Update turns out
+// called from an fn: then the turn may never come.
 func (s *Store) awaitTurn(r *request) (grant, error) {
 	select {
 	case g := <-r.ch:
@@ -205,7 +205,7 @@ func (s *Store) awaitTurn(r *request) (grant, error) {
 			}
 			done = nil // started meanwhile: the turn is coming
 		case <-timer.C:
-			if s.nestedUpdate() && r.state.CompareAndSwap(queued, abandoned) {
+			if inFn() && r.state.CompareAndSwap(queued, abandoned) {
 				return grant{}, errNested
 			}
 			timer.Reset(nestedCheckAfter)
@@ -216,16 +216,14 @@ func (s *Store) awaitTurn(r *request) (grant, error) {
 // callFn runs fn with t, in the caller's goroutine. When report is set (a
 // queued Update's turn), it reports to the goroutine that runs the batch
 // whether fn succeeded, also when fn panics or calls runtime.Goexit: the
-// deferred report runs, then the panic or Goexit goes on. nestedUpdate
-// looks for this function on the stack: it must not be inlined.
+// deferred report runs, then the panic or Goexit goes on. inFn looks for
+// this function on the stack: it must not be inlined.
 //
 //go:noinline
 func callFn(s *Store, t *tx, ctx context.Context, fn func(store.Tx) error, report bool) (err error) {
 	ok := false
-	running.begin(s)
 	defer func() {
 		t.done.Store(true)
-		running.end(s)
 		if report {
 			s.back <- ok
 		}
@@ -241,30 +239,6 @@ func callFn(s *Store, t *tx, ctx context.Context, fn func(store.Tx) error, repor
 	}
 	ok = true
 	return nil
-}
-
-// running counts the fns that run, in callFn, in every Store of the
-// process, for nestedUpdate.
-var running fnCounter
-
-type fnCounter struct {
-	mu sync.Mutex
-	n  int
-}
-
-// begin and end record that an fn of s starts and ends.
-func (c *fnCounter) begin(s *Store) {
-	c.mu.Lock()
-	c.n++
-	s.inFn = true
-	c.mu.Unlock()
-}
-
-func (c *fnCounter) end(s *Store) {
-	c.mu.Lock()
-	c.n--
-	s.inFn = false
-	c.mu.Unlock()
 }
 
 // commitLoop is the committer: it runs batches while Updates are queued,
@@ -440,19 +414,15 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-// nestedUpdate reports whether the calling goroutine runs in an fn of s,
-// that is, whether an Update waiting for its turn was called from an fn of
-// the same Store and waits for itself. It is exact: the goroutine runs an
-// fn (callFn is on its stack) that has not returned, so if that fn is the
-// only one running in the process and s runs one, it is s's.
-func (s *Store) nestedUpdate() bool {
-	if !onStack(callFnName) {
-		return false
-	}
-	running.mu.Lock()
-	defer running.mu.Unlock()
-	return running.n == 1 && s.inFn
-}
+// inFn reports whether the calling goroutine runs an Update fn, of any
+// Store: whether callFn, which runs every fn, is on its stack. An Update
+// waiting for its turn there was called from an fn, which the contract of
+// store.Store forbids; if the fn is of the same Store, the turn will never
+// come. Go exposes no goroutine identity, and fn gets no context that
+// Update could mark, so the stack is where the check looks. A walk costs
+// about a tenth of a grouped Update (BenchmarkInFn), which is why only an
+// Update that has waited nestedCheckAfter makes it.
+func inFn() bool { return onStack(callFnName) }
 
 // callFnName is the name of callFn as runtime.Frame.Function spells it.
 var callFnName = runtime.FuncForPC(reflect.ValueOf(callFn).Pointer()).Name()

@@ -78,7 +78,6 @@ type Store struct {
 	idle      *sync.Cond
 	closed    bool         // Close was called: Update refuses new requests
 	back      chan bool    // a queued fn's outcome, to the batch's goroutine
-	inFn      bool         // an fn of this Store runs; guarded by running.mu
 	commits   atomic.Int64 // COMMITs of Update transactions
 	committed atomic.Int64 // Updates whose writes those COMMITs carried
 	closeOnce sync.Once

@@ -1,5 +1,5 @@
 // Package storetest is the conformance suite of store drivers: every driver
-// (SQLite now, PostgreSQL later) calls Run from its tests.
+// (SQLite and PostgreSQL) calls Run from its tests.
 //
 // Besides what the store package documents, the suite pins down these
 // behaviours, which callers may rely on:
@@ -126,6 +126,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ViewReadOnly", testViewReadOnly},
 		{"ViewError", testViewError},
 		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"Retrying", testRetrying},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
