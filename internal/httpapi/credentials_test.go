@@ -55,7 +55,7 @@ func (e *env) createAccount(roles ...string) atlasapi.ServiceAccount {
 func (e *env) createProject(name string) string {
 	e.t.Helper()
 	var g atlasapi.Group
-	json.Unmarshal(e.mustDo(http.StatusCreated, "POST", "/api/atlas/v1.0/groups", `{"name":"`+name+`","orgId":"`+e.boot.OrgID+`"}`), &g)
+	json.Unmarshal(e.mustDo(http.StatusOK, "POST", "/api/atlas/v1.0/groups", `{"name":"`+name+`","orgId":"`+e.boot.OrgID+`"}`), &g)
 	return g.ID
 }
 

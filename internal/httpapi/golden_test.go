@@ -57,7 +57,7 @@ func TestGolden(t *testing.T) {
 		date, capture            string
 	}{
 		{"get_project", "GET", "{v}/groups/{g}", "", 200, "", ""},
-		{"create_project", "POST", "{v}/groups", `{"name":"Payments {v}","orgId":"{o}"}`, 201, "", ""},
+		{"create_project", "POST", "{v}/groups", `{"name":"Payments {v}","orgId":"{o}"}`, 200, "", "j"},
 		{"list_projects", "GET", "{v}/groups?itemsPerPage=1", "", 200, "", ""},
 		{"create_managed_user", "POST", "{v}/groups/{g}/databaseUsers", `{"username":"alice{n}","databaseName":"$external","x509Type":"MANAGED","roles":[{"roleName":"readWrite","databaseName":"app"}]}`, 201, "", ""},
 		{"create_scram_user", "POST", "{v}/groups/{g}/databaseUsers", `{"username":"app/svc{n}","databaseName":"admin","password":"correct horse","description":"service","roles":[{"roleName":"read","databaseName":"app","collectionName":"orders"},{"roleName":"readAnyDatabase","databaseName":"admin"}],"scopes":[{"name":"Cluster0","type":"CLUSTER"}],"labels":[{"key":"team","value":"payments"}]}`, 201, "", ""},
@@ -71,6 +71,8 @@ func TestGolden(t *testing.T) {
 		{"create_cert", "POST", "{v}/groups/{g}/databaseUsers/alice{n}/certs", `{"monthsUntilExpiration":3}`, 201, "", ""},
 		{"list_certs", "GET", "{v}/groups/{g}/databaseUsers/alice{n}/certs", "", 200, "", ""},
 		{"get_user_security", "GET", "{v}/groups/{g}/userSecurity", "", 200, "", ""},
+		{"update_user_security", "PATCH", "{v}/groups/{g}/userSecurity", `{"ldap":{"authenticationEnabled":false}}`, 202, "", ""},
+		{"disable_customer_x509", "DELETE", "{v}/groups/{g}/userSecurity/customerX509", "", 202, "", ""},
 		{"delete_user", "DELETE", "{v}/groups/{g}/databaseUsers/admin/app%2Fsvc{n}", "", 204, "", ""},
 		{"error_not_found", "GET", "{v}/groups/{g}/databaseUsers/admin/nobody", "", 404, "", ""},
 
@@ -108,6 +110,7 @@ func TestGolden(t *testing.T) {
 		{"create_project_service_account", "POST", "{v}/groups/{g}/serviceAccounts", `{"name":"project {n}","description":"x","roles":["GROUP_READ_ONLY"],"secretExpiresAfterHours":8}`, 201, sa, "q"},
 		{"delete_project_created_account", "DELETE", "{v}/orgs/{o}/serviceAccounts/{q}", "", 204, sa, ""},
 		{"delete_service_account", "DELETE", "{v}/orgs/{o}/serviceAccounts/{c}", "", 204, sa, ""},
+		{"delete_project", "DELETE", "{v}/groups/{j}", "", 204, "", ""},
 	}
 	for _, version := range []struct{ name, prefix string }{
 		{"v1", "/api/atlas/v1.0"},

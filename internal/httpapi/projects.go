@@ -30,7 +30,7 @@ func (s *server) handleCreateProject(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	return s.writeJSON(w, r, http.StatusCreated, groupView(r, p))
+	return s.writeJSON(w, r, http.StatusOK, groupView(r, p))
 }
 
 func (s *server) handleListProjects(w http.ResponseWriter, r *http.Request) error {

@@ -212,7 +212,7 @@ func TestEnvelopeAndPretty(t *testing.T) {
 
 func TestProjects(t *testing.T) {
 	e := newEnv(t)
-	body := e.mustDo(http.StatusCreated, "POST", "/api/atlas/v1.0/groups", `{"name":"Payments","orgId":"`+e.boot.OrgID+`","withDefaultAlertsSettings":true}`)
+	body := e.mustDo(http.StatusOK, "POST", "/api/atlas/v1.0/groups", `{"name":"Payments","orgId":"`+e.boot.OrgID+`","withDefaultAlertsSettings":true}`)
 	var p atlasapi.Group
 	if err := json.Unmarshal(body, &p); err != nil || !atlasx509.ValidID(p.ID) || p.Name != "Payments" || p.OrgID != e.boot.OrgID {
 		t.Fatalf("create project: %v %s", err, body)

@@ -53,7 +53,7 @@ func newEnvKeys(tb testing.TB, keys pki.KeySource) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &env{t: tb, handler: NewHandler(Options{App: a}), app: a, store: st, boot: boot, token: tok.AccessToken}
+	return &env{t: tb, handler: withSpecCheck(tb, NewHandler(Options{App: a})), app: a, store: st, boot: boot, token: tok.AccessToken}
 }
 
 // do sends a request as the bootstrap service account and returns the recorder.

@@ -32,7 +32,7 @@ func (s *server) handleUpdateUserSecurity(w http.ResponseWriter, r *http.Request
 		if l.AuthenticationEnabled != nil && *l.AuthenticationEnabled || l.AuthorizationEnabled != nil && *l.AuthorizationEnabled ||
 			l.AuthzQueryTemplate != nil || l.BindPassword != nil || l.BindUsername != nil || l.CaCertificate != nil ||
 			l.Hostname != nil || l.Port != nil || len(l.UserToDNMapping) > 0 {
-			return atlasx509.Errorf(atlasx509.KindConflict, "UNSUPPORTED_FEATURE", "This feature is not yet supported.")
+			return atlasx509.Errorf(atlasx509.KindInvalid, "UNSUPPORTED_FEATURE", "This feature is not yet supported.")
 		}
 	}
 	var (

@@ -102,7 +102,7 @@ func TestSelfManagedX509Errors(t *testing.T) {
 		{"trailing junk", "", "PATCH", cas(customerCA(t, "Root", true, valid) + "junk"), 400, "INVALID_ATTRIBUTE"},
 		{"a key instead", "", "PATCH", cas("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), 400, "INVALID_ATTRIBUTE"},
 		{"garbage DER", "", "PATCH", cas("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), 400, "VALIDATION_ERROR"},
-		{"ldap on", "", "PATCH", `{"ldap":{"authenticationEnabled":true,"hostname":"ldap.example.com","port":636}}`, 409, "UNSUPPORTED_FEATURE"},
+		{"ldap on", "", "PATCH", `{"ldap":{"authenticationEnabled":true,"hostname":"ldap.example.com","port":636}}`, 400, "UNSUPPORTED_FEATURE"},
 		{"unknown attribute", "", "PATCH", `{"customerX509":{"cas":"x","crl":"y"}}`, 400, "INVALID_ATTRIBUTE"},
 		{"read-only cannot read", readOnly, "GET", "", 401, "USER_UNAUTHORIZED"},
 		{"database admin cannot change", dbAdmin, "PATCH", cas(customerCA(t, "Root", true, valid)), 401, "USER_UNAUTHORIZED"},
