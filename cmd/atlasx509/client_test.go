@@ -67,7 +67,7 @@ func TestOfficialClient(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Projects.Create: %v", err)
 	}
-	if resp.StatusCode != http.StatusCreated || !hex24.MatchString(p.ID) || p.Name != "e2e project" || p.OrgID != s.Bootstrap.OrgID {
+	if resp.StatusCode != http.StatusOK || !hex24.MatchString(p.ID) || p.Name != "e2e project" || p.OrgID != s.Bootstrap.OrgID {
 		t.Fatalf("Projects.Create: %d %+v", resp.StatusCode, p)
 	}
 	if _, err := time.Parse(time.RFC3339, p.Created); err != nil {
