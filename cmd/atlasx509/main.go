@@ -3,6 +3,7 @@
 //
 //	atlasx509 serve     serve the API (initializing a new store first)
 //	atlasx509 init      initialize the store and print the bootstrap credentials
+//	atlasx509 agent     keep one mongod's CA and CRL files current from a server
 //	atlasx509 version   print the version
 package main
 

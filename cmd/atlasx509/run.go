@@ -32,6 +32,7 @@ const usage = `usage: atlasx509 <command> [flags]
 commands:
   serve     serve the Atlas API (initializes a new store first and prints its credentials)
   init      initialize the store and print the bootstrap credentials as one JSON line
+  agent     keep one mongod's CA and CRL files current from a server
   version   print the version
 
 Run "atlasx509 <command> -h" for the flags of a command.
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
+	case "agent":
+		return runAgentCommand(ctx, rest, getenv, stderr)
 	case "serve", "init":
 	default:
 		fmt.Fprintf(stderr, "atlasx509: unknown command %q\n\n%s", cmd, usage)
