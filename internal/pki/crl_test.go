@@ -428,3 +428,85 @@ func TestZlintCRL(t *testing.T) {
 		})
 	}
 }
+
+// crlChecker returns a tls.Config.VerifyPeerCertificate that refuses a
+// client certificate whose serial the CRL of its verified issuer lists, and
+// any certificate whose issuer has no current CRL, as mongod does with
+// net.tls.CRLFile.
+func crlChecker(crls []*x509.RevocationList, now time.Time) func([][]byte, [][]*x509.Certificate) error {
+	return func(_ [][]byte, chains [][]*x509.Certificate) error {
+		for _, chain := range chains {
+			leaf, issuer := chain[0], chain[1]
+			var found *x509.RevocationList
+			for _, crl := range crls {
+				if crl.CheckSignatureFrom(issuer) == nil && !now.Before(crl.ThisUpdate) && now.Before(crl.NextUpdate) {
+					found = crl
+				}
+			}
+			if found == nil {
+				return errors.New("no current CRL for the client certificate's issuer")
+			}
+			for _, e := range found.RevokedCertificateEntries {
+				if e.SerialNumber.Cmp(leaf.SerialNumber) == 0 {
+					return errors.New("client certificate revoked")
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// TestTLSHandshakeChecksCRL runs real TLS handshakes against a Go server
+// that checks the CRL: it refuses the revoked client certificate and
+// accepts another of the same CA.
+func TestTLSHandshakeChecksCRL(t *testing.T) {
+	key := testLeafKey[ECDSAP256]
+	issue := func(serial int64) []byte {
+		der, err := testCA.IssueLeaf(LeafRequest{Username: "alice", Months: 3, Now: now, Serial: serial, Key: key}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
+	}
+	crlDER, err := testCA.SignCRL(CRLRequest{Number: big.NewInt(1), ThisUpdate: now.Add(-time.Minute), NextUpdate: now.Add(time.Hour),
+		Entries: []RevokedCert{{Serial: 501, RevokedAt: now.Add(-time.Minute), Reason: ReasonKeyCompromise}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl, err := x509.ParseRevocationList(crlDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired, err := testCA.SignCRL(CRLRequest{Number: big.NewInt(2), ThisUpdate: now.Add(-2 * time.Hour), NextUpdate: now.Add(-time.Hour)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expiredCRL, err := x509.ParseRevocationList(expired)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		serial  int64
+		crls    []*x509.RevocationList
+		wantErr string
+	}{
+		{"not revoked", 502, []*x509.RevocationList{crl}, ""},
+		{"revoked", 501, []*x509.RevocationList{crl}, "revoked"},
+		{"only an expired CRL", 502, []*x509.RevocationList{expiredCRL}, "no current CRL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := handshakeWith(t, testCA.Cert, issue(tt.serial), key, crlChecker(tt.crls, now))
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("handshake: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("handshake error %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -52,6 +52,14 @@ func serverCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
 // would print it.
 func handshake(t *testing.T, ca *x509.Certificate, clientDER []byte, clientKey crypto.Signer) (string, error) {
 	t.Helper()
+	return handshakeWith(t, ca, clientDER, clientKey, nil)
+}
+
+// handshakeWith is handshake with verify as the server's additional check
+// of the verified client chains (tls.Config.VerifyPeerCertificate).
+func handshakeWith(t *testing.T, ca *x509.Certificate, clientDER []byte, clientKey crypto.Signer,
+	verify func([][]byte, [][]*x509.Certificate) error) (string, error) {
+	t.Helper()
 	srvCert, srvPool := serverCert(t)
 	clientCAs := x509.NewCertPool()
 	clientCAs.AddCert(ca)
@@ -72,6 +80,8 @@ func handshake(t *testing.T, ca *x509.Certificate, clientDER []byte, clientKey c
 			ClientAuth:   tls.RequireAndVerifyClientCert,
 			ClientCAs:    clientCAs,
 			Time:         clock,
+
+			VerifyPeerCertificate: verify,
 		})
 		if err := srv.HandshakeContext(ctx); err != nil {
 			done <- result{err: err}
