@@ -112,6 +112,28 @@ type ProjectCA struct {
 	NotBefore time.Time
 	NotAfter  time.Time
 	Created   time.Time
+	// RevocationSeq grows with every change of the set of certificates this
+	// CA signed that are revoked; a stored CRL covering a smaller value is
+	// stale. CRLNumber is the last CRL number allocated for this CA. Both
+	// are maintained by the store; InsertProjectCA ignores them.
+	RevocationSeq int64
+	CRLNumber     int64
+}
+
+// CRL is the latest certificate revocation list signed by one project CA
+// generation, kept so that reading it costs no signature.
+type CRL struct {
+	GroupID    string
+	Generation int
+	// Number is the CRL number, allocated by the store and never reused
+	// for the same CA.
+	Number     int64
+	ThisUpdate time.Time
+	NextUpdate time.Time
+	// RevocationSeq is the ProjectCA.RevocationSeq the CRL's entries
+	// include at least.
+	RevocationSeq int64
+	DER           []byte
 }
 
 // Certificate is the record of one issued managed certificate. The private
@@ -129,6 +151,11 @@ type Certificate struct {
 	// FingerprintSHA256 is the lower-case hex SHA-256 of the certificate DER.
 	FingerprintSHA256 string
 	Created           time.Time
+	// RevokedAt is when the certificate was revoked; nil while it is not.
+	RevokedAt *time.Time
+	// RevocationReason is the RFC 5280 CRLReason code of a revoked
+	// certificate (0, unspecified, otherwise).
+	RevocationReason int
 }
 
 // APIKey is a programmatic API key. Its private key is never stored: only

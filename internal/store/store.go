@@ -71,6 +71,35 @@ type ProjectFilter struct {
 	GroupIDs []string
 }
 
+// CertificateFilter selects certificate records of one database user: those
+// of the user of that name that exists now (not of a deleted user of the
+// same name), whose NotAfter is after ValidAt, and, unless IncludeRevoked,
+// not revoked.
+type CertificateFilter struct {
+	GroupID        string
+	Username       string
+	ValidAt        time.Time
+	IncludeRevoked bool
+}
+
+// Revocation selects certificates of a database user to revoke, and says
+// when and why.
+type Revocation struct {
+	GroupID  string
+	Username string
+	// Serial selects one certificate; 0 selects all of the user's.
+	Serial int64
+	// At is the revocation time: only certificates whose NotAfter is after
+	// At are revoked.
+	At time.Time
+	// Reason is an RFC 5280 CRLReason code.
+	Reason int
+}
+
+// ReasonCessationOfOperation is the RFC 5280 CRLReason code with which
+// deleting a database user revokes its certificates.
+const ReasonCessationOfOperation = 5
+
 // Tx is what a transaction can do. Methods named Get return ErrNotFound for a
 // missing row; methods named Insert return ErrConflict for a duplicate key;
 // Update and Delete methods return ErrNotFound when nothing matched.
@@ -95,7 +124,7 @@ type Tx interface {
 	// CustomerX509CAs, LeafKeyType); ErrConflict when the name is taken.
 	UpdateProject(ctx context.Context, p atlasx509.Project) error
 	// DeleteProject deletes a project with its database users, CAs,
-	// certificate records and project role assignments.
+	// certificate records, CRLs and project role assignments.
 	DeleteProject(ctx context.Context, id string) error
 
 	// InsertDatabaseUser returns ErrConflict when the project already has a
@@ -110,10 +139,16 @@ type Tx interface {
 	// UpdateDatabaseUser replaces the user identified by (GroupID,
 	// DatabaseName, Username); ErrNotFound if there is none.
 	UpdateDatabaseUser(ctx context.Context, u atlasx509.DatabaseUser) error
-	// DeleteDatabaseUser deletes a user and its certificate records.
-	DeleteDatabaseUser(ctx context.Context, groupID, databaseName, username string) error
+	// DeleteDatabaseUser deletes a user. Its certificates unexpired at
+	// revokeAt and not yet revoked are revoked at revokeAt with reason
+	// ReasonCessationOfOperation (as by RevokeCertificates); its other
+	// certificate records may be deleted. The records that remain stay in
+	// their CA's revoked list but no longer belong to any user: a new user
+	// of the same name neither lists nor counts them.
+	DeleteDatabaseUser(ctx context.Context, groupID, databaseName, username string, revokeAt time.Time) error
 	// DeleteExpiredDatabaseUsers deletes, in every project, the temporary
-	// users whose DeleteAfterDate is not after t, and returns how many.
+	// users whose DeleteAfterDate is not after t, as DeleteDatabaseUser
+	// with revokeAt t, and returns how many.
 	DeleteExpiredDatabaseUsers(ctx context.Context, t time.Time) (int, error)
 
 	// InsertProjectCA returns ErrConflict when (GroupID, Generation) exists.
@@ -122,11 +157,33 @@ type Tx interface {
 	ListProjectCAs(ctx context.Context, groupID string) ([]atlasx509.ProjectCA, error)
 
 	// InsertCertificate returns ErrConflict when (GroupID, Serial) exists.
+	// RevokedAt and RevocationReason are ignored: a record starts unrevoked.
 	InsertCertificate(ctx context.Context, c atlasx509.Certificate) error
-	// ListCertificates lists the user's certificates whose NotAfter is after
-	// validAt, oldest first.
-	ListCertificates(ctx context.Context, groupID, username string, validAt time.Time, page Page) ([]atlasx509.Certificate, error)
-	CountCertificates(ctx context.Context, groupID, username string, validAt time.Time) (int, error)
+	// ListCertificates lists the certificates f selects, oldest first.
+	ListCertificates(ctx context.Context, f CertificateFilter, page Page) ([]atlasx509.Certificate, error)
+	CountCertificates(ctx context.Context, f CertificateFilter) (int, error)
+	// RevokeCertificates revokes the certificates r selects among those of
+	// the user of that name that exists now, unexpired at r.At and not yet
+	// revoked (a revoked certificate keeps its first time and reason). It
+	// increments the RevocationSeq of each CA that signed one of them and
+	// returns how many it revoked. With a Serial, ErrNotFound means that
+	// the user has no such certificate unexpired at r.At, revoked or not.
+	RevokeCertificates(ctx context.Context, r Revocation) (int, error)
+	// ListRevokedCertificates lists the revoked certificates that the CA
+	// (groupID, generation) signed and whose NotAfter is after validAt,
+	// those of deleted users included, by serial.
+	ListRevokedCertificates(ctx context.Context, groupID string, generation int, validAt time.Time) ([]atlasx509.Certificate, error)
+
+	// AllocateCRLNumber increments the CRLNumber of the CA (groupID,
+	// generation) and returns it with the CA's RevocationSeq, read in the
+	// same statement; ErrNotFound when there is no such CA. Two
+	// transactions never get the same number.
+	AllocateCRLNumber(ctx context.Context, groupID string, generation int) (number, revocationSeq int64, err error)
+	// GetCRL returns the CRL stored for the CA (groupID, generation).
+	GetCRL(ctx context.Context, groupID string, generation int) (atlasx509.CRL, error)
+	// SaveCRL stores c as its CA's CRL unless the one stored has a Number
+	// at least as great, and reports whether it stored c. The CA must exist.
+	SaveCRL(ctx context.Context, c atlasx509.CRL) (bool, error)
 
 	InsertAPIKey(ctx context.Context, k atlasx509.APIKey) error
 	GetAPIKey(ctx context.Context, id string) (atlasx509.APIKey, error)

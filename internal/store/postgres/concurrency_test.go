@@ -337,7 +337,7 @@ func TestDeleteBeatsIssuance(t *testing.T) {
 	}()
 	<-checked
 	if err := s2.Update(ctx, func(tx store.Tx) error {
-		return tx.DeleteDatabaseUser(ctx, p.ID, u.DatabaseName, u.Username)
+		return tx.DeleteDatabaseUser(ctx, p.ID, u.DatabaseName, u.Username, time.Now())
 	}); err != nil {
 		t.Fatal(err)
 	}

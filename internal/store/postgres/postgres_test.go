@@ -593,7 +593,7 @@ func TestTimePrecision(t *testing.T) {
 			validAt time.Time
 			want    int
 		}{{base.Add(-1), 1}, {base, 0}, {base.Add(1), 0}, {base.Add(-time.Microsecond), 1}} {
-			n, err := tx.CountCertificates(ctx, p.ID, u.Username, tc.validAt)
+			n, err := tx.CountCertificates(ctx, store.CertificateFilter{GroupID: p.ID, Username: u.Username, ValidAt: tc.validAt})
 			if err != nil {
 				return err
 			}

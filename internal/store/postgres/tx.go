@@ -261,8 +261,8 @@ func (t *tx) UpdateProject(ctx context.Context, p atlasx509.Project) error {
 		p.Name, p.CustomerX509CAs, p.LeafKeyType, p.ID)
 }
 
-// DeleteProject implements store.Tx. Users, CAs and certificate records go
-// by foreign key cascade; project role assignments are deleted here.
+// DeleteProject implements store.Tx. Users, CAs, certificate records and
+// CRLs go by foreign key cascade; project role assignments are deleted here.
 func (t *tx) DeleteProject(ctx context.Context, id string) error {
 	if err := t.execOne(ctx, "delete project", `DELETE FROM projects WHERE id = $1`, id); err != nil {
 		return err
@@ -363,81 +363,6 @@ func (t *tx) UpdateDatabaseUser(ctx context.Context, u atlasx509.DatabaseUser) e
 		u.Description, nullTS(u.DeleteAfterDate), u.SCRAMCredential,
 		ts(u.Created), ts(u.Updated),
 		u.GroupID, u.Username, u.DatabaseName)
-}
-
-// DeleteDatabaseUser implements store.Tx. Certificate records go by foreign
-// key cascade.
-func (t *tx) DeleteDatabaseUser(ctx context.Context, groupID, databaseName, username string) error {
-	return t.execOne(ctx, "delete database user",
-		`DELETE FROM database_users WHERE group_id = $1 AND username = $2 AND database_name = $3`,
-		groupID, username, databaseName)
-}
-
-// DeleteExpiredDatabaseUsers implements store.Tx: it deletes the users
-// whose DeleteAfterDate is not NULL and not after at. Certificate records
-// go by foreign key cascade.
-func (t *tx) DeleteExpiredDatabaseUsers(ctx context.Context, at time.Time) (int, error) {
-	return t.exec(ctx, "delete expired database users",
-		`DELETE FROM database_users WHERE delete_after_date <= $1`, ts(at))
-}
-
-// InsertProjectCA implements store.Tx.
-func (t *tx) InsertProjectCA(ctx context.Context, ca atlasx509.ProjectCA) error {
-	_, err := t.exec(ctx, "insert project CA",
-		`INSERT INTO project_cas (group_id, generation, cert_der, sealed_key, not_before, not_after, created)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		ca.GroupID, ca.Generation, bytea(ca.CertDER), bytea(ca.SealedKey),
-		ts(ca.NotBefore), ts(ca.NotAfter), ts(ca.Created))
-	return err
-}
-
-// ListProjectCAs implements store.Tx.
-func (t *tx) ListProjectCAs(ctx context.Context, groupID string) ([]atlasx509.ProjectCA, error) {
-	return list(ctx, t, "list project CAs", func(r scanner) (atlasx509.ProjectCA, error) {
-		var ca atlasx509.ProjectCA
-		err := r.Scan(&ca.GroupID, &ca.Generation, &ca.CertDER, &ca.SealedKey,
-			&ca.NotBefore, &ca.NotAfter, &ca.Created)
-		ca.CertDER, ca.SealedKey = bytea(ca.CertDER), bytea(ca.SealedKey)
-		return ca, err
-	}, `SELECT group_id, generation, cert_der, sealed_key, not_before, not_after, created
-		FROM project_cas WHERE group_id = $1 ORDER BY generation DESC`, groupID)
-}
-
-// InsertCertificate implements store.Tx.
-func (t *tx) InsertCertificate(ctx context.Context, c atlasx509.Certificate) error {
-	_, err := t.exec(ctx, "insert certificate",
-		`INSERT INTO certificates (group_id, serial, username, subject, ca_generation,
-			not_before, not_after, fingerprint_sha256, created)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		c.GroupID, c.Serial, c.Username, c.Subject, c.CAGeneration,
-		ts(c.NotBefore), ts(c.NotAfter), c.FingerprintSHA256, ts(c.Created))
-	return err
-}
-
-// ListCertificates implements store.Tx. Oldest first means by Created, then
-// by serial.
-func (t *tx) ListCertificates(ctx context.Context, groupID, username string, validAt time.Time, page store.Page) ([]atlasx509.Certificate, error) {
-	limit, offset, err := limitOffset(page)
-	if err != nil {
-		return nil, err
-	}
-	return list(ctx, t, "list certificates", func(r scanner) (atlasx509.Certificate, error) {
-		var c atlasx509.Certificate
-		err := r.Scan(&c.GroupID, &c.Username, &c.Serial, &c.Subject, &c.CAGeneration,
-			&c.NotBefore, &c.NotAfter, &c.FingerprintSHA256, &c.Created)
-		return c, err
-	}, `SELECT group_id, username, serial, subject, ca_generation,
-			not_before, not_after, fingerprint_sha256, created
-		FROM certificates WHERE group_id = $1 AND username = $2 AND not_after > $3
-		ORDER BY created, serial LIMIT $4 OFFSET $5`,
-		groupID, username, ts(validAt), limit, offset)
-}
-
-// CountCertificates implements store.Tx.
-func (t *tx) CountCertificates(ctx context.Context, groupID, username string, validAt time.Time) (int, error) {
-	return t.count(ctx, "count certificates",
-		`SELECT count(*) FROM certificates WHERE group_id = $1 AND username = $2 AND not_after > $3`,
-		groupID, username, ts(validAt))
 }
 
 // InsertAPIKey implements store.Tx.

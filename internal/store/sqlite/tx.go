@@ -264,8 +264,8 @@ func (t *tx) UpdateProject(ctx context.Context, p atlasx509.Project) error {
 		p.Name, p.CustomerX509CAs, p.LeafKeyType, p.ID)
 }
 
-// DeleteProject implements store.Tx. Users, CAs and certificate records go
-// by foreign key cascade; project role assignments are deleted here.
+// DeleteProject implements store.Tx. Users, CAs, certificate records and
+// CRLs go by foreign key cascade; project role assignments are deleted here.
 func (t *tx) DeleteProject(ctx context.Context, id string) error {
 	if err := t.execOne(ctx, "delete project", `DELETE FROM projects WHERE id = ?`, id); err != nil {
 		return err
@@ -349,80 +349,6 @@ func (t *tx) UpdateDatabaseUser(ctx context.Context, u atlasx509.DatabaseUser) e
 		u.Description, nullTimeArg{u.DeleteAfterDate}, u.SCRAMCredential,
 		timeArg(u.Created), timeArg(u.Updated),
 		u.GroupID, u.Username, u.DatabaseName)
-}
-
-// DeleteDatabaseUser implements store.Tx. Certificate records go by foreign
-// key cascade.
-func (t *tx) DeleteDatabaseUser(ctx context.Context, groupID, databaseName, username string) error {
-	return t.execOne(ctx, "delete database user",
-		`DELETE FROM database_users WHERE group_id = ? AND username = ? AND database_name = ?`,
-		groupID, username, databaseName)
-}
-
-// DeleteExpiredDatabaseUsers implements store.Tx: it deletes the users
-// whose DeleteAfterDate is not NULL and not after cutoff. Certificate records go
-// by foreign key cascade.
-func (t *tx) DeleteExpiredDatabaseUsers(ctx context.Context, cutoff time.Time) (int, error) {
-	return t.execCount(ctx, "delete expired database users",
-		`DELETE FROM database_users WHERE delete_after_date <= ?`, timeArg(cutoff))
-}
-
-// InsertProjectCA implements store.Tx.
-func (t *tx) InsertProjectCA(ctx context.Context, ca atlasx509.ProjectCA) error {
-	_, err := t.exec(ctx, "insert project CA",
-		`INSERT INTO project_cas (group_id, generation, cert_der, sealed_key, not_before, not_after, created)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		ca.GroupID, ca.Generation, blobArg(ca.CertDER), blobArg(ca.SealedKey),
-		timeArg(ca.NotBefore), timeArg(ca.NotAfter), timeArg(ca.Created))
-	return err
-}
-
-// ListProjectCAs implements store.Tx.
-func (t *tx) ListProjectCAs(ctx context.Context, groupID string) ([]atlasx509.ProjectCA, error) {
-	return list(ctx, t, "list project CAs", func(r scanner) (atlasx509.ProjectCA, error) {
-		var ca atlasx509.ProjectCA
-		err := r.Scan(&ca.GroupID, &ca.Generation, blobScan{&ca.CertDER}, blobScan{&ca.SealedKey},
-			timeScan{&ca.NotBefore}, timeScan{&ca.NotAfter}, timeScan{&ca.Created})
-		return ca, err
-	}, `SELECT group_id, generation, cert_der, sealed_key, not_before, not_after, created
-		FROM project_cas WHERE group_id = ? ORDER BY generation DESC`, groupID)
-}
-
-// InsertCertificate implements store.Tx.
-func (t *tx) InsertCertificate(ctx context.Context, c atlasx509.Certificate) error {
-	_, err := t.exec(ctx, "insert certificate",
-		`INSERT INTO certificates (group_id, serial, username, subject, ca_generation,
-			not_before, not_after, fingerprint_sha256, created)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.GroupID, c.Serial, c.Username, c.Subject, c.CAGeneration,
-		timeArg(c.NotBefore), timeArg(c.NotAfter), c.FingerprintSHA256, timeArg(c.Created))
-	return err
-}
-
-// ListCertificates implements store.Tx. Oldest first means by Created, then
-// by serial.
-func (t *tx) ListCertificates(ctx context.Context, groupID, username string, validAt time.Time, page store.Page) ([]atlasx509.Certificate, error) {
-	limit, offset, err := limitOffset(page)
-	if err != nil {
-		return nil, err
-	}
-	return list(ctx, t, "list certificates", func(r scanner) (atlasx509.Certificate, error) {
-		var c atlasx509.Certificate
-		err := r.Scan(&c.GroupID, &c.Username, &c.Serial, &c.Subject, &c.CAGeneration,
-			timeScan{&c.NotBefore}, timeScan{&c.NotAfter}, &c.FingerprintSHA256, timeScan{&c.Created})
-		return c, err
-	}, `SELECT group_id, username, serial, subject, ca_generation,
-			not_before, not_after, fingerprint_sha256, created
-		FROM certificates WHERE group_id = ? AND username = ? AND not_after > ?
-		ORDER BY created, serial LIMIT ? OFFSET ?`,
-		groupID, username, timeArg(validAt), limit, offset)
-}
-
-// CountCertificates implements store.Tx.
-func (t *tx) CountCertificates(ctx context.Context, groupID, username string, validAt time.Time) (int, error) {
-	return t.count(ctx, "count certificates",
-		`SELECT count(*) FROM certificates WHERE group_id = ? AND username = ? AND not_after > ?`,
-		groupID, username, timeArg(validAt))
 }
 
 // InsertAPIKey implements store.Tx.

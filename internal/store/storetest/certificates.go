@@ -89,7 +89,7 @@ func testCertificates(t *testing.T, s store.Store) {
 	seedUsers(t, s, []atlasx509.Project{pa, pb}, []atlasx509.DatabaseUser{alice, bob, alb},
 		[]atlasx509.Certificate{c1, c2})
 	view(t, s, func(tx store.Tx) error {
-		got, err := tx.ListCertificates(ctx, pa.ID, "alice", t0, store.Page{})
+		got, err := tx.ListCertificates(ctx, store.CertificateFilter{GroupID: pa.ID, Username: "alice", ValidAt: t0}, store.Page{})
 		if err != nil {
 			return err
 		}
@@ -124,7 +124,7 @@ func testCertificates(t *testing.T, s store.Store) {
 			groupID, username string
 			want              int
 		}{{pa.ID, "alice", 2}, {pa.ID, "bob", 0}, {pb.ID, "alice", 1}, {pa.ID, "nobody", 0}} {
-			n, err := tx.CountCertificates(ctx, c.groupID, c.username, t0)
+			n, err := tx.CountCertificates(ctx, store.CertificateFilter{GroupID: c.groupID, Username: c.username, ValidAt: t0})
 			if err != nil || n != c.want {
 				t.Errorf("CountCertificates(%s, %s) = %d, %v; want %d", c.groupID, c.username, n, err, c.want)
 			}
@@ -180,18 +180,18 @@ func testListCertificates(t *testing.T, s store.Store) {
 	}
 	view(t, s, func(tx store.Tx) error {
 		for _, tc := range tests {
-			got, err := tx.ListCertificates(ctx, p.ID, "alice", tc.validAt, tc.page)
+			got, err := tx.ListCertificates(ctx, store.CertificateFilter{GroupID: p.ID, Username: "alice", ValidAt: tc.validAt}, tc.page)
 			if err != nil {
 				t.Errorf("%s: ListCertificates: %v", tc.name, err)
 				continue
 			}
 			checkList(t, tc.name+": ListCertificates", tc.want, got)
-			n, err := tx.CountCertificates(ctx, p.ID, "alice", tc.validAt)
+			n, err := tx.CountCertificates(ctx, store.CertificateFilter{GroupID: p.ID, Username: "alice", ValidAt: tc.validAt})
 			if err != nil || n != tc.count {
 				t.Errorf("%s: CountCertificates = %d, %v; want %d", tc.name, n, err, tc.count)
 			}
 		}
-		got, err := tx.ListCertificates(ctx, p.ID, "bob", t0, store.Page{})
+		got, err := tx.ListCertificates(ctx, store.CertificateFilter{GroupID: p.ID, Username: "bob", ValidAt: t0}, store.Page{})
 		if err != nil {
 			return err
 		}

@@ -344,8 +344,8 @@ func testDeleteProject(t *testing.T, s store.Store) {
 			f    func() (int, error)
 		}{
 			{"CountDatabaseUsers(A)", func() (int, error) { return tx.CountDatabaseUsers(ctx, pa.ID) }},
-			{"CountCertificates(A, alice)", func() (int, error) { return tx.CountCertificates(ctx, pa.ID, "alice", time.Time{}) }},
-			{"CountCertificates(A, bob)", func() (int, error) { return tx.CountCertificates(ctx, pa.ID, "bob", time.Time{}) }},
+			{"CountCertificates(A, alice)", func() (int, error) { return tx.CountCertificates(ctx, store.CertificateFilter{GroupID: pa.ID, Username: "alice", ValidAt: time.Time{}}) }},
+			{"CountCertificates(A, bob)", func() (int, error) { return tx.CountCertificates(ctx, store.CertificateFilter{GroupID: pa.ID, Username: "bob", ValidAt: time.Time{}}) }},
 			{"len(ListProjectCAs(A))", func() (int, error) {
 				cas, err := tx.ListProjectCAs(ctx, pa.ID)
 				return len(cas), err
@@ -379,7 +379,7 @@ func testDeleteProject(t *testing.T, s store.Store) {
 		if d := diff(ub, got); d != "" {
 			t.Errorf("user of B changed (-want +got):\n%s", d)
 		}
-		if n, err := tx.CountCertificates(ctx, pb.ID, "alice", time.Time{}); err != nil || n != 1 {
+		if n, err := tx.CountCertificates(ctx, store.CertificateFilter{GroupID: pb.ID, Username: "alice", ValidAt: time.Time{}}); err != nil || n != 1 {
 			t.Errorf("CountCertificates(B, alice) = %d, %v; want 1", n, err)
 		}
 		if cas, err := tx.ListProjectCAs(ctx, pb.ID); err != nil || len(cas) != 1 {
@@ -400,7 +400,7 @@ func testDeleteProject(t *testing.T, s store.Store) {
 	seed(t, s, nil, []atlasx509.Project{pa})
 	update(t, s, func(tx store.Tx) error { return tx.InsertDatabaseUser(ctx, ua1) })
 	view(t, s, func(tx store.Tx) error {
-		if n, err := tx.CountCertificates(ctx, pa.ID, "alice", time.Time{}); err != nil || n != 0 {
+		if n, err := tx.CountCertificates(ctx, store.CertificateFilter{GroupID: pa.ID, Username: "alice", ValidAt: time.Time{}}); err != nil || n != 0 {
 			t.Errorf("CountCertificates of a re-created user = %d, %v; want 0", n, err)
 		}
 		if cas, err := tx.ListProjectCAs(ctx, pa.ID); err != nil || len(cas) != 0 {

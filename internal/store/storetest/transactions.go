@@ -76,7 +76,7 @@ func testPages(t *testing.T, s store.Store) {
 			wantInternal(t, fmt.Sprintf("ListProjects(%+v)", page), err)
 			_, err = tx.ListDatabaseUsers(ctx, p.ID, page)
 			wantInternal(t, fmt.Sprintf("ListDatabaseUsers(%+v)", page), err)
-			_, err = tx.ListCertificates(ctx, p.ID, "alice", t0, page)
+			_, err = tx.ListCertificates(ctx, store.CertificateFilter{GroupID: p.ID, Username: "alice", ValidAt: t0}, page)
 			wantInternal(t, fmt.Sprintf("ListCertificates(%+v)", page), err)
 			_, err = tx.ListAPIKeys(ctx, id(1), page)
 			wantInternal(t, fmt.Sprintf("ListAPIKeys(%+v)", page), err)
@@ -232,7 +232,7 @@ func testViewReadOnly(t *testing.T, s store.Store) {
 		{"InsertSetting", func(tx store.Tx) error { return tx.InsertSetting(ctx, "k", []byte("v")) }},
 		{"DeleteProject", func(tx store.Tx) error { return tx.DeleteProject(ctx, p.ID) }},
 		{"DeleteDatabaseUser", func(tx store.Tx) error {
-			return tx.DeleteDatabaseUser(ctx, p.ID, atlasx509.DatabaseExternal, "alice")
+			return tx.DeleteDatabaseUser(ctx, p.ID, atlasx509.DatabaseExternal, "alice", t0)
 		}},
 		{"UpdateProject", func(tx store.Tx) error {
 			changed := p

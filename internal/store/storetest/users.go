@@ -330,23 +330,23 @@ func testDeleteDatabaseUser(t *testing.T, s store.Store) {
 		"unknown username": {p.ID, atlasx509.DatabaseExternal, "nobody"},
 		"other project":    {id(99), atlasx509.DatabaseExternal, "alice"},
 	} {
-		err := s.Update(ctx, func(tx store.Tx) error { return tx.DeleteDatabaseUser(ctx, args[0], args[1], args[2]) })
+		err := s.Update(ctx, func(tx store.Tx) error { return tx.DeleteDatabaseUser(ctx, args[0], args[1], args[2], t0) })
 		wantIs(t, "DeleteDatabaseUser, "+name, err, store.ErrNotFound)
 	}
 
-	update(t, s, func(tx store.Tx) error { return tx.DeleteDatabaseUser(ctx, p.ID, atlasx509.DatabaseExternal, "alice") })
+	update(t, s, func(tx store.Tx) error { return tx.DeleteDatabaseUser(ctx, p.ID, atlasx509.DatabaseExternal, "alice", t0) })
 	err := s.Update(ctx, func(tx store.Tx) error {
-		return tx.DeleteDatabaseUser(ctx, p.ID, atlasx509.DatabaseExternal, "alice")
+		return tx.DeleteDatabaseUser(ctx, p.ID, atlasx509.DatabaseExternal, "alice", t0)
 	})
 	wantIs(t, "DeleteDatabaseUser of a deleted user", err, store.ErrNotFound)
 
 	view(t, s, func(tx store.Tx) error {
 		_, err := tx.FindDatabaseUser(ctx, p.ID, "alice")
 		wantIs(t, "FindDatabaseUser(deleted)", err, store.ErrNotFound)
-		if n, err := tx.CountCertificates(ctx, p.ID, "alice", time.Time{}); err != nil || n != 0 {
+		if n, err := tx.CountCertificates(ctx, store.CertificateFilter{GroupID: p.ID, Username: "alice", ValidAt: time.Time{}}); err != nil || n != 0 {
 			t.Errorf("CountCertificates(deleted user) = %d, %v; want 0", n, err)
 		}
-		if n, err := tx.CountCertificates(ctx, p.ID, "bob", time.Time{}); err != nil || n != 1 {
+		if n, err := tx.CountCertificates(ctx, store.CertificateFilter{GroupID: p.ID, Username: "bob", ValidAt: time.Time{}}); err != nil || n != 1 {
 			t.Errorf("CountCertificates(bob) = %d, %v; want 1", n, err)
 		}
 		if n, err := tx.CountDatabaseUsers(ctx, p.ID); err != nil || n != 1 {
@@ -355,20 +355,52 @@ func testDeleteDatabaseUser(t *testing.T, s store.Store) {
 		return nil
 	})
 
-	// A user re-created under the same name has no certificate, and serials
-	// of deleted records may be reused.
+	// The deleted user's unexpired certificates are revoked
+	// (cessationOfOperation, at the deletion time) and stay in its CA's
+	// revoked list; a user re-created under the same name neither lists nor
+	// counts them, and its serials stay taken.
+	view(t, s, func(tx store.Tx) error {
+		got, err := tx.ListRevokedCertificates(ctx, p.ID, 1, time.Time{})
+		if err != nil {
+			return err
+		}
+		var serials []int64
+		for _, c := range got {
+			serials = append(serials, c.Serial)
+			if c.RevokedAt == nil || !c.RevokedAt.Equal(t0) || c.RevocationReason != store.ReasonCessationOfOperation {
+				t.Errorf("certificate %d of a deleted user: revoked at %v, reason %d; want %v, %d",
+					c.Serial, c.RevokedAt, c.RevocationReason, t0, store.ReasonCessationOfOperation)
+			}
+		}
+		if d := diff([]int64{1, 2}, serials); d != "" {
+			t.Errorf("revoked certificates of a deleted user (-want +got):\n%s", d)
+		}
+		return nil
+	})
 	update(t, s, func(tx store.Tx) error {
 		if err := tx.InsertDatabaseUser(ctx, alice); err != nil {
 			return err
 		}
-		return tx.InsertCertificate(ctx, certificate(alice, 1, time.Hour))
+		return tx.InsertCertificate(ctx, certificate(alice, 4, time.Hour))
 	})
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.InsertCertificate(ctx, certificate(alice, 1, time.Hour)) })
+	wantIs(t, "InsertCertificate with the serial of a deleted user's revoked certificate", err, store.ErrConflict)
 	view(t, s, func(tx store.Tx) error {
-		if n, err := tx.CountCertificates(ctx, p.ID, "alice", time.Time{}); err != nil || n != 1 {
-			t.Errorf("CountCertificates(re-created user) = %d, %v; want 1", n, err)
+		f := store.CertificateFilter{GroupID: p.ID, Username: "alice", IncludeRevoked: true}
+		if n, err := tx.CountCertificates(ctx, f); err != nil || n != 1 {
+			t.Errorf("CountCertificates(re-created user, revoked included) = %d, %v; want 1", n, err)
+		}
+		got, err := tx.ListCertificates(ctx, f, store.Page{})
+		if err != nil {
+			return err
+		}
+		if len(got) != 1 || got[0].Serial != 4 {
+			t.Errorf("ListCertificates(re-created user, revoked included) = %+v; want serial 4 only", got)
 		}
 		return nil
 	})
+	_, err = revoke(t, s, store.Revocation{GroupID: p.ID, Username: "alice", Serial: 1, At: t0})
+	wantIs(t, "RevokeCertificates of a deleted user's certificate for the new user", err, store.ErrNotFound)
 }
 
 func testDeleteExpiredDatabaseUsers(t *testing.T, s store.Store) {
@@ -412,7 +444,7 @@ func testDeleteExpiredDatabaseUsers(t *testing.T, s store.Store) {
 			for _, u := range gone {
 				_, err := tx.FindDatabaseUser(ctx, u.GroupID, u.Username)
 				wantIs(t, what+": FindDatabaseUser("+u.Username+")", err, store.ErrNotFound)
-				if n, err := tx.CountCertificates(ctx, u.GroupID, u.Username, time.Time{}); err != nil || n != 0 {
+				if n, err := tx.CountCertificates(ctx, store.CertificateFilter{GroupID: u.GroupID, Username: u.Username, ValidAt: time.Time{}}); err != nil || n != 0 {
 					t.Errorf("%s: CountCertificates(%s) = %d, %v; want 0", what, u.Username, n, err)
 				}
 			}
@@ -425,7 +457,7 @@ func testDeleteExpiredDatabaseUsers(t *testing.T, s store.Store) {
 				if d := diff(*u, got); d != "" {
 					t.Errorf("%s: user %s changed (-want +got):\n%s", what, u.Username, d)
 				}
-				if n, err := tx.CountCertificates(ctx, u.GroupID, u.Username, time.Time{}); err != nil || n != certs {
+				if n, err := tx.CountCertificates(ctx, store.CertificateFilter{GroupID: u.GroupID, Username: u.Username, ValidAt: time.Time{}}); err != nil || n != certs {
 					t.Errorf("%s: CountCertificates(%s) = %d, %v; want %d", what, u.Username, n, err, certs)
 				}
 			}
@@ -442,6 +474,10 @@ func testDeleteExpiredDatabaseUsers(t *testing.T, s store.Store) {
 	check("after DeleteExpiredDatabaseUsers(t0)",
 		[]atlasx509.DatabaseUser{expired, edge, otherProject},
 		map[*atlasx509.DatabaseUser]int{&future: 1, &permanent: 1, &otherFuture: 1})
+	// Their unexpired certificates are revoked, at the cutoff, and stay in
+	// their CA's revoked list.
+	checkRevoked(t, s, "after DeleteExpiredDatabaseUsers(t0)", pa.ID, 1, []int64{1, 2, 3}, t0, store.ReasonCessationOfOperation)
+	checkRevoked(t, s, "after DeleteExpiredDatabaseUsers(t0)", pb.ID, 1, []int64{1}, t0, store.ReasonCessationOfOperation)
 	if n := deleteExpired(t0); n != 0 {
 		t.Errorf("DeleteExpiredDatabaseUsers(t0) again = %d, want 0", n)
 	}
