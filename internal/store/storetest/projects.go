@@ -344,8 +344,12 @@ func testDeleteProject(t *testing.T, s store.Store) {
 			f    func() (int, error)
 		}{
 			{"CountDatabaseUsers(A)", func() (int, error) { return tx.CountDatabaseUsers(ctx, pa.ID) }},
-			{"CountCertificates(A, alice)", func() (int, error) { return tx.CountCertificates(ctx, store.CertificateFilter{GroupID: pa.ID, Username: "alice", ValidAt: time.Time{}}) }},
-			{"CountCertificates(A, bob)", func() (int, error) { return tx.CountCertificates(ctx, store.CertificateFilter{GroupID: pa.ID, Username: "bob", ValidAt: time.Time{}}) }},
+			{"CountCertificates(A, alice)", func() (int, error) {
+				return tx.CountCertificates(ctx, store.CertificateFilter{GroupID: pa.ID, Username: "alice", ValidAt: time.Time{}})
+			}},
+			{"CountCertificates(A, bob)", func() (int, error) {
+				return tx.CountCertificates(ctx, store.CertificateFilter{GroupID: pa.ID, Username: "bob", ValidAt: time.Time{}})
+			}},
 			{"len(ListProjectCAs(A))", func() (int, error) {
 				cas, err := tx.ListProjectCAs(ctx, pa.ID)
 				return len(cas), err

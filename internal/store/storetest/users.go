@@ -334,7 +334,9 @@ func testDeleteDatabaseUser(t *testing.T, s store.Store) {
 		wantIs(t, "DeleteDatabaseUser, "+name, err, store.ErrNotFound)
 	}
 
-	update(t, s, func(tx store.Tx) error { return tx.DeleteDatabaseUser(ctx, p.ID, atlasx509.DatabaseExternal, "alice", t0) })
+	update(t, s, func(tx store.Tx) error {
+		return tx.DeleteDatabaseUser(ctx, p.ID, atlasx509.DatabaseExternal, "alice", t0)
+	})
 	err := s.Update(ctx, func(tx store.Tx) error {
 		return tx.DeleteDatabaseUser(ctx, p.ID, atlasx509.DatabaseExternal, "alice", t0)
 	})
