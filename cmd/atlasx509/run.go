@@ -164,7 +164,8 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts options
 		}
 		keys = pool
 	}
-	a, err := app.New(ctx, app.Config{Store: m.InstrumentStore(st), Keyring: kr, Keys: keys, Logger: log, OnCertificateIssued: m.CertificateIssued})
+	a, err := app.New(ctx, app.Config{Store: m.InstrumentStore(st), Keyring: kr, Keys: keys, Logger: log, OnCertificateIssued: m.CertificateIssued,
+		CRLValidity: cfg.CRLValidity})
 	if err != nil {
 		st.Close()
 		return nil, err

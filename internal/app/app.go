@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/auth"
 	"github.com/atlasx509/atlasx509/internal/keyring"
@@ -32,6 +34,9 @@ type Config struct {
 	// Rand is the randomness for serials and CA keys; nil means crypto/rand.
 	Rand   io.Reader
 	Logger *slog.Logger
+	// CRLValidity is nextUpdate − thisUpdate of every CRL; 0 means
+	// DefaultCRLValidity.
+	CRLValidity time.Duration
 	// OnCertificateIssued, when set, is called after each issued
 	// certificate's record is committed (for metrics).
 	OnCertificateIssued func(pki.KeyType)
@@ -50,6 +55,9 @@ type App struct {
 	tokens *auth.TokenIssuer
 
 	onIssued func(pki.KeyType)
+
+	crlValidity time.Duration
+	crlFlight   singleflight.Group // one CRL signature at a time per CA
 
 	caMu    sync.Mutex
 	caCache map[caKey]*pki.CA // unsealed project CAs, so a signature costs no unsealing
@@ -80,6 +88,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		log:      cfg.Logger,
 		caCache:  make(map[caKey]*pki.CA),
 		onIssued: cfg.OnCertificateIssued,
+
+		crlValidity: cfg.CRLValidity,
+	}
+	if a.crlValidity <= 0 {
+		a.crlValidity = DefaultCRLValidity
 	}
 	if a.keys == nil {
 		a.keys = pki.Generator{}

@@ -119,7 +119,7 @@ func TestCARotation(t *testing.T) {
 		t.Errorf("after the first CA expired the route holds %d certificates, want 1", n)
 	}
 	// Expired certificates drop out of the list.
-	certs, total, err := f.app.ListDatabaseUserCertificates(ctx, f.owner, f.boot.ProjectID, "alice", ListOptions{PageNum: 1, ItemsPerPage: 100})
+	certs, total, err := f.app.ListDatabaseUserCertificates(ctx, f.owner, f.boot.ProjectID, "alice", ListOptions{PageNum: 1, ItemsPerPage: 100}, false)
 	if err != nil || total != 1 || len(certs) != 1 || certs[0].Serial != long.SerialNumber.Int64() {
 		t.Errorf("list after ten years: %v %d %+v", err, total, certs)
 	}
@@ -144,7 +144,7 @@ func TestIssuanceFailureLeavesNothing(t *testing.T) {
 		t.Fatalf("error %#v", err)
 	}
 	f.store.View(ctx, func(tx store.Tx) error {
-		n, _ := tx.CountCertificates(ctx, f.boot.ProjectID, "alice", time.Time{})
+		n, _ := tx.CountCertificates(ctx, store.CertificateFilter{GroupID: f.boot.ProjectID, Username: "alice", IncludeRevoked: true})
 		cas, _ := tx.ListProjectCAs(ctx, f.boot.ProjectID)
 		if n != 0 || len(cas) != 0 {
 			t.Errorf("after a failed issuance: %d records, %d CAs", n, len(cas))

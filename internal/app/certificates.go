@@ -139,7 +139,10 @@ func (a *App) record(ctx context.Context, p atlasx509.Principal, rec atlasx509.C
 		if _, err := managedUser(ctx, tx, rec.GroupID, rec.Username); err != nil {
 			return err
 		}
-		count, err := tx.CountCertificates(ctx, rec.GroupID, rec.Username, rec.Created)
+		// Revoked certificates count until they expire: they stay in the
+		// CRL and in the list with includeRevoked, which the limit bounds.
+		count, err := tx.CountCertificates(ctx, store.CertificateFilter{GroupID: rec.GroupID, Username: rec.Username,
+			ValidAt: rec.Created, IncludeRevoked: true})
 		if err != nil {
 			return err
 		}
@@ -274,9 +277,10 @@ func (a *App) forgetCAs(groupID string) {
 	}
 }
 
-// ListDatabaseUserCertificates lists a user's unexpired certificates (Atlas
-// listDatabaseUserCertificates).
-func (a *App) ListDatabaseUserCertificates(ctx context.Context, p atlasx509.Principal, groupID, username string, opts ListOptions) ([]atlasx509.Certificate, int, error) {
+// ListDatabaseUserCertificates lists a user's certificates that are neither
+// expired nor revoked (Atlas listDatabaseUserCertificates); includeRevoked
+// (an extension) lists the revoked unexpired ones too.
+func (a *App) ListDatabaseUserCertificates(ctx context.Context, p atlasx509.Principal, groupID, username string, opts ListOptions, includeRevoked bool) ([]atlasx509.Certificate, int, error) {
 	var certs []atlasx509.Certificate
 	var total int
 	now := a.now().UTC()
@@ -289,63 +293,32 @@ func (a *App) ListDatabaseUserCertificates(ctx context.Context, p atlasx509.Prin
 		} else if err != nil {
 			return err
 		}
+		f := store.CertificateFilter{GroupID: groupID, Username: username, ValidAt: now, IncludeRevoked: includeRevoked}
 		var err error
-		if certs, err = tx.ListCertificates(ctx, groupID, username, now, opts.page()); err != nil {
+		if certs, err = tx.ListCertificates(ctx, f, opts.page()); err != nil {
 			return err
 		}
-		total, err = tx.CountCertificates(ctx, groupID, username, now)
+		total, err = tx.CountCertificates(ctx, f)
 		return err
 	})
 	return certs, total, userStoreError("list certificates", err)
 }
 
-// ProjectCAPEM returns the PEM of every unexpired CA certificate of the
-// project's managed X.509, newest first, followed by the CAs of
-// self-managed X.509 when set: what a mongod must trust (net.tls.CAFile) to
-// accept the project's client certificates. The first CA is
-// created here if the project has none yet, so that servers can be
-// configured before the first certificate is issued.
+// ProjectCAPEM returns the PEM of the CA certificates of the project's
+// managed X.509 that listedCAs keeps (the unexpired ones), newest first,
+// followed by the CAs of self-managed X.509 when set: what a mongod must
+// trust (net.tls.CAFile) to accept the project's client certificates. The
+// first CA is created here if the project has none yet, so that servers can
+// be configured before the first certificate is issued.
 func (a *App) ProjectCAPEM(ctx context.Context, p atlasx509.Principal, groupID string) ([]byte, error) {
 	now := a.now().UTC().Truncate(time.Second)
-	var cas []atlasx509.ProjectCA
-	var project atlasx509.Project
-	read := func(tx store.Tx) error {
-		var err error
-		if project, err = loadProject(ctx, tx, p, groupID, authz.ProjectRead); err != nil {
-			return err
-		}
-		cas, err = tx.ListProjectCAs(ctx, groupID)
-		return err
-	}
-	if err := a.store.View(ctx, read); err != nil {
-		return nil, userStoreError("list CAs", err)
-	}
-	for attempt := 0; len(cas) == 0 && attempt < issueAttempts; attempt++ {
-		err := a.store.Update(ctx, func(tx store.Tx) error {
-			if err := read(tx); err != nil || len(cas) > 0 {
-				return err
-			}
-			rec, err := a.newCA(groupID, 1, now)
-			if err != nil {
-				return err
-			}
-			if err := tx.InsertProjectCA(ctx, rec); errors.Is(err, store.ErrConflict) {
-				return errRetry
-			} else if err != nil {
-				return err
-			}
-			cas = []atlasx509.ProjectCA{rec}
-			return nil
-		})
-		if err != nil && !errors.Is(err, errRetry) {
-			return nil, userStoreError("create CA", err)
-		}
+	project, cas, err := a.projectCAs(ctx, p, groupID, now)
+	if err != nil {
+		return nil, err
 	}
 	var out bytes.Buffer
-	for _, ca := range cas {
-		if ca.NotAfter.After(now) {
-			out.Write(pki.CertPEM(ca.CertDER))
-		}
+	for _, ca := range listedCAs(cas, now) {
+		out.Write(pki.CertPEM(ca.CertDER))
 	}
 	// The CAs of self-managed X.509, validated and re-encoded when they were set.
 	out.WriteString(project.CustomerX509CAs)

@@ -174,10 +174,12 @@ func (a *App) UpdateDatabaseUser(ctx context.Context, p atlasx509.Principal, gro
 	return u, nil
 }
 
-// DeleteDatabaseUser deletes a database user and the records of its
-// certificates (Atlas deleteDatabaseUser). Atlas-managed certificates cannot
-// be revoked; deleting the user is how access ends.
+// DeleteDatabaseUser deletes a database user (Atlas deleteDatabaseUser). In
+// the same transaction, its unexpired certificates are revoked
+// (cessationOfOperation), so that they stay in their CA's CRL until they
+// expire; the CRLs are signed anew right after.
 func (a *App) DeleteDatabaseUser(ctx context.Context, p atlasx509.Principal, groupID, databaseName, username string) error {
+	now := a.now().UTC()
 	err := a.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := loadProject(ctx, tx, p, groupID, authz.DatabaseUserWrite); err != nil {
 			return err
@@ -185,9 +187,13 @@ func (a *App) DeleteDatabaseUser(ctx context.Context, p atlasx509.Principal, gro
 		if _, err := getUser(ctx, tx, groupID, databaseName, username); err != nil {
 			return err
 		}
-		return tx.DeleteDatabaseUser(ctx, groupID, databaseName, username)
+		return tx.DeleteDatabaseUser(ctx, groupID, databaseName, username, now)
 	})
-	return userStoreError("delete database user", err)
+	if err != nil {
+		return userStoreError("delete database user", err)
+	}
+	a.refreshCRLs(ctx, groupID)
+	return nil
 }
 
 func getUser(ctx context.Context, tx store.Tx, groupID, databaseName, username string) (atlasx509.DatabaseUser, error) {

@@ -125,7 +125,12 @@ type UserCert struct {
 	CreatedAt string `json:"createdAt"`
 	GroupID   string `json:"groupId"`
 	NotAfter  string `json:"notAfter"`
-	Subject   string `json:"subject"`
+	// Revoked, RevokedAt and RevocationReason (an extension) are present
+	// only for a revoked certificate, listed with includeRevoked=true.
+	RevocationReason string `json:"revocationReason,omitempty"`
+	Revoked          bool   `json:"revoked,omitempty"`
+	RevokedAt        string `json:"revokedAt,omitempty"`
+	Subject          string `json:"subject"`
 }
 
 // Paginated is the shape of every list answer. TotalCount is omitted when

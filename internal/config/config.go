@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/atlasx509/atlasx509/internal/keypool"
 )
@@ -50,6 +51,9 @@ type Config struct {
 	// MetricsListen is where /metrics is served: "" on the API listener,
 	// "off" nowhere, or an address of its own (e.g. 127.0.0.1:9090).
 	MetricsListen string
+	// CRLValidity is nextUpdate − thisUpdate of every CRL the server signs;
+	// a CRL is signed anew once half of it has passed.
+	CRLValidity time.Duration
 }
 
 // Environment variables read by Load.
@@ -69,7 +73,12 @@ const (
 	EnvKeyPool       = "ATLASX509_KEY_POOL"
 	EnvKeyPoolWork   = "ATLASX509_KEY_POOL_WORKERS"
 	EnvMetricsListen = "ATLASX509_METRICS_LISTEN"
+	EnvCRLValidity   = "ATLASX509_CRL_VALIDITY"
 )
+
+// MinCRLValidity is the shortest --crl-validity: a mongod must be able to
+// fetch a CRL before the one it holds lapses.
+const MinCRLValidity = time.Minute
 
 // ErrHelp is returned when the arguments asked for help.
 var ErrHelp = flag.ErrHelp
@@ -95,7 +104,8 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	fs.StringVar(&c.RateLimitAuthFailures, "rate-limit-auth-failures", "", "failed authentications per client address, capacity/refill-per-minute [$"+EnvRateAuth+"] (default 20/20)")
 	fs.StringVar(&c.KeyPool, "key-pool", "", "leaf keys made ahead of time per type, e.g. RSA4096=32,ECDSA_P256=256, or off [$"+EnvKeyPool+"] (default RSA4096=32)")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "where /metrics is served: empty for the API listener, off, or an address of its own [$"+EnvMetricsListen+"]")
-	var workers string
+	var workers, crlValidity string
+	fs.StringVar(&crlValidity, "crl-validity", "", "nextUpdate - thisUpdate of every CRL, at least 1m [$"+EnvCRLValidity+"] (default 168h)")
 	fs.StringVar(&workers, "key-pool-workers", "", "goroutines refilling the key pool, 0 = cores-1 [$"+EnvKeyPoolWork+"] (default 0)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -131,6 +141,10 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 		return Config{}, fmt.Errorf("--key-pool-workers %q: want a number, 0 or more", workers)
 	}
 	c.KeyPoolWorkers = n
+	fallback(&crlValidity, EnvCRLValidity, "168h")
+	if c.CRLValidity, err = time.ParseDuration(crlValidity); err != nil {
+		return Config{}, fmt.Errorf("--crl-validity %q: want a duration such as 168h", crlValidity)
+	}
 	return c, c.Validate()
 }
 
@@ -152,6 +166,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := keypool.ParseDepths(c.KeyPool); err != nil {
 		return fmt.Errorf("--key-pool: %w", err)
+	}
+	if c.CRLValidity < MinCRLValidity {
+		return fmt.Errorf("--crl-validity %v: want at least %v", c.CRLValidity, MinCRLValidity)
 	}
 	for flag, v := range map[string]string{"rate-limit-database-users": c.RateLimitDatabaseUsers, "rate-limit-x509": c.RateLimitX509, "rate-limit-auth-failures": c.RateLimitAuthFailures} {
 		if _, _, err := ParseRate(v); err != nil {

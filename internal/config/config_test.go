@@ -3,6 +3,7 @@ package config
 import (
 	"io"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -19,20 +20,20 @@ func TestLoad(t *testing.T) {
 			name: "defaults",
 			want: Config{DataDir: "./atlasx509-data", Listen: "127.0.0.1:8080", DB: "sqlite:atlasx509-data/atlasx509.db",
 				MasterKeyFile: "atlasx509-data/master.key", LogLevel: "info", AuditLog: "stderr",
-				RateLimitDatabaseUsers: "10000/5000", RateLimitX509: "1200/500", RateLimitAuthFailures: "20/20", KeyPool: "RSA4096=32"},
+				RateLimitDatabaseUsers: "10000/5000", RateLimitX509: "1200/500", RateLimitAuthFailures: "20/20", KeyPool: "RSA4096=32", CRLValidity: 168 * time.Hour},
 		},
 		{
 			name: "env then derived defaults",
 			env:  map[string]string{EnvDataDir: "/var/lib/a", EnvListen: ":9"},
 			want: Config{DataDir: "/var/lib/a", Listen: ":9", DB: "sqlite:/var/lib/a/atlasx509.db", MasterKeyFile: "/var/lib/a/master.key", LogLevel: "info",
-				AuditLog: "stderr", RateLimitDatabaseUsers: "10000/5000", RateLimitX509: "1200/500", RateLimitAuthFailures: "20/20", KeyPool: "RSA4096=32"},
+				AuditLog: "stderr", RateLimitDatabaseUsers: "10000/5000", RateLimitX509: "1200/500", RateLimitAuthFailures: "20/20", KeyPool: "RSA4096=32", CRLValidity: 168 * time.Hour},
 		},
 		{
 			name: "flags win over env",
 			args: []string{"--data-dir", "/d", "--listen", "127.0.0.1:0", "--db", "postgres://h/db", "--master-key-file", "/k", "--audit-log", "/a.log", "--rate-limit-x509", "0", "--trusted-proxies", "10.0.0.0/8,192.0.2.1"},
 			env:  map[string]string{EnvDataDir: "/e", EnvListen: ":1", EnvDB: "sqlite:/x", EnvMasterKeyFile: "/y", EnvAuditLog: "off", EnvRateX509: "5/5"},
 			want: Config{DataDir: "/d", Listen: "127.0.0.1:0", DB: "postgres://h/db", MasterKeyFile: "/k", LogLevel: "info", AuditLog: "/a.log",
-				TrustedProxies: "10.0.0.0/8,192.0.2.1", RateLimitDatabaseUsers: "10000/5000", RateLimitX509: "0", RateLimitAuthFailures: "20/20", KeyPool: "RSA4096=32"},
+				TrustedProxies: "10.0.0.0/8,192.0.2.1", RateLimitDatabaseUsers: "10000/5000", RateLimitX509: "0", RateLimitAuthFailures: "20/20", KeyPool: "RSA4096=32", CRLValidity: 168 * time.Hour},
 		},
 		{name: "tls cert without key", args: []string{"--tls-cert", "c.pem"}, wantErr: true},
 		{name: "bad db", args: []string{"--db", "mysql://x"}, wantErr: true},
@@ -44,6 +45,16 @@ func TestLoad(t *testing.T) {
 		{name: "bad key pool", args: []string{"--key-pool", "DSA=4"}, wantErr: true},
 		{name: "bad pool workers", args: []string{"--key-pool-workers", "-1"}, wantErr: true},
 		{name: "bad rate", args: []string{"--rate-limit-x509", "fast"}, wantErr: true},
+		{
+			name: "CRL validity from the environment, then the flag",
+			args: []string{"--crl-validity", "36h"},
+			env:  map[string]string{EnvCRLValidity: "1m"},
+			want: Config{DataDir: "./atlasx509-data", Listen: "127.0.0.1:8080", DB: "sqlite:atlasx509-data/atlasx509.db",
+				MasterKeyFile: "atlasx509-data/master.key", LogLevel: "info", AuditLog: "stderr",
+				RateLimitDatabaseUsers: "10000/5000", RateLimitX509: "1200/500", RateLimitAuthFailures: "20/20", KeyPool: "RSA4096=32", CRLValidity: 36 * time.Hour},
+		},
+		{name: "CRL validity not a duration", args: []string{"--crl-validity", "7d"}, wantErr: true},
+		{name: "CRL validity too short", env: map[string]string{EnvCRLValidity: "59s"}, wantErr: true},
 		{name: "zero refill", args: []string{"--rate-limit-database-users", "10/0"}, wantErr: true},
 	}
 	for _, tt := range tests {

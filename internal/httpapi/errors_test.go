@@ -198,7 +198,7 @@ func (e *env) snapshot() storeSnapshot {
 		if s.users, err = tx.CountDatabaseUsers(ctx, e.boot.ProjectID); err != nil {
 			return err
 		}
-		if s.certs, err = tx.CountCertificates(ctx, e.boot.ProjectID, "alice", time.Time{}); err != nil {
+		if s.certs, err = tx.CountCertificates(ctx, store.CertificateFilter{GroupID: e.boot.ProjectID, Username: "alice", IncludeRevoked: true}); err != nil {
 			return err
 		}
 		cas, err := tx.ListProjectCAs(ctx, e.boot.ProjectID)

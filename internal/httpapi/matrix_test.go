@@ -105,12 +105,20 @@ func matrixFixtures() map[string]fixture {
 		"deleteDatabaseUser":            withUser("DELETE", "/databaseUsers/$external/%s", ""),
 		"createDatabaseUserCertificate": withUser("POST", "/databaseUsers/%s/certs", `{"monthsUntilExpiration":1}`),
 		"listDatabaseUserCertificates":  withUser("GET", "/databaseUsers/%s/certs", ""),
-		"getUserSecurity":               proj("GET", "/userSecurity", ""),
-		"updateUserSecurity":            proj("PATCH", "/userSecurity", `{"customerX509":{"cas":""}}`),
-		"disableCustomerX509":           proj("DELETE", "/userSecurity/customerX509", ""),
-		"getManagedX509CA":              proj("GET", "/userSecurity/managedX509/ca", ""),
-		"getManagedX509":                proj("GET", "/userSecurity/managedX509", ""),
-		"updateManagedX509":             proj("PATCH", "/userSecurity/managedX509", `{"leafKeyType":"ECDSA_P256"}`),
+		"revokeDatabaseUserCertificate": func(e *env, n int) matrixCase {
+			name := fmt.Sprintf("u%d", n)
+			e.createUser(managedUserBody(name))
+			serial := e.issueSerial(name)
+			return matrixCase{"DELETE", "/groups/" + e.boot.ProjectID + "/databaseUsers/" + name + "/certs/" + serial, "", scopeProject, e.boot.ProjectID}
+		},
+		"revokeDatabaseUserCertificates": withUser("DELETE", "/databaseUsers/%s/certs", ""),
+		"getUserSecurity":                proj("GET", "/userSecurity", ""),
+		"updateUserSecurity":             proj("PATCH", "/userSecurity", `{"customerX509":{"cas":""}}`),
+		"disableCustomerX509":            proj("DELETE", "/userSecurity/customerX509", ""),
+		"getManagedX509CA":               proj("GET", "/userSecurity/managedX509/ca", ""),
+		"getManagedX509CRL":              proj("GET", "/userSecurity/managedX509/crl", ""),
+		"getManagedX509":                 proj("GET", "/userSecurity/managedX509", ""),
+		"updateManagedX509":              proj("PATCH", "/userSecurity/managedX509", `{"leafKeyType":"ECDSA_P256"}`),
 
 		"listApiKeys":                  org("GET", "/apiKeys", ""),
 		"createApiKey":                 org("POST", "/apiKeys", `{"desc":"m","roles":["ORG_MEMBER"]}`),

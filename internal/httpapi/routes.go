@@ -54,6 +54,9 @@ func (s *server) atlasRoutes() []route {
 
 		{method: "POST", path: "/groups/{groupId}/databaseUsers/{username}/certs", op: "createDatabaseUserCertificate", perm: authz.CertificateCreate, versions: v2Base, limit: setX509, handler: s.handleCreateDatabaseUserCertificate},
 		{method: "GET", path: "/groups/{groupId}/databaseUsers/{username}/certs", op: "listDatabaseUserCertificates", perm: authz.ProjectRead, versions: v2Base, limit: setX509, handler: s.handleListDatabaseUserCertificates},
+		// Extension: revocation, not in Atlas.
+		{method: "DELETE", path: "/groups/{groupId}/databaseUsers/{username}/certs/{serial}", op: "revokeDatabaseUserCertificate", perm: authz.CertificateCreate, versions: v2Base, limit: setX509, handler: s.handleRevokeDatabaseUserCertificate},
+		{method: "DELETE", path: "/groups/{groupId}/databaseUsers/{username}/certs", op: "revokeDatabaseUserCertificates", perm: authz.CertificateCreate, versions: v2Base, limit: setX509, handler: s.handleRevokeDatabaseUserCertificates},
 
 		{method: "GET", path: "/groups/{groupId}/userSecurity", op: "getUserSecurity", perm: authz.ProjectSecurityWrite, versions: v2Base, limit: noRateLimit, handler: s.handleGetUserSecurity},
 		{method: "PATCH", path: "/groups/{groupId}/userSecurity", op: "updateUserSecurity", perm: authz.ProjectSecurityWrite, versions: v2Base, limit: noRateLimit, handler: s.handleUpdateUserSecurity},
@@ -61,6 +64,7 @@ func (s *server) atlasRoutes() []route {
 
 		// Extension: not in Atlas.
 		{method: "GET", path: "/groups/{groupId}/userSecurity/managedX509/ca", op: "getManagedX509CA", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetManagedX509CA},
+		{method: "GET", path: "/groups/{groupId}/userSecurity/managedX509/crl", op: "getManagedX509CRL", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetManagedX509CRL},
 		{method: "GET", path: "/groups/{groupId}/userSecurity/managedX509", op: "getManagedX509", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetManagedX509},
 		{method: "PATCH", path: "/groups/{groupId}/userSecurity/managedX509", op: "updateManagedX509", perm: authz.ProjectSecurityWrite, versions: v2Base, limit: noRateLimit, handler: s.handleUpdateManagedX509},
 

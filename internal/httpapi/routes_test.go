@@ -161,7 +161,8 @@ func TestCertificates(t *testing.T) {
 	if strings.Contains(string(list), "totalCount") {
 		t.Errorf("includeCount=false still sends totalCount: %s", list)
 	}
-	// Deleting the user removes the records of its certificates.
+	// Deleting the user revokes its certificates: a new user of the same
+	// name lists none.
 	e.mustDo(http.StatusNoContent, "DELETE", g+"/databaseUsers/$external/alice", "")
 	e.createUser(managedUserBody("alice"))
 	list = e.mustDo(http.StatusOK, "GET", g+"/databaseUsers/alice/certs", "")

@@ -39,9 +39,18 @@ func newEnv(tb testing.TB) *env {
 // newEnvKeys is newEnv with another leaf key source.
 func newEnvKeys(tb testing.TB, keys pki.KeySource) *env {
 	tb.Helper()
+	return newEnvWith(tb, func(c *app.Config) { c.Keys = keys })
+}
+
+// newEnvWith is newEnv with fast keys and the App configuration changed by
+// configure.
+func newEnvWith(tb testing.TB, configure func(*app.Config)) *env {
+	tb.Helper()
 	ctx := context.Background()
 	st := testkit.Store(tb)
-	a, err := app.New(ctx, app.Config{Store: st, Keyring: testkit.Keyring(tb), Keys: keys})
+	cfg := app.Config{Store: st, Keyring: testkit.Keyring(tb), Keys: testkit.FastKeys{}}
+	configure(&cfg)
+	a, err := app.New(ctx, cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -56,6 +56,10 @@ var specExtensions = map[string]string{
 	"getManagedX509CA":  "atlasx509 extension: the project CA certificate",
 	"getManagedX509":    "atlasx509 extension: managed X.509 settings",
 	"updateManagedX509": "atlasx509 extension: managed X.509 settings",
+	"getManagedX509CRL": "atlasx509 extension: the CRLs of the project CAs",
+
+	"revokeDatabaseUserCertificate":  "atlasx509 extension: revocation of one managed certificate",
+	"revokeDatabaseUserCertificates": "atlasx509 extension: revocation of a user's managed certificates",
 }
 
 // transversalStatus are statuses Atlas answers on any operation whether or

@@ -1,5 +1,5 @@
 -- Revocation of managed certificates and the CRLs that publish it. It
--- mirrors internal/store/sqlite/migrations/00003_revocation.sql; same
+-- mirrors internal/store/sqlite/migrations/00004_revocation.sql; same
 -- conventions as 00001_initial.sql.
 --
 -- Certificate records no longer go with their user: deleting a user revokes

@@ -1,0 +1,311 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"strconv"
+	"time"
+
+	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/authz"
+	"github.com/atlasx509/atlasx509/internal/pki"
+	"github.com/atlasx509/atlasx509/internal/store"
+)
+
+// DefaultCRLValidity is nextUpdate − thisUpdate of every CRL unless
+// Config.CRLValidity says otherwise.
+const DefaultCRLValidity = 7 * 24 * time.Hour
+
+// ParseCertificateSerial reads the {serial} of a certificate path: the
+// decimal form of a positive int64, as the list answers it in _id, without
+// sign or leading zeros. Anything else is the 404 of an unknown certificate.
+func ParseCertificateSerial(s string) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != s {
+		return 0, certificateNotFound(s)
+	}
+	return n, nil
+}
+
+// ParseRevocationReason reads the reason query parameter of a revocation:
+// absent (present false) means unspecified; otherwise one of the names of
+// pki.ParseRevocationReason, exactly, or a 400 INVALID_QUERY_PARAMETER.
+func ParseRevocationReason(values []string, present bool) (int, error) {
+	if !present {
+		return pki.ReasonUnspecified, nil
+	}
+	if len(values) != 1 {
+		return 0, invalidQueryParameter("reason")
+	}
+	code, err := pki.ParseRevocationReason(values[0])
+	if err != nil {
+		return 0, invalidQueryParameter("reason")
+	}
+	return code, nil
+}
+
+func invalidQueryParameter(name string) error {
+	return invalid("INVALID_QUERY_PARAMETER", "Invalid query parameter %s specified.", name)
+}
+
+func certificateNotFound(serial string) error {
+	return atlasx509.Errorf(atlasx509.KindNotFound, "CERTIFICATE_DOES_NOT_EXIST",
+		"The certificate with serial number %s does not exist; it may have expired.", serial)
+}
+
+// RevokeDatabaseUserCertificate revokes one unexpired certificate of a
+// database user (an extension: DELETE …/databaseUsers/{username}/certs/{serial});
+// serial is the path's text, read by ParseCertificateSerial once the
+// project and the user are known. Revoking a revoked certificate changes
+// nothing and succeeds. The revocation is committed before this returns,
+// and the CRL of the CA that signed it is signed anew.
+func (a *App) RevokeDatabaseUserCertificate(ctx context.Context, p atlasx509.Principal, groupID, username, serial string, reason int) error {
+	n, err := ParseCertificateSerial(serial)
+	return a.revoke(ctx, p, store.Revocation{GroupID: groupID, Username: username, Serial: n, Reason: reason}, err)
+}
+
+// RevokeDatabaseUserCertificates revokes every unexpired certificate of a
+// database user (an extension: DELETE …/databaseUsers/{username}/certs), as
+// RevokeDatabaseUserCertificate does for one.
+func (a *App) RevokeDatabaseUserCertificates(ctx context.Context, p atlasx509.Principal, groupID, username string, reason int) error {
+	return a.revoke(ctx, p, store.Revocation{GroupID: groupID, Username: username, Reason: reason}, nil)
+}
+
+// revoke runs a revocation; badSerial, when set, is the answer once the
+// project and the user are found.
+func (a *App) revoke(ctx context.Context, p atlasx509.Principal, r store.Revocation, badSerial error) error {
+	if pki.RevocationReasonName(r.Reason) == "" {
+		return invalidQueryParameter("reason")
+	}
+	r.At = a.now().UTC()
+	var revoked int
+	err := a.store.Update(ctx, func(tx store.Tx) error {
+		if _, err := loadProject(ctx, tx, p, r.GroupID, authz.CertificateCreate); err != nil {
+			return err
+		}
+		if _, err := tx.FindDatabaseUser(ctx, r.GroupID, r.Username); errors.Is(err, store.ErrNotFound) {
+			return usernameNotFound(r.Username)
+		} else if err != nil {
+			return err
+		}
+		if badSerial != nil {
+			return badSerial
+		}
+		var err error
+		revoked, err = tx.RevokeCertificates(ctx, r)
+		if errors.Is(err, store.ErrNotFound) {
+			return certificateNotFound(strconv.FormatInt(r.Serial, 10))
+		}
+		return err
+	})
+	if err != nil {
+		return userStoreError("revoke certificates", err)
+	}
+	if revoked > 0 {
+		a.refreshCRLs(ctx, r.GroupID)
+	}
+	return nil
+}
+
+// refreshCRLs signs anew the project's CRLs that miss a committed
+// revocation, right after it committed. A failure here is logged, not
+// returned: the revocation is committed, and the CRL route signs a stale
+// CRL before serving it.
+func (a *App) refreshCRLs(ctx context.Context, groupID string) {
+	ctx = context.WithoutCancel(ctx)
+	now := a.now().UTC()
+	var cas []atlasx509.ProjectCA
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		cas, err = tx.ListProjectCAs(ctx, groupID)
+		return err
+	})
+	for _, ca := range listedCAs(cas, now) {
+		if err != nil {
+			break
+		}
+		_, err = a.currentCRL(ctx, ca, now)
+	}
+	if err != nil {
+		a.log.Warn("CRL not signed after a revocation; the CRL route will sign it", "groupId", groupID, "error", err)
+	}
+}
+
+// listedCAs returns, of a project's CAs (newest first), those that the CA
+// route lists and that therefore each have a CRL in the CRL route, in the
+// same order: the unexpired ones. It is the one place that decides it.
+func listedCAs(cas []atlasx509.ProjectCA, now time.Time) []atlasx509.ProjectCA {
+	var out []atlasx509.ProjectCA
+	for _, ca := range cas {
+		if ca.NotAfter.After(now) {
+			out = append(out, ca)
+		}
+	}
+	return out
+}
+
+// projectCAs checks the caller's permission on the project and returns it
+// with its CAs, newest first, creating the first CA if there is none yet,
+// so that servers can be configured before the first certificate is issued.
+func (a *App) projectCAs(ctx context.Context, p atlasx509.Principal, groupID string, now time.Time) (atlasx509.Project, []atlasx509.ProjectCA, error) {
+	var cas []atlasx509.ProjectCA
+	var project atlasx509.Project
+	read := func(tx store.Tx) error {
+		var err error
+		if project, err = loadProject(ctx, tx, p, groupID, authz.ProjectRead); err != nil {
+			return err
+		}
+		cas, err = tx.ListProjectCAs(ctx, groupID)
+		return err
+	}
+	if err := a.store.View(ctx, read); err != nil {
+		return project, nil, userStoreError("list CAs", err)
+	}
+	for attempt := 0; len(cas) == 0 && attempt < issueAttempts; attempt++ {
+		err := a.store.Update(ctx, func(tx store.Tx) error {
+			if err := read(tx); err != nil || len(cas) > 0 {
+				return err
+			}
+			rec, err := a.newCA(groupID, 1, now)
+			if err != nil {
+				return err
+			}
+			if err := tx.InsertProjectCA(ctx, rec); errors.Is(err, store.ErrConflict) {
+				return errRetry
+			} else if err != nil {
+				return err
+			}
+			cas = []atlasx509.ProjectCA{rec}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errRetry) {
+			return project, nil, userStoreError("create CA", err)
+		}
+	}
+	return project, cas, nil
+}
+
+// ProjectCRLPEM returns the PEM of one CRL per CA that ProjectCAPEM lists,
+// in the same order (what a mongod reads from net.tls.CRLFile). Like
+// ProjectCAPEM, it creates the project's first CA when there is none, so
+// that the two routes always match. Each CRL lists every revoked
+// certificate of its CA that has not expired; a stored CRL is served while
+// it covers every committed revocation and less than half its validity
+// has passed, and is signed anew otherwise.
+func (a *App) ProjectCRLPEM(ctx context.Context, p atlasx509.Principal, groupID string) ([]byte, error) {
+	now := a.now().UTC()
+	_, cas, err := a.projectCAs(ctx, p, groupID, now.Truncate(time.Second))
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	for _, ca := range listedCAs(cas, now) {
+		der, err := a.currentCRL(ctx, ca, now)
+		if err != nil {
+			return nil, internal("CRL", err)
+		}
+		out.Write(pki.CRLPEM(der))
+	}
+	return out.Bytes(), nil
+}
+
+// currentCRL returns the DER of a CRL of ca that covers every revocation
+// that ca (as read) counts and is fresh at now, signing one if the stored
+// one is not. Concurrent callers for the same CA share one signature.
+func (a *App) currentCRL(ctx context.Context, ca atlasx509.ProjectCA, now time.Time) ([]byte, error) {
+	if der, ok, err := a.freshCRL(ctx, ca, now); err != nil || ok {
+		return der, err
+	}
+	key := ca.GroupID + "|" + strconv.Itoa(ca.Generation)
+	v, err, _ := a.crlFlight.Do(key, func() (any, error) {
+		ctx := context.WithoutCancel(ctx)
+		// Signed meanwhile by the caller this one waited for?
+		if der, ok, err := a.freshCRL(ctx, ca, now); err != nil || ok {
+			return der, err
+		}
+		return a.signCRL(ctx, ca, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]byte), nil
+}
+
+// freshCRL returns the stored CRL of ca when it covers ca.RevocationSeq and
+// less than half its validity (and of the configured one) has passed.
+func (a *App) freshCRL(ctx context.Context, ca atlasx509.ProjectCA, now time.Time) ([]byte, bool, error) {
+	var stored atlasx509.CRL
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		stored, err = tx.GetCRL(ctx, ca.GroupID, ca.Generation)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	half := min(a.crlValidity, stored.NextUpdate.Sub(stored.ThisUpdate)) / 2
+	fresh := stored.RevocationSeq >= ca.RevocationSeq && now.Before(stored.ThisUpdate.Add(half))
+	return stored.DER, fresh, nil
+}
+
+// signCRL signs a CRL of ca now and stores it (unless a newer one was
+// stored meanwhile). Its number is allocated in a write transaction of its
+// own, which also reads the CA's revocation sequence; the revoked
+// certificates are read after it commits, so they include at least every
+// revocation that sequence counts.
+func (a *App) signCRL(ctx context.Context, ca atlasx509.ProjectCA, now time.Time) ([]byte, error) {
+	var number, seq int64
+	err := a.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		number, seq, err = tx.AllocateCRLNumber(ctx, ca.GroupID, ca.Generation)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("allocate CRL number: %w", err)
+	}
+	var revoked []atlasx509.Certificate
+	err = a.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		revoked, err = tx.ListRevokedCertificates(ctx, ca.GroupID, ca.Generation, now)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list revoked certificates: %w", err)
+	}
+	thisUpdate := now.Truncate(time.Second)
+	entries := make([]pki.RevokedCert, 0, len(revoked))
+	for _, c := range revoked {
+		// Another replica's clock may be ahead: a CRL never says a
+		// revocation happened after the CRL itself.
+		at := c.RevokedAt.Truncate(time.Second)
+		if at.After(thisUpdate) {
+			at = thisUpdate
+		}
+		entries = append(entries, pki.RevokedCert{Serial: c.Serial, RevokedAt: at, Reason: c.RevocationReason})
+	}
+	signer, err := a.unsealCA(ca)
+	if err != nil {
+		return nil, err
+	}
+	rec := atlasx509.CRL{GroupID: ca.GroupID, Generation: ca.Generation, Number: number,
+		ThisUpdate: thisUpdate, NextUpdate: thisUpdate.Add(a.crlValidity), RevocationSeq: seq}
+	rec.DER, err = signer.SignCRL(pki.CRLRequest{Number: big.NewInt(number), ThisUpdate: rec.ThisUpdate,
+		NextUpdate: rec.NextUpdate, Entries: entries}, a.rand)
+	if err != nil {
+		return nil, err
+	}
+	err = a.store.Update(ctx, func(tx store.Tx) error {
+		_, err := tx.SaveCRL(ctx, rec)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("save CRL: %w", err)
+	}
+	return rec.DER, nil
+}
