@@ -544,3 +544,21 @@ func TestShellRunner(t *testing.T) {
 		t.Errorf("output %q, want the command's", out.String())
 	}
 }
+
+// TestWriteFailureKeepsFiles checks that a CRL file that cannot be written
+// fails the sync before the CA file is touched, and runs no command.
+func TestWriteFailureKeepsFiles(t *testing.T) {
+	ca := newCA(t)
+	srv := newFakeServer(t, caPEM(ca), currentCRL(t, ca, 1))
+	h := newHarness(t, srv)
+	h.agent.cfg.CRLFile = filepath.Join(h.dir, "missing", "crl.pem")
+	if err := h.agent.Sync(context.Background()); err == nil {
+		t.Fatal("sync succeeded without a CRL directory")
+	}
+	if diff := cmp.Diff([2]string{}, h.files(t)); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	if h.runs != 0 {
+		t.Errorf("command ran %d times", h.runs)
+	}
+}
