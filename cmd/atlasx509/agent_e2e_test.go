@@ -62,7 +62,7 @@ func lines(path string) int {
 // TestAgentEndToEnd runs the agent against a real server: the files appear
 // and the on-change command runs once; a revocation changes the CRL file
 // and runs the command once more, and openssl then refuses the revoked
-// certificate; with the server stopped the files are kept while the agent
+// certificate; so does deleting the user; with the server stopped the files are kept while the agent
 // retries; --once exits 0 against a running server and 1 against a stopped
 // one, with a service account and with an API key.
 func TestAgentEndToEnd(t *testing.T) {
@@ -94,7 +94,7 @@ func TestAgentEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, args(caFile, crlFile, "--interval", "1s", "--on-change", "echo changed >> "+marker), func(k string) string { return sa[k] }, io.Discard, stderr)
+		done <- run(ctx, args(caFile, crlFile, "--interval", "1s", "--log-level", "debug", "--on-change", "echo changed >> "+marker), func(k string) string { return sa[k] }, io.Discard, stderr)
 	}()
 	defer func() {
 		cancel()
@@ -114,6 +114,9 @@ func TestAgentEndToEnd(t *testing.T) {
 		t.Errorf("CRL lists %v before any revocation", serials)
 	}
 	opensslVerify(t, caFile, crlFile, revoked.PEM, true)
+	// The next sync finds the CRL unchanged: the server answers 304.
+	notModified := `msg="not modified" url=` + s.URL + "/api/atlas/v2/groups/" + group + "/userSecurity/managedX509/crl"
+	waitFor(t, "a 304 for the unchanged CRL", func() bool { return strings.Contains(stderr.String(), notModified) })
 
 	r := do(t, c, "DELETE", s.URL+apiV1+"/groups/"+group+"/databaseUsers/alice/certs/"+revoked.Cert.SerialNumber.String(), "")
 	mustStatus(t, r, http.StatusNoContent, "revoke a certificate")
@@ -124,6 +127,16 @@ func TestAgentEndToEnd(t *testing.T) {
 	waitFor(t, "the on-change command after the revocation", func() bool { return lines(marker) >= 2 })
 	opensslVerify(t, caFile, crlFile, revoked.PEM, false)
 	opensslVerify(t, caFile, crlFile, kept.PEM, true)
+
+	// Deleting the user revokes its other certificate: one more change.
+	r = do(t, c, "DELETE", s.URL+apiV1+"/groups/"+group+"/databaseUsers/%24external/alice", "")
+	mustStatus(t, r, http.StatusNoContent, "delete the user")
+	waitFor(t, "the deleted user's certificate in the CRL file", func() bool {
+		serials, _ := crlSerials(t, crlFile)
+		return serials[kept.Cert.SerialNumber.String()]
+	})
+	waitFor(t, "the on-change command after the deletion", func() bool { return lines(marker) >= 3 })
+	opensslVerify(t, caFile, crlFile, kept.PEM, false)
 
 	// Server stopped: the agent fails, retries, and keeps the files.
 	before := [2][]byte{}
@@ -139,8 +152,8 @@ func TestAgentEndToEnd(t *testing.T) {
 			t.Errorf("%s changed while the server was down", p)
 		}
 	}
-	if n := lines(marker); n != 2 {
-		t.Errorf("on-change ran %d times, want 2 (first files, one revocation)", n)
+	if n := lines(marker); n != 3 {
+		t.Errorf("on-change ran %d times, want 3 (first files, a revocation, a deletion)", n)
 	}
 	var onceErr bytes.Buffer
 	if code := run(context.Background(), args(filepath.Join(dir, "x"), filepath.Join(dir, "y"), "--once"), func(k string) string { return sa[k] }, io.Discard, &onceErr); code != 1 {

@@ -244,6 +244,7 @@ func (a *Agent) fetch(ctx context.Context, url string, c *cached) ([]byte, error
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified && c.etag != "":
+		a.log.Debug("not modified", "url", url)
 		return c.body, nil
 	case resp.StatusCode != http.StatusOK:
 		return nil, fmt.Errorf("GET %s: %s: %s", url, resp.Status, snippet(body))
