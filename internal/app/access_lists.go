@@ -86,7 +86,7 @@ func (a *App) AddAccessList(ctx context.Context, p atlasx509.Principal, c Creden
 		return nil, err
 	}
 	if len(in) > maxAccessListAdd {
-		return nil, invalid("VALIDATION_ERROR", "The request content produced the validation error: %s.", "at most 200 access list entries may be added at once")
+		return nil, errValidation("at most 200 access list entries may be added at once")
 	}
 	now := a.now().UTC()
 	var add []atlasx509.AccessListEntry
@@ -97,7 +97,7 @@ func (a *App) AddAccessList(ctx context.Context, p atlasx509.Principal, c Creden
 		}
 		for _, prev := range add {
 			if prev.CIDR == prefix.String() {
-				return nil, invalid("DUPLICATE_ADDRESSES_IN_INPUT", "Two or more of the IP addresses being added to the whitelist are the same.")
+				return nil, errDuplicateAddressesInInput()
 			}
 		}
 		add = append(add, atlasx509.AccessListEntry{PrincipalID: c.ID, CIDR: prefix.String(), Created: now})
@@ -110,7 +110,7 @@ func (a *App) AddAccessList(ctx context.Context, p atlasx509.Principal, c Creden
 		for _, e := range add {
 			err := tx.InsertAccessListEntry(ctx, e)
 			if errors.Is(err, store.ErrConflict) {
-				return atlasx509.Errorf(atlasx509.KindConflict, "ADDRESS_ALREADY_IN_WHITELIST", "The address %s is already on the whitelist.", e.CIDR)
+				return errAddressAlreadyInWhitelist(e.CIDR)
 			}
 			if err != nil {
 				return err
@@ -137,7 +137,7 @@ func (a *App) DeleteAccessListEntry(ctx context.Context, p atlasx509.Principal, 
 			return err
 		}
 		if p.ID == c.ID && caller.IsValid() && prefix.Contains(caller.Unmap()) {
-			return invalid("CANNOT_REMOVE_CALLER_FROM_WHITELIST", "Cannot remove caller's IP address %s from whitelist.", caller.Unmap().String())
+			return errCannotRemoveCaller(caller.Unmap().String())
 		}
 		err = tx.DeleteAccessListEntry(ctx, c.ID, prefix.String())
 		if errors.Is(err, store.ErrNotFound) {
@@ -150,27 +150,26 @@ func (a *App) DeleteAccessListEntry(ctx context.Context, p atlasx509.Principal, 
 
 func entryNotFound(c Credential, address string) error {
 	if c.Kind == atlasx509.PrincipalServiceAccount {
-		// Atlas's error table predates service accounts; the code is atlasx509's.
-		return atlasx509.Errorf(atlasx509.KindNotFound, "SERVICE_ACCOUNT_ACCESS_LIST_ENTRY_NOT_FOUND", "IP address %s not on the access list of Service Account %s.", address, c.ID)
+		return errServiceAccountEntryNotFound(address, c.ID)
 	}
-	return atlasx509.Errorf(atlasx509.KindNotFound, "API_KEY_WHITELIST_NOT_FOUND", "IP address %s not on whitelist for API key %s.", address, c.ID)
+	return errAPIKeyEntryNotFound(address, c.ID)
 }
 
 // accessListPrefix reads one entry of a request body.
 func accessListPrefix(e AccessListInput) (netip.Prefix, error) {
 	switch {
 	case e.IPAddress != nil && e.CIDRBlock != nil:
-		return netip.Prefix{}, invalid("BAD_WHITELIST_ADD_REQUEST", "Should not specify both the IP address and the CIDR block.")
+		return netip.Prefix{}, errBadWhitelistAddRequest()
 	case e.IPAddress != nil:
 		return accessAddress(*e.IPAddress)
 	case e.CIDRBlock != nil:
 		p, ok := parseAccessPrefix(*e.CIDRBlock)
 		if !ok || !strings.ContainsAny(*e.CIDRBlock, "/%") {
-			return netip.Prefix{}, invalid("INVALID_CIDR_BLOCK", "The CIDR block %s must be in valid CIDR notation.", *e.CIDRBlock)
+			return netip.Prefix{}, errInvalidCIDRBlock(*e.CIDRBlock)
 		}
 		return p, nil
 	default:
-		return netip.Prefix{}, invalid("MISSING_ONE_OF_ATTRIBUTES", "Either the %s attribute or the %s attribute must be specified.", "ipAddress", "cidrBlock")
+		return netip.Prefix{}, errMissingOneOf("ipAddress", "cidrBlock")
 	}
 }
 
@@ -179,7 +178,7 @@ func accessListPrefix(e AccessListInput) (netip.Prefix, error) {
 func accessAddress(s string) (netip.Prefix, error) {
 	p, ok := parseAccessPrefix(s)
 	if !ok {
-		return netip.Prefix{}, invalid("INVALID_IP_ADDRESS_OR_CIDR_NOTATION", "The address %s must be in valid IP address or CIDR notation.", s)
+		return netip.Prefix{}, errInvalidAddress(s)
 	}
 	return p, nil
 }

@@ -16,7 +16,6 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
-	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/auth"
 	"github.com/atlasx509/atlasx509/internal/keyring"
 	"github.com/atlasx509/atlasx509/internal/pki"
@@ -179,16 +178,6 @@ func (a *App) Initialized(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
-}
-
-// internal wraps a fault for the log; the client sees only "Unexpected error.".
-func internal(op string, err error) error {
-	return &atlasx509.Error{Kind: atlasx509.KindInternal, Code: "UNEXPECTED_ERROR", Detail: "Unexpected error.", Err: fmt.Errorf("%s: %w", op, err)}
-}
-
-// invalid builds a 400 error.
-func invalid(code, format string, params ...any) error {
-	return atlasx509.Errorf(atlasx509.KindInvalid, code, format, params...)
 }
 
 // Ready reports whether the store answers: a read transaction that finds

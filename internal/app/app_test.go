@@ -56,8 +56,8 @@ func newFixture(tb testing.TB, keys pki.KeySource) *fixture {
 func (f *fixture) managedUser(tb testing.TB, name string) {
 	tb.Helper()
 	str := func(s string) *string { return &s }
-	roles := []atlasapi.DatabaseRole{{RoleName: "read", DatabaseName: "app"}}
-	_, err := f.app.CreateDatabaseUser(context.Background(), f.owner, f.boot.ProjectID, atlasapi.DatabaseUserRequest{
+	roles := []atlasx509.DatabaseRole{{RoleName: "read", DatabaseName: "app"}}
+	_, err := f.app.CreateDatabaseUser(context.Background(), f.owner, f.boot.ProjectID, DatabaseUserInput{
 		Username: str(name), DatabaseName: str("$external"), X509Type: str("MANAGED"), Roles: &roles,
 	})
 	if err != nil {
@@ -242,9 +242,9 @@ func TestTemporaryUsersExpire(t *testing.T) {
 	f := newFixture(t, testkit.FastKeys{})
 	ctx := context.Background()
 	str := func(s string) *string { return &s }
-	roles := []atlasapi.DatabaseRole{{RoleName: "read", DatabaseName: "app"}}
+	roles := []atlasx509.DatabaseRole{{RoleName: "read", DatabaseName: "app"}}
 	for name, after := range map[string]*string{"temp": str(f.clock.Now().Add(time.Hour).Format(time.RFC3339)), "perm": nil} {
-		_, err := f.app.CreateDatabaseUser(ctx, f.owner, f.boot.ProjectID, atlasapi.DatabaseUserRequest{
+		_, err := f.app.CreateDatabaseUser(ctx, f.owner, f.boot.ProjectID, DatabaseUserInput{
 			Username: str(name), DatabaseName: str("admin"), Password: str("correct horse"), Roles: &roles, DeleteAfterDate: after,
 		})
 		if err != nil {

@@ -70,9 +70,9 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 	}
 	switch {
 	case n <= 0:
-		return nil, invalid("ATTRIBUTE_NEGATIVE_OR_ZERO", "The attribute %s cannot be negative or zero.", "monthsUntilExpiration")
+		return nil, errAttributeNegativeOrZero("monthsUntilExpiration")
 	case n > MaxCertMonths:
-		return nil, invalid("CERT_EXPIRY_CANNOT_EXCEED_TWO_YEARS", "Atlas-generated X.509 certificates have a maximum expiration of 24 months.")
+		return nil, errCertExpiryExceedsTwoYears()
 	}
 
 	issued := a.now().UTC()
@@ -147,7 +147,7 @@ func (a *App) record(ctx context.Context, p atlasx509.Principal, rec atlasx509.C
 			return err
 		}
 		if count >= MaxUnexpiredCerts {
-			return invalid("ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED", "The limit on generated certificates per user has been reached.")
+			return errGeneratedCertsLimitExceeded()
 		}
 		if err := tx.InsertCertificate(ctx, rec); errors.Is(err, store.ErrConflict) {
 			return errRetry
@@ -163,13 +163,13 @@ func (a *App) record(ctx context.Context, p atlasx509.Principal, rec atlasx509.C
 func managedUser(ctx context.Context, tx store.Tx, groupID, username string) (atlasx509.DatabaseUser, error) {
 	u, err := tx.FindDatabaseUser(ctx, groupID, username)
 	if errors.Is(err, store.ErrNotFound) {
-		return u, usernameNotFound(username)
+		return u, errUsernameNotFound(username)
 	}
 	if err != nil {
 		return u, err
 	}
 	if u.X509Type != atlasx509.X509Managed {
-		return u, invalid("USER_NOT_MANAGED_X509", "The user does not have managed mode X509 enabled.")
+		return u, errUserNotManagedX509()
 	}
 	return u, nil
 }
@@ -289,7 +289,7 @@ func (a *App) ListDatabaseUserCertificates(ctx context.Context, p atlasx509.Prin
 			return err
 		}
 		if _, err := tx.FindDatabaseUser(ctx, groupID, username); errors.Is(err, store.ErrNotFound) {
-			return usernameNotFound(username)
+			return errUsernameNotFound(username)
 		} else if err != nil {
 			return err
 		}

@@ -23,20 +23,20 @@ import (
 // the caller holds no role in all get Atlas's answers for a missing one.
 func loadOrg(ctx context.Context, tx store.Tx, p atlasx509.Principal, orgID string, perm authz.Permission) (atlasx509.Organization, error) {
 	if !atlasx509.ValidID(orgID) {
-		return atlasx509.Organization{}, atlasx509.Errorf(atlasx509.KindNotFound, "INVALID_ORG_ID", "An invalid organization ID %s was specified.", orgID)
+		return atlasx509.Organization{}, errInvalidOrgID(orgID)
 	}
 	if !memberOf(p, orgID) {
-		return atlasx509.Organization{}, orgNotFound(orgID)
+		return atlasx509.Organization{}, errOrgNotFound(orgID)
 	}
 	org, err := tx.GetOrganization(ctx, orgID)
 	if errors.Is(err, store.ErrNotFound) {
-		return atlasx509.Organization{}, orgNotFound(orgID)
+		return atlasx509.Organization{}, errOrgNotFound(orgID)
 	}
 	if err != nil {
 		return atlasx509.Organization{}, internal("get organization", err)
 	}
-	if err := authz.Check(p, perm, orgID, ""); err != nil {
-		return atlasx509.Organization{}, err
+	if !authz.Allowed(p, perm, orgID, "") {
+		return atlasx509.Organization{}, errUnauthorized()
 	}
 	return org, nil
 }
@@ -48,7 +48,7 @@ func orgRoleNames(orgID string, names []string) ([]atlasx509.Role, error) {
 	for _, n := range names {
 		r := atlasx509.Role(n)
 		if !r.IsOrgRole() {
-			return nil, invalid("INVALID_ROLE_FOR_ORG", "Role %s invalid for organization %s.", n, orgID)
+			return nil, errInvalidRoleForOrg(n, orgID)
 		}
 		if !slices.Contains(out, r) {
 			out = append(out, r)
@@ -64,7 +64,7 @@ func projectRoleNames(groupID string, names []string) ([]atlasx509.Role, error) 
 	for _, n := range names {
 		r := atlasx509.Role(n)
 		if !r.IsProjectRole() {
-			return nil, invalid("INVALID_ROLE_FOR_GROUP", "Role %s is invalid for group %s.", n, groupID)
+			return nil, errInvalidRoleForGroup(n, groupID)
 		}
 		if !slices.Contains(out, r) {
 			out = append(out, r)
@@ -151,7 +151,7 @@ func guardLastOwner(ctx context.Context, tx store.Tx, orgID, principalID string)
 			return nil // another owner remains
 		}
 	}
-	return atlasx509.Errorf(atlasx509.KindForbidden, "CANNOT_DEMOTE_LAST_ORG_OWNER", "Cannot demote the last owner of the organization.")
+	return errCannotDemoteLastOrgOwner()
 }
 
 // PageOf returns the part of all that opts selects, for lists that are
@@ -178,7 +178,7 @@ const (
 // characters.
 func apiKeyDesc(desc *string) (string, error) {
 	if desc == nil || strings.TrimSpace(*desc) == "" || !utf8.ValidString(*desc) || utf8.RuneCountInString(*desc) > maxAPIKeyDesc {
-		return "", invalid("INVALID_API_KEY_DESC", "API key descriptions are required and must be less than %d characters.", maxAPIKeyDesc)
+		return "", errInvalidAPIKeyDesc()
 	}
 	return *desc, nil
 }
@@ -188,7 +188,7 @@ func apiKeyDesc(desc *string) (string, error) {
 // and - _ . , '.
 func serviceAccountText(attr string, v *string, max int) (string, error) {
 	if v == nil {
-		return "", missing(attr)
+		return "", errMissing(attr)
 	}
 	s := *v
 	ok := s != "" && utf8.ValidString(s) && utf8.RuneCountInString(s) <= max
@@ -198,8 +198,7 @@ func serviceAccountText(attr string, v *string, max int) (string, error) {
 		}
 	}
 	if !ok {
-		return "", &atlasx509.Error{Kind: atlasx509.KindInvalid, Code: "INVALID_ATTRIBUTE",
-			Detail: "Invalid attribute " + attr + " specified.", Params: []any{attr}}
+		return "", errInvalidAttr(attr)
 	}
 	return s, nil
 }
@@ -208,13 +207,10 @@ func serviceAccountText(attr string, v *string, max int) (string, error) {
 // the bounds of Atlas's organization setting.
 func secretHours(h *int) (int, error) {
 	if h == nil {
-		return 0, missing("secretExpiresAfterHours")
+		return 0, errMissing("secretExpiresAfterHours")
 	}
 	if *h < minSecretExpiresAfterHrs || *h > maxSecretExpiresAfterHrs {
-		return 0, &atlasx509.Error{Kind: atlasx509.KindInvalid, Code: "VALIDATION_ERROR",
-			Detail: "The request content produced the validation error: secretExpiresAfterHours must be between 8 and 8760.",
-			Params: []any{"secretExpiresAfterHours must be between 8 and 8760"},
-			Fields: []atlasx509.FieldError{{Field: "secretExpiresAfterHours", Description: "must be between 8 and 8760"}}}
+		return 0, errValidationField("secretExpiresAfterHours", "must be between 8 and 8760")
 	}
 	return *h, nil
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/atlasx509/atlasx509"
-	"github.com/atlasx509/atlasx509/internal/atlasapi"
 	"github.com/atlasx509/atlasx509/internal/authz"
 	"github.com/atlasx509/atlasx509/internal/store"
 )
@@ -23,8 +22,27 @@ const MaxDatabaseUsers = 100
 // scramIterations is MongoDB's default iteration count for SCRAM-SHA-256.
 const scramIterations = 15000
 
+// DatabaseUserInput creates or changes a database user. A nil field was
+// absent. DeleteAfterDate is an RFC 3339 time, or "" to make a temporary
+// user permanent.
+type DatabaseUserInput struct {
+	Username        *string
+	DatabaseName    *string
+	GroupID         *string
+	X509Type        *string
+	AWSIAMType      *string
+	LDAPAuthType    *string
+	OIDCAuthType    *string
+	Description     *string
+	Password        *string
+	DeleteAfterDate *string
+	Roles           *[]atlasx509.DatabaseRole
+	Scopes          *[]atlasx509.UserScope
+	Labels          *[]atlasx509.Label
+}
+
 // CreateDatabaseUser creates a database user (Atlas createDatabaseUser).
-func (a *App) CreateDatabaseUser(ctx context.Context, p atlasx509.Principal, groupID string, req atlasapi.DatabaseUserRequest) (atlasx509.DatabaseUser, error) {
+func (a *App) CreateDatabaseUser(ctx context.Context, p atlasx509.Principal, groupID string, req DatabaseUserInput) (atlasx509.DatabaseUser, error) {
 	now := a.now().UTC()
 	u := atlasx509.DatabaseUser{
 		GroupID: groupID, X509Type: "NONE", AWSIAMType: "NONE", LDAPAuthType: "NONE", OIDCAuthType: "NONE",
@@ -41,27 +59,27 @@ func (a *App) CreateDatabaseUser(ctx context.Context, p atlasx509.Principal, gro
 		return atlasx509.DatabaseUser{}, err
 	}
 	if req.Username == nil {
-		return atlasx509.DatabaseUser{}, missing("username")
+		return atlasx509.DatabaseUser{}, errMissing("username")
 	}
 	if req.DatabaseName == nil {
-		return atlasx509.DatabaseUser{}, missing("databaseName")
+		return atlasx509.DatabaseUser{}, errMissing("databaseName")
 	}
 	if req.GroupID != nil && *req.GroupID != groupID {
-		return atlasx509.DatabaseUser{}, groupMismatch(*req.GroupID)
+		return atlasx509.DatabaseUser{}, errGroupMismatch(*req.GroupID)
 	}
 	u.Username, u.DatabaseName = *req.Username, *req.DatabaseName
 	if err := applyUserFields(&u, req); err != nil {
 		return atlasx509.DatabaseUser{}, err
 	}
 	if req.Roles == nil {
-		return atlasx509.DatabaseUser{}, missing("roles")
+		return atlasx509.DatabaseUser{}, errMissing("roles")
 	}
 	if err := validateUser(u, req.Password != nil, now); err != nil {
 		return atlasx509.DatabaseUser{}, err
 	}
 	if usesPassword(u) {
 		if req.Password == nil {
-			return atlasx509.DatabaseUser{}, missing("password")
+			return atlasx509.DatabaseUser{}, errMissing("password")
 		}
 		if u.SCRAMCredential, err = a.scramCredential(*req.Password); err != nil {
 			return atlasx509.DatabaseUser{}, err
@@ -76,12 +94,12 @@ func (a *App) CreateDatabaseUser(ctx context.Context, p atlasx509.Principal, gro
 			return err
 		}
 		if n >= MaxDatabaseUsers {
-			return atlasx509.Errorf(atlasx509.KindForbidden, "GROUP_USERS_LIMIT_EXCEEDED", "Groups can contain at most %d database users.", MaxDatabaseUsers)
+			return errGroupUsersLimitExceeded(MaxDatabaseUsers)
 		}
 		return tx.InsertDatabaseUser(ctx, u)
 	})
 	if errors.Is(err, store.ErrConflict) {
-		return atlasx509.DatabaseUser{}, atlasx509.Errorf(atlasx509.KindConflict, "USER_ALREADY_EXISTS", "A user with username %s already exists.", u.Username)
+		return atlasx509.DatabaseUser{}, errUserAlreadyExists(u.Username)
 	}
 	if err != nil {
 		return atlasx509.DatabaseUser{}, userStoreError("create database user", err)
@@ -124,7 +142,7 @@ func (a *App) ListDatabaseUsers(ctx context.Context, p atlasx509.Principal, grou
 // UpdateDatabaseUser changes a database user (Atlas updateDatabaseUser).
 // Attributes absent from the request keep their values; the username, the
 // authentication database and the authentication method cannot change.
-func (a *App) UpdateDatabaseUser(ctx context.Context, p atlasx509.Principal, groupID, databaseName, username string, req atlasapi.DatabaseUserRequest) (atlasx509.DatabaseUser, error) {
+func (a *App) UpdateDatabaseUser(ctx context.Context, p atlasx509.Principal, groupID, databaseName, username string, req DatabaseUserInput) (atlasx509.DatabaseUser, error) {
 	now := a.now().UTC()
 	var scram string
 	if req.Password != nil {
@@ -144,20 +162,20 @@ func (a *App) UpdateDatabaseUser(ctx context.Context, p atlasx509.Principal, gro
 			return err
 		}
 		if req.Username != nil && *req.Username != old.Username {
-			return atlasx509.Errorf(atlasx509.KindConflict, "DATABASE_USERNAME_CANNOT_BE_CHANGED", "Cannot modify the username of an existing database user.")
+			return errUsernameCannotBeChanged()
 		}
 		if req.DatabaseName != nil && *req.DatabaseName != old.DatabaseName {
-			return atlasx509.Errorf(atlasx509.KindConflict, "DATABASE_NAME_CANNOT_BE_CHANGED", "Cannot modify the authentication database of an existing database user.")
+			return errDatabaseNameCannotBeChanged()
 		}
 		if req.GroupID != nil && *req.GroupID != groupID {
-			return groupMismatch(*req.GroupID)
+			return errGroupMismatch(*req.GroupID)
 		}
 		u = old
 		if err := applyUserFields(&u, req); err != nil {
 			return err
 		}
 		if u.X509Type != old.X509Type || u.AWSIAMType != old.AWSIAMType || u.LDAPAuthType != old.LDAPAuthType || u.OIDCAuthType != old.OIDCAuthType {
-			return atlasx509.Errorf(atlasx509.KindConflict, "AUTH_TYPE_CANNOT_BE_CHANGED", "Cannot modify the authentication type of an existing database user.")
+			return errAuthTypeCannotBeChanged()
 		}
 		if err := validateUser(u, req.Password != nil, now); err != nil {
 			return err
@@ -199,17 +217,9 @@ func (a *App) DeleteDatabaseUser(ctx context.Context, p atlasx509.Principal, gro
 func getUser(ctx context.Context, tx store.Tx, groupID, databaseName, username string) (atlasx509.DatabaseUser, error) {
 	u, err := tx.GetDatabaseUser(ctx, groupID, databaseName, username)
 	if errors.Is(err, store.ErrNotFound) {
-		return u, usernameNotFound(username)
+		return u, errUsernameNotFound(username)
 	}
 	return u, err
-}
-
-func groupMismatch(groupID string) error {
-	return invalid("GROUP_MISMATCH", "The specified group ID %s does not match the URL.", groupID)
-}
-
-func usernameNotFound(username string) error {
-	return atlasx509.Errorf(atlasx509.KindNotFound, "USERNAME_NOT_FOUND", "No user with username %s exists.", username)
 }
 
 // userStoreError passes errors meant for the client and wraps the rest as faults.
@@ -222,7 +232,7 @@ func userStoreError(op string, err error) error {
 }
 
 // applyUserFields copies the attributes present in req onto u.
-func applyUserFields(u *atlasx509.DatabaseUser, req atlasapi.DatabaseUserRequest) error {
+func applyUserFields(u *atlasx509.DatabaseUser, req DatabaseUserInput) error {
 	set := func(dst *string, src *string) {
 		if src != nil {
 			*dst = *src
@@ -234,22 +244,13 @@ func applyUserFields(u *atlasx509.DatabaseUser, req atlasapi.DatabaseUserRequest
 	set(&u.OIDCAuthType, req.OIDCAuthType)
 	set(&u.Description, req.Description)
 	if req.Roles != nil {
-		u.Roles = make([]atlasx509.DatabaseRole, 0, len(*req.Roles))
-		for _, r := range *req.Roles {
-			u.Roles = append(u.Roles, atlasx509.DatabaseRole{RoleName: r.RoleName, DatabaseName: r.DatabaseName, CollectionName: r.CollectionName})
-		}
+		u.Roles = append(make([]atlasx509.DatabaseRole, 0, len(*req.Roles)), *req.Roles...)
 	}
 	if req.Scopes != nil {
-		u.Scopes = make([]atlasx509.UserScope, 0, len(*req.Scopes))
-		for _, s := range *req.Scopes {
-			u.Scopes = append(u.Scopes, atlasx509.UserScope{Name: s.Name, Type: s.Type})
-		}
+		u.Scopes = append(make([]atlasx509.UserScope, 0, len(*req.Scopes)), *req.Scopes...)
 	}
 	if req.Labels != nil {
-		u.Labels = make([]atlasx509.Label, 0, len(*req.Labels))
-		for _, l := range *req.Labels {
-			u.Labels = append(u.Labels, atlasx509.Label{Key: l.Key, Value: l.Value})
-		}
+		u.Labels = append(make([]atlasx509.Label, 0, len(*req.Labels)), *req.Labels...)
 	}
 	if req.DeleteAfterDate != nil {
 		if *req.DeleteAfterDate == "" {
@@ -257,7 +258,7 @@ func applyUserFields(u *atlasx509.DatabaseUser, req atlasapi.DatabaseUserRequest
 		} else {
 			t, err := time.Parse(time.RFC3339, *req.DeleteAfterDate)
 			if err != nil {
-				return invalid("INVALID_JSON_ATTRIBUTE", "Received JSON for the %s attribute does not match expected format.", "deleteAfterDate")
+				return ErrInvalidJSONAttribute("deleteAfterDate", nil)
 			}
 			t = t.UTC()
 			u.DeleteAfterDate = &t
@@ -270,7 +271,7 @@ func applyUserFields(u *atlasx509.DatabaseUser, req atlasapi.DatabaseUserRequest
 // password user (RFC 7677): the password itself is never stored.
 func (a *App) scramCredential(password string) (string, error) {
 	if len(password) < minPasswordLen {
-		return "", invalid("INVALID_ATTRIBUTE", "Invalid attribute %s specified.", "password")
+		return "", errInvalidAttr("password")
 	}
 	salt := make([]byte, 28)
 	if _, err := io.ReadFull(a.rand, salt); err != nil {

@@ -52,7 +52,7 @@ func checkEnum(attr, value string) error {
 			return nil
 		}
 	}
-	return invalid("INVALID_ENUM_VALUE", "An invalid enumeration value %s was specified.", value)
+	return errInvalidEnum(value)
 }
 
 // internalKind names a user that authenticates inside MongoDB, for DATABASE_NAME_INVALID_ADMIN.
@@ -65,10 +65,6 @@ func internalKind(u atlasx509.DatabaseUser) string {
 	default:
 		return "SCRAM users"
 	}
-}
-
-func invalidAttr(attr string) error {
-	return invalid("INVALID_ATTRIBUTE", "Invalid attribute %s specified.", attr)
 }
 
 // isExternal reports whether the user authenticates outside MongoDB (X.509,
@@ -102,58 +98,58 @@ func validateUser(u atlasx509.DatabaseUser, passwordGiven bool, now time.Time) e
 	}
 	if kinds > 1 {
 		if u.X509Type != atlasx509.X509None && u.LDAPAuthType != atlasx509.LDAPNone {
-			return invalid("ATLAS_X509_USER_CANNOT_USE_LDAP", "Users cannot be configured for X.509 and LDAP authentication.")
+			return errX509UserCannotUseLDAP()
 		}
-		return invalid("ATLAS_INVALID_AUTH_SETTINGS", "Invalid authentication settings. %s.", "A database user can use only one of x509Type, awsIAMType, ldapAuthType and oidcAuthType")
+		return errInvalidAuthSettings("A database user can use only one of x509Type, awsIAMType, ldapAuthType and oidcAuthType")
 	}
 	if err := validateUsername(u); err != nil {
 		return err
 	}
 	if isExternal(u) && u.DatabaseName != atlasx509.DatabaseExternal {
-		return invalid("DATABASE_NAME_INVALID_EXTERNAL", "Database name invalid. Externally authenticated users can only be created on the $external database.")
+		return errDatabaseNameInvalidExternal()
 	}
 	if !isExternal(u) && u.DatabaseName != atlasx509.DatabaseAdmin {
-		return invalid("DATABASE_NAME_INVALID_ADMIN", "Database name invalid. %s can only be created on the admin database.", internalKind(u))
+		return errDatabaseNameInvalidAdmin(internalKind(u))
 	}
 	if u.X509Type != atlasx509.X509None {
 		if passwordGiven {
-			return invalid("ATLAS_X509_USER_CANNOT_USE_SCRAM", "Users cannot be configured for SCRAM and X.509 authentication.")
+			return errX509UserCannotUseSCRAM()
 		}
 		if u.DeleteAfterDate != nil {
-			return invalid("ATLAS_X509_USER_CANNOT_BE_TEMPORARY", "X.509 users cannot be temporary.")
+			return errX509UserCannotBeTemporary()
 		}
 	}
 	if passwordGiven && !usesPassword(u) {
-		return invalidAttr("password")
+		return errInvalidAttr("password")
 	}
 	if u.DeleteAfterDate != nil {
 		switch {
 		case !u.DeleteAfterDate.After(now):
-			return invalid("EXPIRATION_DATE_IN_PAST", "The specified expiration date must be in the future.")
+			return errExpirationDateInPast()
 		case u.DeleteAfterDate.Sub(now) > maxTemporaryLifetime:
-			return invalid("EXPIRATION_DATE_EXCEEDS_MAX", "The specified expiration date can be at most %d days in the future.", int(maxTemporaryLifetime/(24*time.Hour)))
+			return errExpirationDateExceedsMax(int(maxTemporaryLifetime / (24 * time.Hour)))
 		}
 	}
 	if utf8.RuneCountInString(u.Description) > maxDescriptionLen {
-		return invalidAttr("description")
+		return errInvalidAttr("description")
 	}
 	if err := validateRoles(u.Username, u.Roles); err != nil {
 		return err
 	}
 	for _, s := range u.Scopes {
 		if !scopeNameRE.MatchString(s.Name) || len(s.Name) > 64 {
-			return invalidAttr("scopes.name")
+			return errInvalidAttr("scopes.name")
 		}
 		if !scopeTypes[s.Type] {
-			return invalid("INVALID_ENUM_VALUE", "An invalid enumeration value %s was specified.", s.Type)
+			return errInvalidEnum(s.Type)
 		}
 	}
 	for _, l := range u.Labels {
 		if n := utf8.RuneCountInString(l.Key); n < 1 || n > maxLabelLen {
-			return invalidAttr("labels.key")
+			return errInvalidAttr("labels.key")
 		}
 		if n := utf8.RuneCountInString(l.Value); n < 1 || n > maxLabelLen {
-			return invalidAttr("labels.value")
+			return errInvalidAttr("labels.value")
 		}
 	}
 	return nil
@@ -162,7 +158,7 @@ func validateUser(u atlasx509.DatabaseUser, passwordGiven bool, now time.Time) e
 func validateUsername(u atlasx509.DatabaseUser) error {
 	name := u.Username
 	if name == "" || len(name) > maxUsernameLen || !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
-		return invalid("ATLAS_INVALID_USERNAME", "The specified username %s is not valid for an Atlas database user.", name)
+		return errInvalidUsername(name)
 	}
 	switch {
 	case u.X509Type == atlasx509.X509Managed:
@@ -172,15 +168,15 @@ func validateUsername(u atlasx509.DatabaseUser) error {
 		// and no longer than a common name may be.
 		if utf8.RuneCountInString(name) > maxManagedNameLen || strings.ContainsAny(name, `,=+"\<>;#`) ||
 			strings.TrimSpace(name) != name {
-			return invalid("ATLAS_MANAGED_X509_NAME_INVALID", "The username %s is invalid for Atlas-managed X.509 user auth. These usernames must take the form CN=<username> with no additional OIDs: give the plain username (at most 64 characters, none of , = + \" \\ < > ; # and no leading or trailing space).", name)
+			return errManagedX509NameInvalid(name)
 		}
 	case u.X509Type == atlasx509.X509Customer || u.LDAPAuthType != atlasx509.LDAPNone:
 		rdns, err := parseDN(name)
 		if err != nil {
-			return invalid("ATLAS_INVALID_LDAP_NAME", "The distinguished name specified in the username field, %s, is not valid according to RFC 2253.", name)
+			return errInvalidLDAPName(name)
 		}
 		if u.X509Type == atlasx509.X509Customer && !hasCN(rdns) {
-			return invalid("ATLAS_INVALID_LDAP_NAME", "The distinguished name specified in the username field, %s, is not valid according to RFC 2253: an X.509 user needs a common name (CN).", name)
+			return errX509NameWithoutCN(name)
 		}
 	}
 	return nil
@@ -188,25 +184,25 @@ func validateUsername(u atlasx509.DatabaseUser) error {
 
 func validateRoles(username string, roles []atlasx509.DatabaseRole) error {
 	if len(roles) == 0 {
-		return missing("roles")
+		return errMissing("roles")
 	}
 	seen := make(map[atlasx509.DatabaseRole]bool, len(roles))
 	for _, r := range roles {
 		adminOnly, ok := builtinRoles[r.RoleName]
 		if !ok {
-			return invalid("ATLAS_INVALID_ROLE", "The specified role %s@%s does not exist.", r.RoleName, r.DatabaseName)
+			return errInvalidRole(r.RoleName, r.DatabaseName)
 		}
 		if r.DatabaseName == "" || strings.ContainsAny(r.DatabaseName, "/\\. \"$") && r.DatabaseName != "$external" || len(r.DatabaseName) > 64 {
-			return invalid("INVALID_DATABASE_NAME", "Invalid database name specified: %s.", r.DatabaseName)
+			return errInvalidDatabaseName(r.DatabaseName)
 		}
 		if adminOnly && (r.DatabaseName != atlasx509.DatabaseAdmin || r.CollectionName != "") {
-			return invalid("ATLAS_INVALID_ROLE_DATABASE", "The specified role %s only exists for database %s.", r.RoleName, atlasx509.DatabaseAdmin)
+			return errInvalidRoleDatabase(r.RoleName, atlasx509.DatabaseAdmin)
 		}
 		if r.CollectionName != "" && r.RoleName != "read" && r.RoleName != "readWrite" {
-			return invalidAttr("roles.collectionName")
+			return errInvalidAttr("roles.collectionName")
 		}
 		if seen[r] {
-			return invalid("DUPLICATE_DATABASE_ROLES", "Duplicate database roles specified for user %s: %s.", username, r.RoleName+"@"+r.DatabaseName)
+			return errDuplicateDatabaseRoles(username, r.RoleName+"@"+r.DatabaseName)
 		}
 		seen[r] = true
 	}

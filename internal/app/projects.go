@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/atlasx509/atlasx509"
-	"github.com/atlasx509/atlasx509/internal/atlasapi"
 	"github.com/atlasx509/atlasx509/internal/authz"
 	"github.com/atlasx509/atlasx509/internal/store"
 )
@@ -22,27 +21,34 @@ func (o ListOptions) page() store.Page {
 	return store.Page{Limit: o.ItemsPerPage, Offset: (o.PageNum - 1) * o.ItemsPerPage}
 }
 
+// ProjectInput creates a project: its name and organization (the
+// caller's own when nil). A nil field was absent.
+type ProjectInput struct {
+	Name  *string
+	OrgID *string
+}
+
 // CreateProject creates a project (Atlas createProject).
-func (a *App) CreateProject(ctx context.Context, p atlasx509.Principal, req atlasapi.CreateGroupRequest) (atlasx509.Project, error) {
+func (a *App) CreateProject(ctx context.Context, p atlasx509.Principal, req ProjectInput) (atlasx509.Project, error) {
 	if req.Name == nil {
-		return atlasx509.Project{}, missing("name")
+		return atlasx509.Project{}, errMissing("name")
 	}
 	name := *req.Name
 	if strings.TrimSpace(name) == "" || utf8.RuneCountInString(name) > 64 || !utf8.ValidString(name) {
-		return atlasx509.Project{}, invalid("INVALID_GROUP_NAME", "An invalid group name \"%s\" was specified.", name)
+		return atlasx509.Project{}, errInvalidGroupName(name)
 	}
 	orgID := p.OrgID
 	if req.OrgID != nil {
 		orgID = *req.OrgID
 	}
 	if !atlasx509.ValidID(orgID) {
-		return atlasx509.Project{}, atlasx509.Errorf(atlasx509.KindNotFound, "INVALID_ORG_ID", "An invalid organization ID %s was specified.", orgID)
+		return atlasx509.Project{}, errInvalidOrgID(orgID)
 	}
 	if !authz.Allowed(p, authz.ProjectCreate, orgID, "") {
 		if !memberOf(p, orgID) {
-			return atlasx509.Project{}, orgNotFound(orgID)
+			return atlasx509.Project{}, errOrgNotFound(orgID)
 		}
-		return atlasx509.Project{}, authz.Check(p, authz.ProjectCreate, orgID, "")
+		return atlasx509.Project{}, errUnauthorized()
 	}
 	now := a.now().UTC()
 	project := atlasx509.Project{ID: atlasx509.NewID(now), OrgID: orgID, Name: name, Created: now}
@@ -54,9 +60,9 @@ func (a *App) CreateProject(ctx context.Context, p atlasx509.Principal, req atla
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return atlasx509.Project{}, orgNotFound(orgID)
+		return atlasx509.Project{}, errOrgNotFound(orgID)
 	case errors.Is(err, store.ErrConflict):
-		return atlasx509.Project{}, atlasx509.Errorf(atlasx509.KindConflict, "GROUP_ALREADY_EXISTS", "A group with name \"%s\" already exists.", name)
+		return atlasx509.Project{}, errGroupAlreadyExists(name)
 	case err != nil:
 		return atlasx509.Project{}, internal("create project", err)
 	}
@@ -121,17 +127,17 @@ func (a *App) DeleteProject(ctx context.Context, p atlasx509.Principal, groupID 
 // cannot be probed.
 func loadProject(ctx context.Context, tx store.Tx, p atlasx509.Principal, groupID string, perm authz.Permission) (atlasx509.Project, error) {
 	if !atlasx509.ValidID(groupID) {
-		return atlasx509.Project{}, atlasx509.Errorf(atlasx509.KindNotFound, "INVALID_GROUP_ID", "An invalid group ID %s was specified.", groupID)
+		return atlasx509.Project{}, errInvalidGroupID(groupID)
 	}
 	project, err := tx.GetProject(ctx, groupID)
 	if errors.Is(err, store.ErrNotFound) || err == nil && !authz.CanAccessProject(p, project.OrgID, project.ID) {
-		return atlasx509.Project{}, atlasx509.Errorf(atlasx509.KindNotFound, "GROUP_NOT_FOUND", "No group with ID %s exists.", groupID)
+		return atlasx509.Project{}, errGroupNotFound(groupID)
 	}
 	if err != nil {
 		return atlasx509.Project{}, internal("get project", err)
 	}
-	if err := authz.Check(p, perm, project.OrgID, project.ID); err != nil {
-		return atlasx509.Project{}, err
+	if !authz.Allowed(p, perm, project.OrgID, project.ID) {
+		return atlasx509.Project{}, errUnauthorized()
 	}
 	return project, nil
 }
@@ -143,13 +149,4 @@ func memberOf(p atlasx509.Principal, orgID string) bool {
 		}
 	}
 	return false
-}
-
-func orgNotFound(orgID string) error {
-	return atlasx509.Errorf(atlasx509.KindNotFound, "ORG_NOT_FOUND", "No organization with ID %s exists.", orgID)
-}
-
-func missing(attr string) error {
-	return &atlasx509.Error{Kind: atlasx509.KindInvalid, Code: "MISSING_ATTRIBUTE",
-		Detail: "The required attribute " + attr + " was not specified.", Params: []any{attr}}
 }

@@ -25,7 +25,7 @@ const DefaultCRLValidity = 7 * 24 * time.Hour
 func ParseCertificateSerial(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != s {
-		return 0, certificateNotFound(s)
+		return 0, errCertificateNotFound(s)
 	}
 	return n, nil
 }
@@ -38,22 +38,13 @@ func ParseRevocationReason(values []string, present bool) (int, error) {
 		return pki.ReasonUnspecified, nil
 	}
 	if len(values) != 1 {
-		return 0, invalidQueryParameter("reason")
+		return 0, ErrInvalidQueryParameter("reason", nil)
 	}
 	code, err := pki.ParseRevocationReason(values[0])
 	if err != nil {
-		return 0, invalidQueryParameter("reason")
+		return 0, ErrInvalidQueryParameter("reason", nil)
 	}
 	return code, nil
-}
-
-func invalidQueryParameter(name string) error {
-	return invalid("INVALID_QUERY_PARAMETER", "Invalid query parameter %s specified.", name)
-}
-
-func certificateNotFound(serial string) error {
-	return atlasx509.Errorf(atlasx509.KindNotFound, "CERTIFICATE_DOES_NOT_EXIST",
-		"The certificate with serial number %s does not exist; it may have expired.", serial)
 }
 
 // RevokeDatabaseUserCertificate revokes one unexpired certificate of a
@@ -78,7 +69,7 @@ func (a *App) RevokeDatabaseUserCertificates(ctx context.Context, p atlasx509.Pr
 // project and the user are found.
 func (a *App) revoke(ctx context.Context, p atlasx509.Principal, r store.Revocation, badSerial error) error {
 	if pki.RevocationReasonName(r.Reason) == "" {
-		return invalidQueryParameter("reason")
+		return ErrInvalidQueryParameter("reason", nil)
 	}
 	r.At = a.now().UTC()
 	var revoked int
@@ -87,7 +78,7 @@ func (a *App) revoke(ctx context.Context, p atlasx509.Principal, r store.Revocat
 			return err
 		}
 		if _, err := tx.FindDatabaseUser(ctx, r.GroupID, r.Username); errors.Is(err, store.ErrNotFound) {
-			return usernameNotFound(r.Username)
+			return errUsernameNotFound(r.Username)
 		} else if err != nil {
 			return err
 		}
@@ -97,7 +88,7 @@ func (a *App) revoke(ctx context.Context, p atlasx509.Principal, r store.Revocat
 		var err error
 		revoked, err = tx.RevokeCertificates(ctx, r)
 		if errors.Is(err, store.ErrNotFound) {
-			return certificateNotFound(strconv.FormatInt(r.Serial, 10))
+			return errCertificateNotFound(strconv.FormatInt(r.Serial, 10))
 		}
 		return err
 	})

@@ -62,7 +62,7 @@ func (a *App) CreateServiceAccount(ctx context.Context, p atlasx509.Principal, o
 		return ServiceAccountDetails{}, err
 	}
 	if in.Roles == nil || len(*in.Roles) == 0 {
-		return ServiceAccountDetails{}, missing("roles")
+		return ServiceAccountDetails{}, errMissing("roles")
 	}
 	roles, err := orgRoleNames(orgID, *in.Roles)
 	if err != nil {
@@ -138,7 +138,7 @@ func (a *App) UpdateServiceAccount(ctx context.Context, p atlasx509.Principal, o
 		}
 		if in.Roles != nil {
 			if len(*in.Roles) == 0 {
-				return missing("roles")
+				return errMissing("roles")
 			}
 			roles, err := orgRoleNames(orgID, *in.Roles)
 			if err != nil {
@@ -341,7 +341,7 @@ func (a *App) RemoveProjectServiceAccount(ctx context.Context, p atlasx509.Princ
 func (a *App) AddProjectServiceAccount(ctx context.Context, p atlasx509.Principal, groupID, clientID string, names []string) (ServiceAccountDetails, error) {
 	var d ServiceAccountDetails
 	err := a.store.Update(ctx, func(tx store.Tx) error {
-		sa, err := serviceAccounts.assign(ctx, tx, p, groupID, clientID, names, missing("roles"))
+		sa, err := serviceAccounts.assign(ctx, tx, p, groupID, clientID, names, errMissing("roles"))
 		if err != nil {
 			return err
 		}
@@ -354,7 +354,7 @@ func (a *App) AddProjectServiceAccount(ctx context.Context, p atlasx509.Principa
 // projectRolesOf checks a required, non-empty list of project roles.
 func projectRolesOf(groupID string, names *[]string) ([]atlasx509.Role, error) {
 	if names == nil || len(*names) == 0 {
-		return nil, missing("roles")
+		return nil, errMissing("roles")
 	}
 	return projectRoleNames(groupID, *names)
 }

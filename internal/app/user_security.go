@@ -16,9 +16,8 @@ import (
 
 // maxCustomerCAs bounds the CA certificates of self-managed X.509.
 const (
-	maxCustomerCAs      = 50
-	maxCustomerCABytes  = 256 << 10
-	customerCAsNotValid = "INVALID_ATTRIBUTE"
+	maxCustomerCAs     = 50
+	maxCustomerCABytes = 256 << 10
 )
 
 // GetUserSecurity returns the project whose user security settings are
@@ -33,10 +32,57 @@ func (a *App) GetUserSecurity(ctx context.Context, p atlasx509.Principal, groupI
 	return project, userStoreError("get user security", err)
 }
 
-// UpdateCustomerX509 sets the CA certificates of self-managed X.509 (Atlas
-// updateUserSecurity with customerX509.cas). An empty cas turns it off.
-// Each certificate must be a CA that has not expired.
-func (a *App) UpdateCustomerX509(ctx context.Context, p atlasx509.Principal, groupID, cas string) (atlasx509.Project, error) {
+// UserSecurityInput changes a project's user security settings (Atlas
+// updateUserSecurity). A nil field was absent.
+type UserSecurityInput struct {
+	// CustomerX509CAs replaces the CA certificates of self-managed X.509;
+	// empty turns it off.
+	CustomerX509CAs *string
+	LDAP            *LDAPInput
+}
+
+// LDAPInput is the LDAP part of a user security change. atlasx509 offers
+// no LDAP: only turning it off (or leaving it off) is accepted.
+type LDAPInput struct {
+	AuthenticationEnabled *bool
+	AuthorizationEnabled  *bool
+	AuthzQueryTemplate    *string
+	BindPassword          *string
+	BindUsername          *string
+	CaCertificate         *string
+	Hostname              *string
+	Port                  *int
+	// UserToDNMapping reports whether the change holds a mapping.
+	UserToDNMapping bool
+}
+
+// configures reports whether l asks for LDAP on or sets any of its
+// settings.
+func (l LDAPInput) configures() bool {
+	return l.AuthenticationEnabled != nil && *l.AuthenticationEnabled || l.AuthorizationEnabled != nil && *l.AuthorizationEnabled ||
+		l.AuthzQueryTemplate != nil || l.BindPassword != nil || l.BindUsername != nil || l.CaCertificate != nil ||
+		l.Hostname != nil || l.Port != nil || l.UserToDNMapping
+}
+
+// UpdateUserSecurity changes a project's user security settings (Atlas
+// updateUserSecurity) and returns the project: the CA certificates of
+// self-managed X.509 when in sets them. Asking for LDAP is refused with
+// UNSUPPORTED_FEATURE, before the caller's right is checked, as Atlas
+// does.
+func (a *App) UpdateUserSecurity(ctx context.Context, p atlasx509.Principal, groupID string, in UserSecurityInput) (atlasx509.Project, error) {
+	if in.LDAP != nil && in.LDAP.configures() {
+		return atlasx509.Project{}, errUnsupportedFeature()
+	}
+	if in.CustomerX509CAs == nil {
+		return a.GetUserSecurity(ctx, p, groupID)
+	}
+	return a.updateCustomerX509(ctx, p, groupID, *in.CustomerX509CAs)
+}
+
+// updateCustomerX509 sets the CA certificates of self-managed X.509. An
+// empty cas turns it off. Each certificate must be a CA that has not
+// expired.
+func (a *App) updateCustomerX509(ctx context.Context, p atlasx509.Principal, groupID, cas string) (atlasx509.Project, error) {
 	canonical, err := a.checkCustomerCAs(cas)
 	if err != nil {
 		return atlasx509.Project{}, err
@@ -70,7 +116,7 @@ func (a *App) checkCustomerCAs(cas string) (string, error) {
 		return "", nil
 	}
 	if len(cas) > maxCustomerCABytes {
-		return "", invalid(customerCAsNotValid, "Invalid attribute %s specified.", "customerX509.cas")
+		return "", errInvalidAttr("customerX509.cas")
 	}
 	now := a.now()
 	rest := []byte(cas)
@@ -84,23 +130,22 @@ func (a *App) checkCustomerCAs(cas string) (string, error) {
 		}
 		n++
 		if block.Type != "CERTIFICATE" || n > maxCustomerCAs {
-			return "", invalid(customerCAsNotValid, "Invalid attribute %s specified.", "customerX509.cas")
+			return "", errInvalidAttr("customerX509.cas")
 		}
 		cert, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return "", &atlasx509.Error{Kind: atlasx509.KindInvalid, Code: "VALIDATION_ERROR",
-				Detail: "The request content produced the validation error: customerX509.cas holds a certificate that cannot be parsed.", Params: []any{"customerX509.cas"}, Err: err}
+			return "", errValidationOf("customerX509.cas holds a certificate that cannot be parsed", "customerX509.cas", err)
 		}
 		if !cert.IsCA || !cert.BasicConstraintsValid {
-			return "", invalid("VALIDATION_ERROR", "The request content produced the validation error: %s.", "customerX509.cas holds a certificate that is not a CA ("+cert.Subject.String()+")")
+			return "", errValidation("customerX509.cas holds a certificate that is not a CA (" + cert.Subject.String() + ")")
 		}
 		if !now.Before(cert.NotAfter) {
-			return "", invalid("EXPIRED_X509_CA_CERTIFICATE", "The X.509 CA certificate has expired.")
+			return "", errExpiredX509CACertificate()
 		}
 		pem.Encode(&out, &pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
 	}
 	if n == 0 || len(bytes.TrimSpace(rest)) != 0 {
-		return "", invalid(customerCAsNotValid, "Invalid attribute %s specified.", "customerX509.cas")
+		return "", errInvalidAttr("customerX509.cas")
 	}
 	return out.String(), nil
 }
@@ -108,11 +153,6 @@ func (a *App) checkCustomerCAs(cas string) (string, error) {
 // errAdvancedX509 is Atlas's answer to a managed issuance while
 // self-managed X.509 is on.
 var errAdvancedX509 = errors.New("advanced X.509")
-
-func advancedX509() error {
-	return &atlasx509.Error{Kind: atlasx509.KindInvalid, Code: "CANNOT_GENERATE_CERT_IF_ADVANCED_X509",
-		Detail: "The user cannot create managed X.509 certs if advanced mode is on.", Err: errAdvancedX509}
-}
 
 // LeafKeyType returns the key type of a project's managed certificates.
 func leafKeyType(p atlasx509.Project) pki.KeyType {
@@ -135,11 +175,15 @@ func (a *App) GetManagedX509(ctx context.Context, p atlasx509.Principal, groupID
 }
 
 // SetLeafKeyType sets the key type of the project's future managed
-// certificates (an extension; Atlas always issues RSA 4096).
-func (a *App) SetLeafKeyType(ctx context.Context, p atlasx509.Principal, groupID, keyType string) (atlasx509.Project, pki.KeyType, error) {
-	kt, err := pki.ParseKeyType(keyType)
+// certificates (an extension; Atlas always issues RSA 4096). keyType is
+// required; it is checked before the caller's right.
+func (a *App) SetLeafKeyType(ctx context.Context, p atlasx509.Principal, groupID string, keyType *string) (atlasx509.Project, pki.KeyType, error) {
+	if keyType == nil {
+		return atlasx509.Project{}, "", errMissing("leafKeyType")
+	}
+	kt, err := pki.ParseKeyType(*keyType)
 	if err != nil {
-		return atlasx509.Project{}, "", invalid("INVALID_ENUM_VALUE", "An invalid enumeration value %s was specified.", keyType)
+		return atlasx509.Project{}, "", errInvalidEnum(*keyType)
 	}
 	var project atlasx509.Project
 	err = a.store.Update(ctx, func(tx store.Tx) error {

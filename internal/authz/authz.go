@@ -133,15 +133,6 @@ func Allowed(p atlasx509.Principal, perm Permission, orgID, groupID string) bool
 	return false
 }
 
-// Check returns nil when p may perform perm, and otherwise the error Atlas
-// answers: 401 USER_UNAUTHORIZED.
-func Check(p atlasx509.Principal, perm Permission, orgID, groupID string) error {
-	if Allowed(p, perm, orgID, groupID) {
-		return nil
-	}
-	return atlasx509.Errorf(atlasx509.KindUnauthorized, "USER_UNAUTHORIZED", "Current user is not authorized to perform this action.")
-}
-
 func contains(roles []atlasx509.Role, r atlasx509.Role) bool {
 	for _, x := range roles {
 		if x == r {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
 )
 
@@ -30,12 +31,45 @@ func userView(r *http.Request, u atlasx509.DatabaseUser) atlasapi.DatabaseUser {
 	return v
 }
 
-func (s *server) handleCreateDatabaseUser(w http.ResponseWriter, r *http.Request) error {
+// decodeUserInput reads the body that creates or changes a database user.
+func decodeUserInput(r *http.Request) (app.DatabaseUserInput, error) {
 	var req atlasapi.DatabaseUserRequest
 	if err := decodeBody(r, &req, false); err != nil {
+		return app.DatabaseUserInput{}, err
+	}
+	in := app.DatabaseUserInput{Username: req.Username, DatabaseName: req.DatabaseName, GroupID: req.GroupID,
+		X509Type: req.X509Type, AWSIAMType: req.AWSIAMType, LDAPAuthType: req.LDAPAuthType, OIDCAuthType: req.OIDCAuthType,
+		Description: req.Description, Password: req.Password, DeleteAfterDate: req.DeleteAfterDate}
+	if req.Roles != nil {
+		roles := make([]atlasx509.DatabaseRole, 0, len(*req.Roles))
+		for _, ro := range *req.Roles {
+			roles = append(roles, atlasx509.DatabaseRole{RoleName: ro.RoleName, DatabaseName: ro.DatabaseName, CollectionName: ro.CollectionName})
+		}
+		in.Roles = &roles
+	}
+	if req.Scopes != nil {
+		scopes := make([]atlasx509.UserScope, 0, len(*req.Scopes))
+		for _, sc := range *req.Scopes {
+			scopes = append(scopes, atlasx509.UserScope{Name: sc.Name, Type: sc.Type})
+		}
+		in.Scopes = &scopes
+	}
+	if req.Labels != nil {
+		labels := make([]atlasx509.Label, 0, len(*req.Labels))
+		for _, l := range *req.Labels {
+			labels = append(labels, atlasx509.Label{Key: l.Key, Value: l.Value})
+		}
+		in.Labels = &labels
+	}
+	return in, nil
+}
+
+func (s *server) handleCreateDatabaseUser(w http.ResponseWriter, r *http.Request) error {
+	in, err := decodeUserInput(r)
+	if err != nil {
 		return err
 	}
-	u, err := s.app.CreateDatabaseUser(r.Context(), principal(r), r.PathValue("groupId"), req)
+	u, err := s.app.CreateDatabaseUser(r.Context(), principal(r), r.PathValue("groupId"), in)
 	if err != nil {
 		return err
 	}
@@ -67,11 +101,11 @@ func (s *server) handleGetDatabaseUser(w http.ResponseWriter, r *http.Request) e
 }
 
 func (s *server) handleUpdateDatabaseUser(w http.ResponseWriter, r *http.Request) error {
-	var req atlasapi.DatabaseUserRequest
-	if err := decodeBody(r, &req, false); err != nil {
+	in, err := decodeUserInput(r)
+	if err != nil {
 		return err
 	}
-	u, err := s.app.UpdateDatabaseUser(r.Context(), principal(r), r.PathValue("groupId"), r.PathValue("databaseName"), r.PathValue("username"), req)
+	u, err := s.app.UpdateDatabaseUser(r.Context(), principal(r), r.PathValue("groupId"), r.PathValue("databaseName"), r.PathValue("username"), in)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/audit"
 	"github.com/atlasx509/atlasx509/internal/ratelimit"
 )
@@ -133,16 +133,12 @@ func tooManyRequests(w http.ResponseWriter, path string, rule ratelimit.Rule, d 
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(retry))
 	period := int(rule.Period / time.Second)
-	return &atlasx509.Error{Kind: atlasx509.KindTooManyRequests, Code: "RATE_LIMITED_TOKEN_BUCKET",
-		Detail: "Rate limit exceeded for " + strings.TrimPrefix(path, "/") + ". Please retry after " + strconv.Itoa(retry) +
-			" seconds. Request capacity: " + strconv.Itoa(rule.Capacity) + ". Refill rate: " + strconv.Itoa(rule.Refill) +
-			" per " + strconv.Itoa(period) + " seconds.",
-		Params: []any{strings.TrimPrefix(path, "/"), retry, rule.Capacity, rule.Refill, period}}
+	return app.ErrRateLimited(strings.TrimPrefix(path, "/"), retry, rule.Capacity, rule.Refill, period)
 }
 
 // notOnAccessList is the 403 of a credential used from outside its access list.
 func notOnAccessList(addr netip.Addr) error {
-	return atlasx509.Errorf(atlasx509.KindForbidden, "IP_ADDRESS_NOT_ON_ACCESS_LIST", "IP address %s is not allowed to access this resource.", addr.String())
+	return app.ErrNotOnAccessList(addr.String())
 }
 
 func newRequestID() string {

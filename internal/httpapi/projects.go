@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
 )
 
@@ -26,7 +27,7 @@ func (s *server) handleCreateProject(w http.ResponseWriter, r *http.Request) err
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
-	p, err := s.app.CreateProject(r.Context(), principal(r), req)
+	p, err := s.app.CreateProject(r.Context(), principal(r), app.ProjectInput{Name: req.Name, OrgID: req.OrgID})
 	if err != nil {
 		return err
 	}

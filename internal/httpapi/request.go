@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
 	"github.com/atlasx509/atlasx509/internal/auth"
@@ -33,7 +32,7 @@ func decodeBody(r *http.Request, v any, allowEmpty bool) error {
 		if errors.As(err, &maxErr) {
 			return err
 		}
-		return atlasx509.Errorf(atlasx509.KindInvalid, "MALFORMED_JSON", "Received JSON is malformed.")
+		return app.ErrMalformedJSON(nil)
 	}
 	return decodeJSON(body, v, allowEmpty)
 }
@@ -43,30 +42,28 @@ func decodeJSON(body []byte, v any, allowEmpty bool) error {
 		if allowEmpty {
 			return nil
 		}
-		return atlasx509.Errorf(atlasx509.KindInvalid, "MALFORMED_JSON", "Received JSON is malformed.")
+		return app.ErrMalformedJSON(nil)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil {
 		if _, err := dec.Token(); err != io.EOF {
-			return atlasx509.Errorf(atlasx509.KindInvalid, "MALFORMED_JSON", "Received JSON is malformed.")
+			return app.ErrMalformedJSON(nil)
 		}
 		return nil
 	}
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return &atlasx509.Error{Kind: atlasx509.KindInvalid, Code: "INVALID_JSON_ATTRIBUTE",
-			Detail: "Received JSON for the " + typeErr.Field + " attribute does not match expected format.", Params: []any{typeErr.Field}, Err: err}
+		return app.ErrInvalidJSONAttribute(typeErr.Field, err)
 	case errors.As(err, &typeErr):
-		return &atlasx509.Error{Kind: atlasx509.KindInvalid, Code: "INVALID_JSON", Detail: "Received JSON does not match expected format.", Err: err}
+		return app.ErrInvalidJSON(err)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
-		return &atlasx509.Error{Kind: atlasx509.KindInvalid, Code: "INVALID_ATTRIBUTE",
-			Detail: "Invalid attribute " + field + " specified.", Params: []any{field}, Err: err}
+		return app.ErrInvalidAttribute(field, err)
 	default:
-		return &atlasx509.Error{Kind: atlasx509.KindInvalid, Code: "MALFORMED_JSON", Detail: "Received JSON is malformed.", Err: err}
+		return app.ErrMalformedJSON(err)
 	}
 }
 
@@ -84,8 +81,7 @@ func checkQuery(r *http.Request) error {
 }
 
 func invalidQuery(name, value string) error {
-	return &atlasx509.Error{Kind: atlasx509.KindInvalid, Code: "INVALID_QUERY_PARAMETER",
-		Detail: "Invalid query parameter " + name + " specified.", Params: []any{name}, Err: fmt.Errorf("value %q", value)}
+	return app.ErrInvalidQueryParameter(name, fmt.Errorf("value %q", value))
 }
 
 // listParams are the validated list query parameters of a request.

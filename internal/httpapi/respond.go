@@ -38,11 +38,11 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
-		err = atlasx509.Errorf(atlasx509.KindInvalid, "INVALID_JSON", "The request body is larger than %d bytes.", maxErr.Limit)
+		err = app.ErrBodyTooLarge(maxErr.Limit)
 	}
 	var e *atlasx509.Error
 	if !errors.As(err, &e) || e.Kind == atlasx509.KindInternal {
-		e = &atlasx509.Error{Kind: atlasx509.KindInternal, Code: "UNEXPECTED_ERROR", Detail: "Unexpected error."}
+		e = app.ErrUnexpected(nil)
 	}
 	status := statusOf[e.Kind]
 	body := atlasapi.ApiError{Detail: e.Detail, Error: status, ErrorCode: e.Code, Parameters: e.Params, Reason: http.StatusText(status)}
@@ -64,8 +64,9 @@ func (s *server) writeUnauthenticated(w http.ResponseWriter, r *http.Request, ae
 	if _, ok := bearerToken(r); ok {
 		w.Header().Add("WWW-Authenticate", `Bearer realm="MMS Public API", error="invalid_token"`)
 	}
-	body := atlasapi.ApiError{Detail: "You are not authorized for this resource.", Error: http.StatusUnauthorized,
-		ErrorCode: "UNEXPECTED_ERROR", Parameters: []any{}, Reason: http.StatusText(http.StatusUnauthorized)}
+	e := app.ErrUnauthenticated()
+	body := atlasapi.ApiError{Detail: e.Detail, Error: http.StatusUnauthorized,
+		ErrorCode: e.Code, Parameters: []any{}, Reason: http.StatusText(http.StatusUnauthorized)}
 	// Atlas pretty-prints this one body whatever the query says.
 	writeErrorBody(w, r, http.StatusUnauthorized, body, true)
 }

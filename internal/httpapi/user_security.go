@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
 	"github.com/atlasx509/atlasx509/internal/pki"
 )
@@ -28,23 +29,16 @@ func (s *server) handleUpdateUserSecurity(w http.ResponseWriter, r *http.Request
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
+	var in app.UserSecurityInput
+	if req.CustomerX509 != nil {
+		in.CustomerX509CAs = req.CustomerX509.Cas
+	}
 	if l := req.LDAP; l != nil {
-		if l.AuthenticationEnabled != nil && *l.AuthenticationEnabled || l.AuthorizationEnabled != nil && *l.AuthorizationEnabled ||
-			l.AuthzQueryTemplate != nil || l.BindPassword != nil || l.BindUsername != nil || l.CaCertificate != nil ||
-			l.Hostname != nil || l.Port != nil || len(l.UserToDNMapping) > 0 {
-			return atlasx509.Errorf(atlasx509.KindInvalid, "UNSUPPORTED_FEATURE", "This feature is not yet supported.")
-		}
+		in.LDAP = &app.LDAPInput{AuthenticationEnabled: l.AuthenticationEnabled, AuthorizationEnabled: l.AuthorizationEnabled,
+			AuthzQueryTemplate: l.AuthzQueryTemplate, BindPassword: l.BindPassword, BindUsername: l.BindUsername,
+			CaCertificate: l.CaCertificate, Hostname: l.Hostname, Port: l.Port, UserToDNMapping: len(l.UserToDNMapping) > 0}
 	}
-	var (
-		p   atlasx509.Project
-		err error
-	)
-	switch {
-	case req.CustomerX509 != nil && req.CustomerX509.Cas != nil:
-		p, err = s.app.UpdateCustomerX509(r.Context(), principal(r), r.PathValue("groupId"), *req.CustomerX509.Cas)
-	default:
-		p, err = s.app.GetUserSecurity(r.Context(), principal(r), r.PathValue("groupId"))
-	}
+	p, err := s.app.UpdateUserSecurity(r.Context(), principal(r), r.PathValue("groupId"), in)
 	if err != nil {
 		return err
 	}
@@ -78,10 +72,7 @@ func (s *server) handleUpdateManagedX509(w http.ResponseWriter, r *http.Request)
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
-	if req.LeafKeyType == nil {
-		return atlasx509.Errorf(atlasx509.KindInvalid, "MISSING_ATTRIBUTE", "The required attribute %s was not specified.", "leafKeyType")
-	}
-	p, kt, err := s.app.SetLeafKeyType(r.Context(), principal(r), r.PathValue("groupId"), *req.LeafKeyType)
+	p, kt, err := s.app.SetLeafKeyType(r.Context(), principal(r), r.PathValue("groupId"), req.LeafKeyType)
 	if err != nil {
 		return err
 	}

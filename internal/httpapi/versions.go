@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/app"
 )
 
 // resourceVersion is one version of an operation's representation in the
@@ -56,7 +56,7 @@ func versioned(versions []resourceVersion, h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		requested, ok := acceptedDate(r.Header.Values("Accept"))
 		if !ok {
-			return atlasx509.Errorf(atlasx509.KindNotAcceptable, "INVALID_VERSION_DATE", "Invalid accept header or version date.")
+			return app.ErrInvalidVersionDate()
 		}
 		var chosen *resourceVersion
 		for i := range versions {
@@ -65,11 +65,11 @@ func versioned(versions []resourceVersion, h handlerFunc) handlerFunc {
 			}
 		}
 		if chosen == nil {
-			return atlasx509.Errorf(atlasx509.KindNotAcceptable, "INVALID_VERSION_DATE", "Invalid accept header or version date.")
+			return app.ErrInvalidVersionDate()
 		}
 		if chosen.gone {
 			path := strings.TrimPrefix(r.URL.Path, "/")
-			return atlasx509.Errorf(atlasx509.KindGone, "VERSION_GONE", "Version %s of %s is no longer available.", chosen.date, path)
+			return app.ErrVersionGone(chosen.date, path)
 		}
 		if !chosen.deprecated.IsZero() {
 			w.Header().Set("Deprecation", chosen.deprecated.UTC().Format(http.TimeFormat))
