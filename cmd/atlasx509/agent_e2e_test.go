@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atlasx509/atlasx509/internal/atlasapi"
 	"github.com/atlasx509/atlasx509/internal/config"
 )
 
@@ -81,8 +82,15 @@ func TestAgentEndToEnd(t *testing.T) {
 		return append([]string{"atlasx509", "agent", "--url", s.URL, "--project", group, "--ca-file", caFile, "--crl-file", crlFile}, extra...)
 	}
 
-	// --once against the running server, with either credential.
-	for name, env := range map[string]map[string]string{"service account": sa, "API key": apiKey} {
+	// A project API key with only GROUP_READ_ONLY is enough.
+	r := do(t, c, "POST", s.URL+apiV1+"/groups/"+group+"/apiKeys", `{"desc":"mongod agent","roles":["GROUP_READ_ONLY"]}`)
+	mustStatus(t, r, http.StatusOK, "create a read-only project API key")
+	var readOnly atlasapi.APIKey
+	decodeJSON(t, r.Body, &readOnly)
+	readOnlyKey := map[string]string{config.EnvAgentPublicKey: readOnly.PublicKey, config.EnvAgentPrivateKey: readOnly.PrivateKey}
+
+	// --once against the running server, with each credential.
+	for name, env := range map[string]map[string]string{"service account": sa, "API key": apiKey, "read-only project API key": readOnlyKey} {
 		d := t.TempDir()
 		var stderr bytes.Buffer
 		if code := run(context.Background(), args(filepath.Join(d, "ca"), filepath.Join(d, "crl"), "--once"), func(k string) string { return env[k] }, io.Discard, &stderr); code != 0 {
@@ -118,7 +126,7 @@ func TestAgentEndToEnd(t *testing.T) {
 	notModified := `msg="not modified" url=` + s.URL + "/api/atlas/v2/groups/" + group + "/userSecurity/managedX509/crl"
 	waitFor(t, "a 304 for the unchanged CRL", func() bool { return strings.Contains(stderr.String(), notModified) })
 
-	r := do(t, c, "DELETE", s.URL+apiV1+"/groups/"+group+"/databaseUsers/alice/certs/"+revoked.Cert.SerialNumber.String(), "")
+	r = do(t, c, "DELETE", s.URL+apiV1+"/groups/"+group+"/databaseUsers/alice/certs/"+revoked.Cert.SerialNumber.String(), "")
 	mustStatus(t, r, http.StatusNoContent, "revoke a certificate")
 	waitFor(t, "the revoked serial in the CRL file", func() bool {
 		serials, _ := crlSerials(t, crlFile)
