@@ -161,7 +161,7 @@ func TestCRLRoute(t *testing.T) {
 	if rec := e.serve(req); rec.Code != http.StatusOK || rec.Header().Get("ETag") != etag {
 		t.Errorf("If-None-Match of another body: %d, ETag %q", rec.Code, rec.Header().Get("ETag"))
 	}
-	e.advance(clock, validity/2 - time.Second)
+	e.advance(clock, validity/2-time.Second)
 	if crls := checkCRLs(t, e, clock.Now(), validity); crls[0].Number.Cmp(first) != 0 {
 		t.Errorf("CRL signed anew before half its validity: number %v, then %v", first, crls[0].Number)
 	}
@@ -184,7 +184,7 @@ func TestCRLRoute(t *testing.T) {
 	}
 
 	// Half the validity passes: signed anew, with a greater number.
-	e.advance(clock, validity / 2)
+	e.advance(clock, validity/2)
 	crls = checkCRLs(t, e, clock.Now(), validity)
 	if crls[0].Number.Cmp(afterRevocation) <= 0 || !crls[0].ThisUpdate.Equal(clock.Now().Truncate(time.Second)) {
 		t.Errorf("after half the validity: number %v (before %v), thisUpdate %v", crls[0].Number, afterRevocation, crls[0].ThisUpdate)
@@ -192,7 +192,7 @@ func TestCRLRoute(t *testing.T) {
 
 	// Once the revoked certificate has expired (one month), it leaves the CRL.
 	e.mustDo(http.StatusNoContent, "DELETE", g+"/databaseUsers/alice/certs/"+a2, "")
-	e.advance(clock, 32 * 24 * time.Hour)
+	e.advance(clock, 32*24*time.Hour)
 	crls = checkCRLs(t, e, clock.Now(), validity)
 	if len(crls[0].RevokedCertificateEntries) != 0 {
 		t.Errorf("expired certificates still listed: %v", crlSerials(crls[0]))
@@ -214,7 +214,7 @@ func TestCRLGenerations(t *testing.T) {
 	ca1 := e.cas()[0]
 	// Close to the end of the first CA, a short certificate still fits in
 	// it, a long one needs a second generation.
-	e.advance(clock, ca1.NotAfter.Sub(clock.Now()) - 300*24*time.Hour)
+	e.advance(clock, ca1.NotAfter.Sub(clock.Now())-300*24*time.Hour)
 	short, _ := e.issue("alice", 1)
 	long, _ := e.issue("alice", 24)
 	cas := e.cas()
@@ -241,7 +241,7 @@ func TestCRLGenerations(t *testing.T) {
 		}
 	}
 	// Past the first CA's end, both routes drop it.
-	e.advance(clock, 301 * 24 * time.Hour)
+	e.advance(clock, 301*24*time.Hour)
 	if crls := checkCRLs(t, e, clock.Now(), validity); len(crls) != 1 {
 		t.Errorf("%d CRLs after the first CA expired, want 1", len(crls))
 	}
