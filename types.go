@@ -7,6 +7,9 @@ type Organization struct {
 	ID      string
 	Name    string
 	Created time.Time
+	// SkipDefaultAlertsSettings is Atlas's flag of the same name: stored
+	// and answered; atlasx509 has no alerts.
+	SkipDefaultAlertsSettings bool
 }
 
 // Project is an Atlas project (a "group" on the wire).
@@ -21,6 +24,24 @@ type Project struct {
 	// LeafKeyType is the key type of the project's managed certificates
 	// (an extension); empty means the default, RSA 4096 as Atlas.
 	LeafKeyType string
+	// WithDefaultAlertsSettings is Atlas's flag of the same name: stored
+	// and answered; atlasx509 has no alerts.
+	WithDefaultAlertsSettings bool
+	// Tags are the project's resource tags, in the order given.
+	Tags []Tag
+	// Settings holds the project settings (GET /groups/{groupId}/settings)
+	// that were set, by Atlas field name; the others have Atlas's defaults.
+	Settings map[string]bool
+	// Limits holds the project limits that were set, by Atlas limit name
+	// (atlas.project.security.databaseAccess.users); the others have their
+	// defaults.
+	Limits map[string]int64
+}
+
+// Tag is a resource tag of a project.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }
 
 // AccessListEntry allows a credential to be used from one address or network.

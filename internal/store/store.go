@@ -112,6 +112,9 @@ type Tx interface {
 
 	InsertOrganization(ctx context.Context, o atlasx509.Organization) error
 	GetOrganization(ctx context.Context, id string) (atlasx509.Organization, error)
+	// UpdateOrganization replaces the mutable fields of the organization
+	// o.ID (Name, SkipDefaultAlertsSettings).
+	UpdateOrganization(ctx context.Context, o atlasx509.Organization) error
 
 	// InsertProject returns ErrConflict when the organization already has a
 	// project of that name.
@@ -121,7 +124,9 @@ type Tx interface {
 	ListProjects(ctx context.Context, f ProjectFilter, page Page) ([]atlasx509.Project, error)
 	CountProjects(ctx context.Context, f ProjectFilter) (int, error)
 	// UpdateProject replaces the mutable fields of the project p.ID (Name,
-	// CustomerX509CAs, LeafKeyType); ErrConflict when the name is taken.
+	// CustomerX509CAs, LeafKeyType, WithDefaultAlertsSettings, Tags,
+	// Settings, Limits); ErrConflict when the name is taken. Empty Tags,
+	// Settings and Limits read back as nil.
 	UpdateProject(ctx context.Context, p atlasx509.Project) error
 	// DeleteProject deletes a project with its database users, CAs,
 	// certificate records, CRLs and project role assignments.

@@ -157,6 +157,31 @@ func jsonArray[T any](s []T) (string, error) {
 	return string(b), err
 }
 
+// jsonObject encodes m as a JSON object ({} for a nil map).
+func jsonObject[K comparable, V any](m map[K]V) (string, error) {
+	if m == nil {
+		m = map[K]V{}
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+// emptyNil returns nil for an empty slice: what was stored from a nil one.
+func emptyNil[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+// emptyNilMap returns nil for an empty map: what was stored from a nil one.
+func emptyNilMap[K comparable, V any](m map[K]V) map[K]V {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
 // jsonScan decodes a scanned jsonb value into dst, a pointer to a slice.
 type jsonScan struct{ dst any }
 
@@ -196,33 +221,60 @@ func (t *tx) InsertSetting(ctx context.Context, name string, value []byte) error
 // InsertOrganization implements store.Tx.
 func (t *tx) InsertOrganization(ctx context.Context, o atlasx509.Organization) error {
 	_, err := t.exec(ctx, "insert organization",
-		`INSERT INTO organizations (id, name, created) VALUES ($1, $2, $3)`,
-		o.ID, o.Name, ts(o.Created))
+		`INSERT INTO organizations (id, name, created, skip_default_alerts_settings) VALUES ($1, $2, $3, $4)`,
+		o.ID, o.Name, ts(o.Created), o.SkipDefaultAlertsSettings)
 	return err
+}
+
+// UpdateOrganization implements store.Tx.
+func (t *tx) UpdateOrganization(ctx context.Context, o atlasx509.Organization) error {
+	return t.execOne(ctx, "update organization",
+		`UPDATE organizations SET name = $1, skip_default_alerts_settings = $2 WHERE id = $3`,
+		o.Name, o.SkipDefaultAlertsSettings, o.ID)
 }
 
 // GetOrganization implements store.Tx.
 func (t *tx) GetOrganization(ctx context.Context, id string) (atlasx509.Organization, error) {
 	return get(ctx, t, "get organization", func(r scanner) (atlasx509.Organization, error) {
 		var o atlasx509.Organization
-		err := r.Scan(&o.ID, &o.Name, &o.Created)
+		err := r.Scan(&o.ID, &o.Name, &o.Created, &o.SkipDefaultAlertsSettings)
 		return o, err
-	}, `SELECT id, name, created FROM organizations WHERE id = $1`, id)
+	}, `SELECT id, name, created, skip_default_alerts_settings FROM organizations WHERE id = $1`, id)
 }
 
-const projectColumns = `id, org_id, name, created, customer_x509_cas, leaf_key_type`
+const projectColumns = `id, org_id, name, created, customer_x509_cas, leaf_key_type,
+	with_default_alerts_settings, tags, settings, limits`
 
 func scanProject(r scanner) (atlasx509.Project, error) {
 	var p atlasx509.Project
-	err := r.Scan(&p.ID, &p.OrgID, &p.Name, &p.Created, &p.CustomerX509CAs, &p.LeafKeyType)
+	err := r.Scan(&p.ID, &p.OrgID, &p.Name, &p.Created, &p.CustomerX509CAs, &p.LeafKeyType,
+		&p.WithDefaultAlertsSettings, jsonScan{&p.Tags}, jsonScan{&p.Settings}, jsonScan{&p.Limits})
+	p.Tags, p.Settings, p.Limits = emptyNil(p.Tags), emptyNilMap(p.Settings), emptyNilMap(p.Limits)
 	return p, err
+}
+
+// projectDocs encodes the jsonb columns of p.
+func projectDocs(p atlasx509.Project) (tags, settings, limits string, err error) {
+	if tags, err = jsonArray(p.Tags); err != nil {
+		return "", "", "", err
+	}
+	if settings, err = jsonObject(p.Settings); err != nil {
+		return "", "", "", err
+	}
+	limits, err = jsonObject(p.Limits)
+	return tags, settings, limits, err
 }
 
 // InsertProject implements store.Tx.
 func (t *tx) InsertProject(ctx context.Context, p atlasx509.Project) error {
-	_, err := t.exec(ctx, "insert project",
-		`INSERT INTO projects (`+projectColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		p.ID, p.OrgID, p.Name, ts(p.Created), p.CustomerX509CAs, p.LeafKeyType)
+	tags, settings, limits, err := projectDocs(p)
+	if err != nil {
+		return fmt.Errorf("postgres: insert project: %w", err)
+	}
+	_, err = t.exec(ctx, "insert project",
+		`INSERT INTO projects (`+projectColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		p.ID, p.OrgID, p.Name, ts(p.Created), p.CustomerX509CAs, p.LeafKeyType,
+		p.WithDefaultAlertsSettings, tags, settings, limits)
 	return err
 }
 
@@ -256,9 +308,15 @@ func (t *tx) CountProjects(ctx context.Context, f store.ProjectFilter) (int, err
 
 // UpdateProject implements store.Tx.
 func (t *tx) UpdateProject(ctx context.Context, p atlasx509.Project) error {
+	tags, settings, limits, err := projectDocs(p)
+	if err != nil {
+		return fmt.Errorf("postgres: update project: %w", err)
+	}
 	return t.execOne(ctx, "update project",
-		`UPDATE projects SET name = $1, customer_x509_cas = $2, leaf_key_type = $3 WHERE id = $4`,
-		p.Name, p.CustomerX509CAs, p.LeafKeyType, p.ID)
+		`UPDATE projects SET name = $1, customer_x509_cas = $2, leaf_key_type = $3,
+		with_default_alerts_settings = $4, tags = $5, settings = $6, limits = $7 WHERE id = $8`,
+		p.Name, p.CustomerX509CAs, p.LeafKeyType,
+		p.WithDefaultAlertsSettings, tags, settings, limits, p.ID)
 }
 
 // DeleteProject implements store.Tx. Users, CAs, certificate records and

@@ -98,7 +98,8 @@ func TestMigrationFrom1(t *testing.T) {
 		t.Fatalf("Open of a version 1 file: %v", err)
 	}
 	defer s.Close()
-	want := atlasx509.Project{ID: "p1", OrgID: "o1", Name: "project", Created: created}
+	// Projects from before 00004 keep answering withDefaultAlertsSettings true.
+	want := atlasx509.Project{ID: "p1", OrgID: "o1", Name: "project", Created: created, WithDefaultAlertsSettings: true}
 	err = s.View(ctx, func(tx store.Tx) error {
 		got, err := tx.GetProject(ctx, "p1")
 		if err != nil {

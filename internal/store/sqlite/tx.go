@@ -181,33 +181,64 @@ func (t *tx) InsertSetting(ctx context.Context, name string, value []byte) error
 // InsertOrganization implements store.Tx.
 func (t *tx) InsertOrganization(ctx context.Context, o atlasx509.Organization) error {
 	_, err := t.exec(ctx, "insert organization",
-		`INSERT INTO organizations (id, name, created) VALUES (?, ?, ?)`,
-		o.ID, o.Name, timeArg(o.Created))
+		`INSERT INTO organizations (id, name, created, skip_default_alerts_settings) VALUES (?, ?, ?, ?)`,
+		o.ID, o.Name, timeArg(o.Created), boolArg(o.SkipDefaultAlertsSettings))
 	return err
+}
+
+// UpdateOrganization implements store.Tx.
+func (t *tx) UpdateOrganization(ctx context.Context, o atlasx509.Organization) error {
+	return t.execOne(ctx, "update organization",
+		`UPDATE organizations SET name = ?, skip_default_alerts_settings = ? WHERE id = ?`,
+		o.Name, boolArg(o.SkipDefaultAlertsSettings), o.ID)
 }
 
 // GetOrganization implements store.Tx.
 func (t *tx) GetOrganization(ctx context.Context, id string) (atlasx509.Organization, error) {
 	return get(ctx, t, "get organization", func(r scanner) (atlasx509.Organization, error) {
 		var o atlasx509.Organization
-		err := r.Scan(&o.ID, &o.Name, timeScan{&o.Created})
+		var skip int64
+		err := r.Scan(&o.ID, &o.Name, timeScan{&o.Created}, &skip)
+		o.SkipDefaultAlertsSettings = skip != 0
 		return o, err
-	}, `SELECT id, name, created FROM organizations WHERE id = ?`, id)
+	}, `SELECT id, name, created, skip_default_alerts_settings FROM organizations WHERE id = ?`, id)
 }
 
-const projectColumns = `id, org_id, name, created, customer_x509_cas, leaf_key_type`
+const projectColumns = `id, org_id, name, created, customer_x509_cas, leaf_key_type,
+	with_default_alerts_settings, tags, settings, limits`
 
 func scanProject(r scanner) (atlasx509.Project, error) {
 	var p atlasx509.Project
-	err := r.Scan(&p.ID, &p.OrgID, &p.Name, timeScan{&p.Created}, &p.CustomerX509CAs, &p.LeafKeyType)
+	var alerts int64
+	err := r.Scan(&p.ID, &p.OrgID, &p.Name, timeScan{&p.Created}, &p.CustomerX509CAs, &p.LeafKeyType,
+		&alerts, jsonScan{&p.Tags}, jsonScan{&p.Settings}, jsonScan{&p.Limits})
+	p.WithDefaultAlertsSettings = alerts != 0
+	p.Tags, p.Settings, p.Limits = emptyNil(p.Tags), emptyNilMap(p.Settings), emptyNilMap(p.Limits)
 	return p, err
+}
+
+// projectDocs encodes the JSON columns of p.
+func projectDocs(p atlasx509.Project) (tags, settings, limits string, err error) {
+	if tags, err = jsonText(nonNil(p.Tags)); err != nil {
+		return "", "", "", err
+	}
+	if settings, err = jsonText(nonNilMap(p.Settings)); err != nil {
+		return "", "", "", err
+	}
+	limits, err = jsonText(nonNilMap(p.Limits))
+	return tags, settings, limits, err
 }
 
 // InsertProject implements store.Tx.
 func (t *tx) InsertProject(ctx context.Context, p atlasx509.Project) error {
-	_, err := t.exec(ctx, "insert project",
-		`INSERT INTO projects (`+projectColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		p.ID, p.OrgID, p.Name, timeArg(p.Created), p.CustomerX509CAs, p.LeafKeyType)
+	tags, settings, limits, err := projectDocs(p)
+	if err != nil {
+		return fmt.Errorf("sqlite: insert project: %w", err)
+	}
+	_, err = t.exec(ctx, "insert project",
+		`INSERT INTO projects (`+projectColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.ID, p.OrgID, p.Name, timeArg(p.Created), p.CustomerX509CAs, p.LeafKeyType,
+		boolArg(p.WithDefaultAlertsSettings), tags, settings, limits)
 	return err
 }
 
@@ -259,9 +290,15 @@ func (t *tx) CountProjects(ctx context.Context, f store.ProjectFilter) (int, err
 
 // UpdateProject implements store.Tx.
 func (t *tx) UpdateProject(ctx context.Context, p atlasx509.Project) error {
+	tags, settings, limits, err := projectDocs(p)
+	if err != nil {
+		return fmt.Errorf("sqlite: update project: %w", err)
+	}
 	return t.execOne(ctx, "update project",
-		`UPDATE projects SET name = ?, customer_x509_cas = ?, leaf_key_type = ? WHERE id = ?`,
-		p.Name, p.CustomerX509CAs, p.LeafKeyType, p.ID)
+		`UPDATE projects SET name = ?, customer_x509_cas = ?, leaf_key_type = ?,
+		with_default_alerts_settings = ?, tags = ?, settings = ?, limits = ? WHERE id = ?`,
+		p.Name, p.CustomerX509CAs, p.LeafKeyType,
+		boolArg(p.WithDefaultAlertsSettings), tags, settings, limits, p.ID)
 }
 
 // DeleteProject implements store.Tx. Users, CAs, certificate records and

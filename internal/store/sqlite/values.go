@@ -165,3 +165,34 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
+
+// nonNilMap returns m, or an empty non-nil map when m is nil, so that it
+// is stored as {} rather than null.
+func nonNilMap[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil {
+		return map[K]V{}
+	}
+	return m
+}
+
+// emptyNil returns nil for an empty slice: what was stored from a nil one.
+func emptyNil[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+// emptyNilMap returns nil for an empty map: what was stored from a nil one.
+func emptyNilMap[K comparable, V any](m map[K]V) map[K]V {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// jsonText encodes v as JSON text.
+func jsonText(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}

@@ -73,13 +73,39 @@ func testOrganizations(t *testing.T, s store.Store) {
 	dup.Name = "another name"
 	err := s.Update(ctx, func(tx store.Tx) error { return tx.InsertOrganization(ctx, dup) })
 	wantIs(t, "InsertOrganization of a taken id", err, store.ErrConflict)
+
+	// UpdateOrganization writes the name and the alert flag, not Created.
+	changed := o
+	changed.Name, changed.SkipDefaultAlertsSettings = "renamed", true
+	arg := changed
+	arg.Created = at(99 * time.Hour)
+	update(t, s, func(tx store.Tx) error { return tx.UpdateOrganization(ctx, arg) })
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.UpdateOrganization(ctx, org(99)) })
+	wantIs(t, "UpdateOrganization(missing)", err, store.ErrNotFound)
+	view(t, s, func(tx store.Tx) error {
+		for _, want := range []atlasx509.Organization{changed, org(2)} {
+			got, err := tx.GetOrganization(ctx, want.ID)
+			if err != nil {
+				return err
+			}
+			if d := diff(want, got); d != "" {
+				t.Errorf("GetOrganization after UpdateOrganization (-want +got):\n%s", d)
+			}
+		}
+		return nil
+	})
 }
 
 // withSettings returns p with the optional fields set: self-managed X.509
-// CAs and a leaf key type.
+// CAs, a leaf key type, the alerts flag, tags (in an order that is not
+// sorted), settings and limits.
 func withSettings(p atlasx509.Project) atlasx509.Project {
 	p.CustomerX509CAs = "-----BEGIN CERTIFICATE-----\nMIIB" + p.ID + "\n-----END CERTIFICATE-----\n"
 	p.LeafKeyType = "ECDSA_P256"
+	p.WithDefaultAlertsSettings = true
+	p.Tags = []atlasx509.Tag{{Key: "team", Value: "payments"}, {Key: "env", Value: "prod ü"}}
+	p.Settings = map[string]bool{"isDataExplorerEnabled": false, "isSchemaAdvisorEnabled": true}
+	p.Limits = map[string]int64{"atlas.project.security.databaseAccess.users": 250}
 	return p
 }
 
@@ -278,6 +304,7 @@ func testUpdateProject(t *testing.T, s store.Store) {
 	cleared := changed
 	cleared.Name = p3.Name
 	cleared.CustomerX509CAs, cleared.LeafKeyType = "", ""
+	cleared.WithDefaultAlertsSettings, cleared.Tags, cleared.Settings, cleared.Limits = false, nil, nil, nil
 	update(t, s, func(tx store.Tx) error { return tx.UpdateProject(ctx, cleared) })
 	reused := project(4, 1)
 	reused.Name = p1.Name
