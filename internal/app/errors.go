@@ -171,6 +171,7 @@ var (
 	defGroupNotFound  = def(atlasx509.KindNotFound, "GROUP_NOT_FOUND", "No group with ID %s exists.")
 	defGroupName      = def(atlasx509.KindInvalid, "INVALID_GROUP_NAME", "An invalid group name \"%s\" was specified.")
 	defGroupExists    = def(atlasx509.KindConflict, "GROUP_ALREADY_EXISTS", "A group with name \"%s\" already exists.")
+	defOrgName        = def(atlasx509.KindInvalid, "INVALID_ORG_NAME", "An invalid organization name \"%s\" was specified.")
 )
 
 func errInvalidOrgID(orgID string) error     { return defInvalidOrgID.new(orgID) }
@@ -178,6 +179,7 @@ func errOrgNotFound(orgID string) error      { return defOrgNotFound.new(orgID) 
 func errInvalidGroupID(groupID string) error { return defInvalidGroupID.new(groupID) }
 func errGroupNotFound(groupID string) error  { return defGroupNotFound.new(groupID) }
 func errInvalidGroupName(name string) error  { return defGroupName.new(name) }
+func errInvalidOrgName(name string) error    { return defOrgName.new(name) }
 func errGroupAlreadyExists(name string) error {
 	return defGroupExists.new(name)
 }

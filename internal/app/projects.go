@@ -34,7 +34,7 @@ func (a *App) CreateProject(ctx context.Context, p atlasx509.Principal, req Proj
 		return atlasx509.Project{}, errMissing("name")
 	}
 	name := *req.Name
-	if strings.TrimSpace(name) == "" || utf8.RuneCountInString(name) > 64 || !utf8.ValidString(name) {
+	if !validName(name) {
 		return atlasx509.Project{}, errInvalidGroupName(name)
 	}
 	orgID := p.OrgID
@@ -140,6 +140,12 @@ func loadProject(ctx context.Context, tx store.Tx, p atlasx509.Principal, groupI
 		return atlasx509.Project{}, errUnauthorized()
 	}
 	return project, nil
+}
+
+// validName reports whether name can name a project or an organization:
+// not blank, at most 64 characters.
+func validName(name string) bool {
+	return strings.TrimSpace(name) != "" && utf8.RuneCountInString(name) <= 64 && utf8.ValidString(name)
 }
 
 func memberOf(p atlasx509.Principal, orgID string) bool {

@@ -44,6 +44,25 @@ type Group struct {
 	WithDefaultAlertsSettings bool   `json:"withDefaultAlertsSettings"`
 }
 
+// Organization is an organization as Atlas returns it (AtlasOrganization).
+type Organization struct {
+	ID                        string `json:"id"`
+	IsDeleted                 bool   `json:"isDeleted"`
+	Links                     []Link `json:"links"`
+	Name                      string `json:"name"`
+	SkipDefaultAlertsSettings bool   `json:"skipDefaultAlertsSettings"`
+}
+
+// UpdateOrganizationRequest is the body of PATCH /orgs/{orgId}. Read-only
+// attributes that clients echo back are accepted and ignored.
+type UpdateOrganizationRequest struct {
+	Name                      *string         `json:"name"`
+	SkipDefaultAlertsSettings *bool           `json:"skipDefaultAlertsSettings"`
+	ID                        *string         `json:"id"`
+	IsDeleted                 *bool           `json:"isDeleted"`
+	Links                     json.RawMessage `json:"links"`
+}
+
 // CreateGroupRequest is the body of POST /groups. Read-only attributes that
 // clients echo back (id, created, clusterCount, links) are accepted and ignored.
 type CreateGroupRequest struct {

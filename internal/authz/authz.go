@@ -40,6 +40,12 @@ const (
 	// keys and service accounts, their secrets and access lists: Atlas
 	// requires Organization Owner.
 	OrgCredentialWrite Permission = "org.credentials.write"
+	// OrgRead reads an organization and lists its projects: Atlas requires
+	// Organization Member, which every organization role includes.
+	OrgRead Permission = "org.read"
+	// OrgWrite changes an organization (its name): Atlas requires
+	// Organization Owner.
+	OrgWrite Permission = "org.write"
 )
 
 // projectRoles lists, for each permission checked against a project, the
@@ -70,6 +76,11 @@ var orgRoles = map[Permission][]atlasx509.Role{
 		atlasx509.RoleOrgBillingReadOnly, atlasx509.RoleOrgReadOnly, atlasx509.RoleOrgMember,
 	},
 	OrgCredentialWrite: {atlasx509.RoleOrgOwner},
+	OrgRead: {
+		atlasx509.RoleOrgOwner, atlasx509.RoleOrgGroupCreator, atlasx509.RoleOrgBillingAdmin,
+		atlasx509.RoleOrgBillingReadOnly, atlasx509.RoleOrgReadOnly, atlasx509.RoleOrgMember,
+	},
+	OrgWrite: {atlasx509.RoleOrgOwner},
 }
 
 // Known reports whether perm has an entry in the role table.

@@ -20,35 +20,35 @@ const (
 // columns is the order of the permissions in the matrix below.
 var columns = []Permission{
 	ProjectRead, ProjectCreate, ProjectDelete, DatabaseUserWrite, CertificateCreate,
-	ProjectSecurityWrite, ProjectAccessManage, OrgCredentialRead, OrgCredentialWrite,
+	ProjectSecurityWrite, ProjectAccessManage, OrgCredentialRead, OrgCredentialWrite, OrgRead, OrgWrite,
 }
 
 // orgScoped are the permissions checked against the organization itself;
 // the others are checked against a project of it.
-var orgScoped = map[Permission]bool{ProjectCreate: true, OrgCredentialRead: true, OrgCredentialWrite: true}
+var orgScoped = map[Permission]bool{ProjectCreate: true, OrgCredentialRead: true, OrgCredentialWrite: true, OrgRead: true, OrgWrite: true}
 
 // matrix is the role table as a reviewer reads it: one row per Atlas role,
 // held over the organization (ORG_*) or over the project (GROUP_*), one
 // column per permission in the order of columns: Y allowed, - refused.
 var matrix = map[atlasx509.Role]string{
-	//                                    read create delete users cert security access orgRead orgWrite
-	atlasx509.RoleOrgOwner:                   "Y Y Y Y Y Y Y Y Y",
-	atlasx509.RoleOrgGroupCreator:            "- Y - - - - - Y -",
-	atlasx509.RoleOrgBillingAdmin:            "- - - - - - - Y -",
-	atlasx509.RoleOrgBillingReadOnly:         "- - - - - - - Y -",
-	atlasx509.RoleOrgReadOnly:                "Y - - - - - - Y -",
-	atlasx509.RoleOrgMember:                  "- - - - - - - Y -",
-	atlasx509.RoleGroupOwner:                 "Y - Y Y Y Y Y - -",
-	atlasx509.RoleGroupClusterManager:        "Y - - - - - - - -",
-	atlasx509.RoleGroupStreamProcessingOwner: "Y - - Y Y - - - -",
-	atlasx509.RoleGroupDataAccessAdmin:       "Y - - - - - - - -",
-	atlasx509.RoleGroupDataAccessReadWrite:   "Y - - - - - - - -",
-	atlasx509.RoleGroupDataAccessReadOnly:    "Y - - - - - - - -",
-	atlasx509.RoleGroupDatabaseAccessAdmin:   "Y - - Y Y - - - -",
-	atlasx509.RoleGroupBackupManager:         "Y - - - - - - - -",
-	atlasx509.RoleGroupObservabilityViewer:   "Y - - - - - - - -",
-	atlasx509.RoleGroupSearchIndexEditor:     "Y - - - - - - - -",
-	atlasx509.RoleGroupReadOnly:              "Y - - - - - - - -",
+	//                                    read create delete users cert security access credRead credWrite orgRead orgWrite
+	atlasx509.RoleOrgOwner:                   "Y Y Y Y Y Y Y Y Y Y Y",
+	atlasx509.RoleOrgGroupCreator:            "- Y - - - - - Y - Y -",
+	atlasx509.RoleOrgBillingAdmin:            "- - - - - - - Y - Y -",
+	atlasx509.RoleOrgBillingReadOnly:         "- - - - - - - Y - Y -",
+	atlasx509.RoleOrgReadOnly:                "Y - - - - - - Y - Y -",
+	atlasx509.RoleOrgMember:                  "- - - - - - - Y - Y -",
+	atlasx509.RoleGroupOwner:                 "Y - Y Y Y Y Y - - - -",
+	atlasx509.RoleGroupClusterManager:        "Y - - - - - - - - - -",
+	atlasx509.RoleGroupStreamProcessingOwner: "Y - - Y Y - - - - - -",
+	atlasx509.RoleGroupDataAccessAdmin:       "Y - - - - - - - - - -",
+	atlasx509.RoleGroupDataAccessReadWrite:   "Y - - - - - - - - - -",
+	atlasx509.RoleGroupDataAccessReadOnly:    "Y - - - - - - - - - -",
+	atlasx509.RoleGroupDatabaseAccessAdmin:   "Y - - Y Y - - - - - -",
+	atlasx509.RoleGroupBackupManager:         "Y - - - - - - - - - -",
+	atlasx509.RoleGroupObservabilityViewer:   "Y - - - - - - - - - -",
+	atlasx509.RoleGroupSearchIndexEditor:     "Y - - - - - - - - - -",
+	atlasx509.RoleGroupReadOnly:              "Y - - - - - - - - - -",
 }
 
 // allRoles lists every Atlas role, organization roles first.

@@ -120,6 +120,11 @@ func matrixFixtures() map[string]fixture {
 		"getManagedX509":                 proj("GET", "/userSecurity/managedX509", ""),
 		"updateManagedX509":              proj("PATCH", "/userSecurity/managedX509", `{"leafKeyType":"ECDSA_P256"}`),
 
+		"listOrganizations":        func(e *env, n int) matrixCase { return matrixCase{"GET", "/orgs", "", scopeList, ""} },
+		"getOrganization":          org("GET", "", ""),
+		"renameOrganization":       org("PATCH", "", `{"name":"atlasx509"}`),
+		"listOrganizationProjects": org("GET", "/groups", ""),
+
 		"listApiKeys":                  org("GET", "/apiKeys", ""),
 		"createApiKey":                 org("POST", "/apiKeys", `{"desc":"m","roles":["ORG_MEMBER"]}`),
 		"getApiKey":                    withKey("GET", "/apiKeys/{k}", "", nil),

@@ -68,6 +68,12 @@ func (s *server) atlasRoutes() []route {
 		{method: "GET", path: "/groups/{groupId}/userSecurity/managedX509", op: "getManagedX509", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetManagedX509},
 		{method: "PATCH", path: "/groups/{groupId}/userSecurity/managedX509", op: "updateManagedX509", perm: authz.ProjectSecurityWrite, versions: v2Base, limit: noRateLimit, handler: s.handleUpdateManagedX509},
 
+		// Organizations.
+		{method: "GET", path: "/orgs", op: "listOrganizations", perm: authz.OrgRead, versions: v2Base, limit: noRateLimit, handler: s.handleListOrganizations},
+		{method: "GET", path: "/orgs/{orgId}", op: "getOrganization", perm: authz.OrgRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetOrganization},
+		{method: "PATCH", path: "/orgs/{orgId}", op: "renameOrganization", perm: authz.OrgWrite, versions: v2Base, limit: noRateLimit, handler: s.handleRenameOrganization},
+		{method: "GET", path: "/orgs/{orgId}/groups", op: "listOrganizationProjects", perm: authz.OrgRead, versions: v2Base, limit: noRateLimit, handler: s.handleListOrganizationProjects},
+
 		// Programmatic API keys of an organization and their access lists.
 		{method: "GET", path: "/orgs/{orgId}/apiKeys", op: "listApiKeys", perm: authz.OrgCredentialRead, versions: v2Base, limit: noRateLimit, handler: s.handleListAPIKeys},
 		{method: "POST", path: "/orgs/{orgId}/apiKeys", op: "createApiKey", perm: authz.OrgCredentialWrite, versions: v2Base, limit: noRateLimit, handler: s.handleCreateAPIKey},

@@ -55,14 +55,18 @@ func correctSpec(doc *openapi3.T) error {
 	// organization's first project "Project 0" and its UI and docs allow
 	// spaces in project names (atlasx509's bootstrap project copies that
 	// name). Only the space is added.
-	name, err := property("Group", "name")
-	if err != nil {
-		return err
+	// The same holds for organizations: Atlas names a new user's
+	// organization "<First name>'s Org - <date>".
+	for _, schemaName := range []string{"Group", "AtlasOrganization"} {
+		name, err := property(schemaName, "name")
+		if err != nil {
+			return err
+		}
+		if name.Pattern != `^[\p{L}\p{N}\-_.(),:&@+']{1,64}$` {
+			return fmt.Errorf("correcting the spec: %s.name pattern is now %q", schemaName, name.Pattern)
+		}
+		name.Pattern = `^[\p{L}\p{N}\-_.(),:&@+' ]{1,64}$`
 	}
-	if name.Pattern != `^[\p{L}\p{N}\-_.(),:&@+']{1,64}$` {
-		return fmt.Errorf("correcting the spec: Group.name pattern is now %q", name.Pattern)
-	}
-	name.Pattern = `^[\p{L}\p{N}\-_.(),:&@+' ]{1,64}$`
 	// ServiceAccountIPAccessListEntry.cidrBlock and ipAddress: the spec's
 	// IPv6 branches cannot match "::" inside an address (2001:db8::1/128),
 	// the RFC 5952 text of IPv6 that atlasx509 answers. NOT a recorded fact: no recorded

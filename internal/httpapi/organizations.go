@@ -1,0 +1,69 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/app"
+	"github.com/atlasx509/atlasx509/internal/atlasapi"
+)
+
+func orgView(r *http.Request, o atlasx509.Organization) atlasapi.Organization {
+	return atlasapi.Organization{
+		ID: o.ID, Links: selfLink(r, apiPrefix(r)+"/orgs/"+o.ID), Name: o.Name,
+		SkipDefaultAlertsSettings: o.SkipDefaultAlertsSettings,
+	}
+}
+
+func (s *server) handleListOrganizations(w http.ResponseWriter, r *http.Request) error {
+	lp, err := parseList(r)
+	if err != nil {
+		return err
+	}
+	orgs, total, err := s.app.ListOrganizations(r.Context(), principal(r), r.URL.Query().Get("name"), lp.ListOptions)
+	if err != nil {
+		return err
+	}
+	views := make([]atlasapi.Organization, 0, len(orgs))
+	for _, o := range orgs {
+		views = append(views, orgView(r, o))
+	}
+	return s.writeJSON(w, r, http.StatusOK, listPage(r, lp, views, total))
+}
+
+func (s *server) handleGetOrganization(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.app.GetOrganization(r.Context(), principal(r), r.PathValue("orgId"))
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(w, r, http.StatusOK, orgView(r, o))
+}
+
+func (s *server) handleRenameOrganization(w http.ResponseWriter, r *http.Request) error {
+	var req atlasapi.UpdateOrganizationRequest
+	if err := decodeBody(r, &req, false); err != nil {
+		return err
+	}
+	in := app.OrganizationInput{Name: req.Name, SkipDefaultAlertsSettings: req.SkipDefaultAlertsSettings}
+	o, err := s.app.RenameOrganization(r.Context(), principal(r), r.PathValue("orgId"), in)
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(w, r, http.StatusOK, orgView(r, o))
+}
+
+func (s *server) handleListOrganizationProjects(w http.ResponseWriter, r *http.Request) error {
+	lp, err := parseList(r)
+	if err != nil {
+		return err
+	}
+	projects, total, err := s.app.ListOrganizationProjects(r.Context(), principal(r), r.PathValue("orgId"), r.URL.Query().Get("name"), lp.ListOptions)
+	if err != nil {
+		return err
+	}
+	views := make([]atlasapi.Group, 0, len(projects))
+	for _, p := range projects {
+		views = append(views, groupView(r, p))
+	}
+	return s.writeJSON(w, r, http.StatusOK, listPage(r, lp, views, total))
+}
