@@ -120,7 +120,7 @@ func TestMigrationFrom1(t *testing.T) {
 	}
 	defer s.Close()
 	checkVersions(t, s, "after Open of a version 1 database")
-	// Projects from before 00004 keep answering withDefaultAlertsSettings true.
+	// Projects from before 00005 keep answering withDefaultAlertsSettings true.
 	want := atlasx509.Project{ID: "p1", OrgID: "o1", Name: "project", Created: created, WithDefaultAlertsSettings: true}
 	err = s.View(ctx, func(tx store.Tx) error {
 		got, err := tx.GetProject(ctx, "p1")

@@ -98,7 +98,7 @@ func TestMigrationFrom1(t *testing.T) {
 		t.Fatalf("Open of a version 1 file: %v", err)
 	}
 	defer s.Close()
-	// Projects from before 00004 keep answering withDefaultAlertsSettings true.
+	// Projects from before 00005 keep answering withDefaultAlertsSettings true.
 	want := atlasx509.Project{ID: "p1", OrgID: "o1", Name: "project", Created: created, WithDefaultAlertsSettings: true}
 	err = s.View(ctx, func(tx store.Tx) error {
 		got, err := tx.GetProject(ctx, "p1")
