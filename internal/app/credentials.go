@@ -44,27 +44,24 @@ func loadOrg(ctx context.Context, tx store.Tx, p atlasx509.Principal, orgID stri
 // orgRoleNames checks that every name is an organization role and returns
 // the roles without duplicates, in the order given.
 func orgRoleNames(orgID string, names []string) ([]atlasx509.Role, error) {
-	var out []atlasx509.Role
-	for _, n := range names {
-		r := atlasx509.Role(n)
-		if !r.IsOrgRole() {
-			return nil, errInvalidRoleForOrg(n, orgID)
-		}
-		if !slices.Contains(out, r) {
-			out = append(out, r)
-		}
-	}
-	return out, nil
+	return roleNames(names, atlasx509.Role.IsOrgRole, func(n string) error { return errInvalidRoleForOrg(n, orgID) })
 }
 
 // projectRoleNames checks that every name is a project role and returns
 // the roles without duplicates, in the order given.
 func projectRoleNames(groupID string, names []string) ([]atlasx509.Role, error) {
+	return roleNames(names, atlasx509.Role.IsProjectRole, func(n string) error { return errInvalidRoleForGroup(n, groupID) })
+}
+
+// roleNames checks that every name is a role that valid accepts, with the
+// error refused gives otherwise, and returns the roles without duplicates,
+// in the order given.
+func roleNames(names []string, valid func(atlasx509.Role) bool, refused func(name string) error) ([]atlasx509.Role, error) {
 	var out []atlasx509.Role
 	for _, n := range names {
 		r := atlasx509.Role(n)
-		if !r.IsProjectRole() {
-			return nil, errInvalidRoleForGroup(n, groupID)
+		if !valid(r) {
+			return nil, refused(n)
 		}
 		if !slices.Contains(out, r) {
 			out = append(out, r)

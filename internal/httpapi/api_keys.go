@@ -33,14 +33,6 @@ func apiKeyView(r *http.Request, d app.APIKeyDetails) atlasapi.APIKey {
 	return v
 }
 
-func apiKeyViews(r *http.Request, ds []app.APIKeyDetails) []atlasapi.APIKey {
-	out := make([]atlasapi.APIKey, 0, len(ds))
-	for _, d := range ds {
-		out = append(out, apiKeyView(r, d))
-	}
-	return out
-}
-
 // decodeAPIKeyInput reads the body that creates or changes an API key.
 func decodeAPIKeyInput(r *http.Request) (app.APIKeyInput, error) {
 	var req atlasapi.APIKeyRequest
@@ -51,78 +43,31 @@ func decodeAPIKeyInput(r *http.Request) (app.APIKeyInput, error) {
 }
 
 func (s *server) handleListAPIKeys(w http.ResponseWriter, r *http.Request) error {
-	lp, err := parseList(r)
-	if err != nil {
-		return err
-	}
-	keys, total, err := s.app.ListAPIKeys(r.Context(), principal(r), r.PathValue("orgId"), lp.ListOptions)
-	if err != nil {
-		return err
-	}
-	return s.writeJSON(w, r, http.StatusOK, listPage(r, lp, apiKeyViews(r, keys), total))
+	return serveCredentialList(s, w, r, "orgId", s.app.ListAPIKeys, apiKeyView)
 }
 
 func (s *server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request) error {
-	in, err := decodeAPIKeyInput(r)
-	if err != nil {
-		return err
-	}
-	d, err := s.app.CreateAPIKey(r.Context(), principal(r), r.PathValue("orgId"), in)
-	if err != nil {
-		return err
-	}
-	return s.writeJSON(w, r, http.StatusOK, apiKeyView(r, d)) // Atlas answers 200, not 201
+	return serveCredentialCreate(s, w, r, "orgId", http.StatusOK, decodeAPIKeyInput, s.app.CreateAPIKey, apiKeyView) // Atlas answers 200, not 201
 }
 
 func (s *server) handleGetAPIKey(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.app.GetAPIKey(r.Context(), principal(r), r.PathValue("orgId"), r.PathValue("apiUserId"))
-	if err != nil {
-		return err
-	}
-	return s.writeJSON(w, r, http.StatusOK, apiKeyView(r, d))
+	return serveCredentialGet(s, w, r, "orgId", "apiUserId", s.app.GetAPIKey, apiKeyView)
 }
 
 func (s *server) handleUpdateAPIKey(w http.ResponseWriter, r *http.Request) error {
-	in, err := decodeAPIKeyInput(r)
-	if err != nil {
-		return err
-	}
-	d, err := s.app.UpdateAPIKey(r.Context(), principal(r), r.PathValue("orgId"), r.PathValue("apiUserId"), in)
-	if err != nil {
-		return err
-	}
-	return s.writeJSON(w, r, http.StatusOK, apiKeyView(r, d))
+	return serveCredentialUpdate(s, w, r, "orgId", "apiUserId", decodeAPIKeyInput, s.app.UpdateAPIKey, apiKeyView)
 }
 
 func (s *server) handleDeleteAPIKey(w http.ResponseWriter, r *http.Request) error {
-	if err := s.app.DeleteAPIKey(r.Context(), principal(r), r.PathValue("orgId"), r.PathValue("apiUserId")); err != nil {
-		return err
-	}
-	return s.writeNoContent(w, r)
+	return serveCredentialDelete(s, w, r, "orgId", "apiUserId", s.app.DeleteAPIKey)
 }
 
 func (s *server) handleListProjectAPIKeys(w http.ResponseWriter, r *http.Request) error {
-	lp, err := parseList(r)
-	if err != nil {
-		return err
-	}
-	keys, total, err := s.app.ListProjectAPIKeys(r.Context(), principal(r), r.PathValue("groupId"), lp.ListOptions)
-	if err != nil {
-		return err
-	}
-	return s.writeJSON(w, r, http.StatusOK, listPage(r, lp, apiKeyViews(r, keys), total))
+	return serveCredentialList(s, w, r, "groupId", s.app.ListProjectAPIKeys, apiKeyView)
 }
 
 func (s *server) handleCreateProjectAPIKey(w http.ResponseWriter, r *http.Request) error {
-	in, err := decodeAPIKeyInput(r)
-	if err != nil {
-		return err
-	}
-	d, err := s.app.CreateProjectAPIKey(r.Context(), principal(r), r.PathValue("groupId"), in)
-	if err != nil {
-		return err
-	}
-	return s.writeJSON(w, r, http.StatusOK, apiKeyView(r, d))
+	return serveCredentialCreate(s, w, r, "groupId", http.StatusOK, decodeAPIKeyInput, s.app.CreateProjectAPIKey, apiKeyView)
 }
 
 func (s *server) handleAddProjectAPIKey(w http.ResponseWriter, r *http.Request) error {
@@ -146,22 +91,11 @@ func (s *server) handleUpdateAPIKeyRoles(w http.ResponseWriter, r *http.Request)
 	if _, err := parseList(r); err != nil { // Atlas lists pageNum, itemsPerPage and includeCount here
 		return err
 	}
-	in, err := decodeAPIKeyInput(r)
-	if err != nil {
-		return err
-	}
-	d, err := s.app.UpdateProjectAPIKeyRoles(r.Context(), principal(r), r.PathValue("groupId"), r.PathValue("apiUserId"), in)
-	if err != nil {
-		return err
-	}
-	return s.writeJSON(w, r, http.StatusOK, apiKeyView(r, d))
+	return serveCredentialUpdate(s, w, r, "groupId", "apiUserId", decodeAPIKeyInput, s.app.UpdateProjectAPIKeyRoles, apiKeyView)
 }
 
 func (s *server) handleRemoveProjectAPIKey(w http.ResponseWriter, r *http.Request) error {
-	if err := s.app.RemoveProjectAPIKey(r.Context(), principal(r), r.PathValue("groupId"), r.PathValue("apiUserId")); err != nil {
-		return err
-	}
-	return s.writeNoContent(w, r)
+	return serveCredentialDelete(s, w, r, "groupId", "apiUserId", s.app.RemoveProjectAPIKey)
 }
 
 // apiKeyCredential names the API key of the request's path.
@@ -183,15 +117,9 @@ func accessEntryView(r *http.Request, c app.Credential, e atlasx509.AccessListEn
 
 // accessListPage answers a page of an API key's access list.
 func (s *server) accessListPage(w http.ResponseWriter, r *http.Request, c app.Credential, entries []atlasx509.AccessListEntry) error {
-	lp, err := parseList(r)
-	if err != nil {
-		return err
-	}
-	views := make([]atlasapi.AccessListEntry, 0, len(entries))
-	for _, e := range app.PageOf(entries, lp.ListOptions) {
-		views = append(views, accessEntryView(r, c, e))
-	}
-	return s.writeJSON(w, r, http.StatusOK, listPage(r, lp, views, len(entries)))
+	return serveAccessListPage(s, w, r, entries, func(e atlasx509.AccessListEntry) atlasapi.AccessListEntry {
+		return accessEntryView(r, c, e)
+	})
 }
 
 func (s *server) handleListAPIKeyAccessList(w http.ResponseWriter, r *http.Request) error {
@@ -207,13 +135,11 @@ func (s *server) handleCreateAPIKeyAccessList(w http.ResponseWriter, r *http.Req
 	if _, err := parseList(r); err != nil {
 		return err
 	}
-	var req []atlasapi.AccessListRequest
-	if err := decodeBody(r, &req, false); err != nil {
+	in, err := decodeAccessList(r, func(e atlasapi.AccessListRequest) app.AccessListInput {
+		return app.AccessListInput{IPAddress: e.IPAddress, CIDRBlock: e.CIDRBlock}
+	})
+	if err != nil {
 		return err
-	}
-	in := make([]app.AccessListInput, 0, len(req))
-	for _, e := range req {
-		in = append(in, app.AccessListInput{IPAddress: e.IPAddress, CIDRBlock: e.CIDRBlock})
 	}
 	c := apiKeyCredential(r)
 	entries, err := s.app.AddAccessList(r.Context(), principal(r), c, in)
@@ -233,9 +159,5 @@ func (s *server) handleGetAPIKeyAccessList(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *server) handleDeleteAPIKeyAccessListEntry(w http.ResponseWriter, r *http.Request) error {
-	caller, _ := netip.ParseAddr(logState(r).source)
-	if err := s.app.DeleteAccessListEntry(r.Context(), principal(r), apiKeyCredential(r), r.PathValue("ipAddress"), caller); err != nil {
-		return err
-	}
-	return s.writeNoContent(w, r)
+	return s.serveAccessListDelete(w, r, apiKeyCredential(r))
 }

@@ -12,7 +12,7 @@ import (
 
 // serviceAccountView is the wire shape of a service account
 // (OrgServiceAccount or GroupServiceAccount, which share it).
-func serviceAccountView(d app.ServiceAccountDetails) atlasapi.ServiceAccount {
+func serviceAccountView(_ *http.Request, d app.ServiceAccountDetails) atlasapi.ServiceAccount {
 	v := atlasapi.ServiceAccount{
 		ClientID: d.Account.ClientID, CreatedAt: formatTime(d.Account.Created),
 		Description: d.Account.Description, Name: d.Account.Name,
@@ -38,14 +38,6 @@ func secretView(s atlasx509.ServiceAccountSecret, value string) atlasapi.Service
 		MaskedSecretValue: atlasapi.MaskedSecretValue, Secret: value}
 }
 
-func serviceAccountViews(ds []app.ServiceAccountDetails) []atlasapi.ServiceAccount {
-	out := make([]atlasapi.ServiceAccount, 0, len(ds))
-	for _, d := range ds {
-		out = append(out, serviceAccountView(d))
-	}
-	return out
-}
-
 // decodeServiceAccountInput reads the body that creates a service account.
 func decodeServiceAccountInput(r *http.Request) (app.ServiceAccountInput, error) {
 	var req atlasapi.ServiceAccountRequest
@@ -66,54 +58,23 @@ func decodeServiceAccountUpdate(r *http.Request) (app.ServiceAccountInput, error
 }
 
 func (s *server) handleListServiceAccounts(w http.ResponseWriter, r *http.Request) error {
-	lp, err := parseList(r)
-	if err != nil {
-		return err
-	}
-	sas, total, err := s.app.ListServiceAccounts(r.Context(), principal(r), r.PathValue("orgId"), lp.ListOptions)
-	if err != nil {
-		return err
-	}
-	return s.writeJSON(w, r, http.StatusOK, listPage(r, lp, serviceAccountViews(sas), total))
+	return serveCredentialList(s, w, r, "orgId", s.app.ListServiceAccounts, serviceAccountView)
 }
 
 func (s *server) handleCreateServiceAccount(w http.ResponseWriter, r *http.Request) error {
-	in, err := decodeServiceAccountInput(r)
-	if err != nil {
-		return err
-	}
-	d, err := s.app.CreateServiceAccount(r.Context(), principal(r), r.PathValue("orgId"), in)
-	if err != nil {
-		return err
-	}
-	return s.writeJSON(w, r, http.StatusCreated, serviceAccountView(d))
+	return serveCredentialCreate(s, w, r, "orgId", http.StatusCreated, decodeServiceAccountInput, s.app.CreateServiceAccount, serviceAccountView)
 }
 
 func (s *server) handleGetServiceAccount(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.app.GetServiceAccount(r.Context(), principal(r), r.PathValue("orgId"), r.PathValue("clientId"))
-	if err != nil {
-		return err
-	}
-	return s.writeJSON(w, r, http.StatusOK, serviceAccountView(d))
+	return serveCredentialGet(s, w, r, "orgId", "clientId", s.app.GetServiceAccount, serviceAccountView)
 }
 
 func (s *server) handleUpdateServiceAccount(w http.ResponseWriter, r *http.Request) error {
-	in, err := decodeServiceAccountUpdate(r)
-	if err != nil {
-		return err
-	}
-	d, err := s.app.UpdateServiceAccount(r.Context(), principal(r), r.PathValue("orgId"), r.PathValue("clientId"), in)
-	if err != nil {
-		return err
-	}
-	return s.writeJSON(w, r, http.StatusOK, serviceAccountView(d))
+	return serveCredentialUpdate(s, w, r, "orgId", "clientId", decodeServiceAccountUpdate, s.app.UpdateServiceAccount, serviceAccountView)
 }
 
 func (s *server) handleDeleteServiceAccount(w http.ResponseWriter, r *http.Request) error {
-	if err := s.app.DeleteServiceAccount(r.Context(), principal(r), r.PathValue("orgId"), r.PathValue("clientId")); err != nil {
-		return err
-	}
-	return s.writeNoContent(w, r)
+	return serveCredentialDelete(s, w, r, "orgId", "clientId", s.app.DeleteServiceAccount)
 }
 
 func (s *server) handleCreateServiceAccountSecret(w http.ResponseWriter, r *http.Request) error {
@@ -159,19 +120,13 @@ func serviceAccountCredential(r *http.Request) app.Credential {
 
 // serviceAccountEntriesPage answers a page of a service account's access list.
 func (s *server) serviceAccountEntriesPage(w http.ResponseWriter, r *http.Request, entries []atlasx509.AccessListEntry) error {
-	lp, err := parseList(r)
-	if err != nil {
-		return err
-	}
-	views := make([]atlasapi.ServiceAccountAccessListEntry, 0, len(entries))
-	for _, e := range app.PageOf(entries, lp.ListOptions) {
+	return serveAccessListPage(s, w, r, entries, func(e atlasx509.AccessListEntry) atlasapi.ServiceAccountAccessListEntry {
 		v := atlasapi.ServiceAccountAccessListEntry{CIDRBlock: e.CIDR, CreatedAt: formatTime(e.Created)}
 		if p, err := netip.ParsePrefix(e.CIDR); err == nil && p.IsSingleIP() {
 			v.IPAddress = p.Addr().String()
 		}
-		views = append(views, v)
-	}
-	return s.writeJSON(w, r, http.StatusOK, listPage(r, lp, views, len(entries)))
+		return v
+	})
 }
 
 func (s *server) handleListServiceAccountAccessList(w http.ResponseWriter, r *http.Request) error {
@@ -186,13 +141,11 @@ func (s *server) handleCreateServiceAccountAccessList(w http.ResponseWriter, r *
 	if _, err := parseList(r); err != nil {
 		return err
 	}
-	var req []atlasapi.ServiceAccountAccessListRequest
-	if err := decodeBody(r, &req, false); err != nil {
+	in, err := decodeAccessList(r, func(e atlasapi.ServiceAccountAccessListRequest) app.AccessListInput {
+		return app.AccessListInput{IPAddress: e.IPAddress, CIDRBlock: e.CIDRBlock}
+	})
+	if err != nil {
 		return err
-	}
-	in := make([]app.AccessListInput, 0, len(req))
-	for _, e := range req {
-		in = append(in, app.AccessListInput{IPAddress: e.IPAddress, CIDRBlock: e.CIDRBlock})
 	}
 	entries, err := s.app.AddAccessList(r.Context(), principal(r), serviceAccountCredential(r), in)
 	if err != nil {
@@ -202,62 +155,27 @@ func (s *server) handleCreateServiceAccountAccessList(w http.ResponseWriter, r *
 }
 
 func (s *server) handleDeleteServiceAccountAccessListEntry(w http.ResponseWriter, r *http.Request) error {
-	caller, _ := netip.ParseAddr(logState(r).source)
-	if err := s.app.DeleteAccessListEntry(r.Context(), principal(r), serviceAccountCredential(r), r.PathValue("ipAddress"), caller); err != nil {
-		return err
-	}
-	return s.writeNoContent(w, r)
+	return s.serveAccessListDelete(w, r, serviceAccountCredential(r))
 }
 
 func (s *server) handleListProjectServiceAccounts(w http.ResponseWriter, r *http.Request) error {
-	lp, err := parseList(r)
-	if err != nil {
-		return err
-	}
-	sas, total, err := s.app.ListProjectServiceAccounts(r.Context(), principal(r), r.PathValue("groupId"), lp.ListOptions)
-	if err != nil {
-		return err
-	}
-	return s.writeJSON(w, r, http.StatusOK, listPage(r, lp, serviceAccountViews(sas), total))
+	return serveCredentialList(s, w, r, "groupId", s.app.ListProjectServiceAccounts, serviceAccountView)
 }
 
 func (s *server) handleCreateProjectServiceAccount(w http.ResponseWriter, r *http.Request) error {
-	in, err := decodeServiceAccountInput(r)
-	if err != nil {
-		return err
-	}
-	d, err := s.app.CreateProjectServiceAccount(r.Context(), principal(r), r.PathValue("groupId"), in)
-	if err != nil {
-		return err
-	}
-	return s.writeJSON(w, r, http.StatusCreated, serviceAccountView(d))
+	return serveCredentialCreate(s, w, r, "groupId", http.StatusCreated, decodeServiceAccountInput, s.app.CreateProjectServiceAccount, serviceAccountView)
 }
 
 func (s *server) handleGetProjectServiceAccount(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.app.GetProjectServiceAccount(r.Context(), principal(r), r.PathValue("groupId"), r.PathValue("clientId"))
-	if err != nil {
-		return err
-	}
-	return s.writeJSON(w, r, http.StatusOK, serviceAccountView(d))
+	return serveCredentialGet(s, w, r, "groupId", "clientId", s.app.GetProjectServiceAccount, serviceAccountView)
 }
 
 func (s *server) handleUpdateProjectServiceAccount(w http.ResponseWriter, r *http.Request) error {
-	in, err := decodeServiceAccountUpdate(r)
-	if err != nil {
-		return err
-	}
-	d, err := s.app.UpdateProjectServiceAccount(r.Context(), principal(r), r.PathValue("groupId"), r.PathValue("clientId"), in)
-	if err != nil {
-		return err
-	}
-	return s.writeJSON(w, r, http.StatusOK, serviceAccountView(d))
+	return serveCredentialUpdate(s, w, r, "groupId", "clientId", decodeServiceAccountUpdate, s.app.UpdateProjectServiceAccount, serviceAccountView)
 }
 
 func (s *server) handleDeleteProjectServiceAccount(w http.ResponseWriter, r *http.Request) error {
-	if err := s.app.RemoveProjectServiceAccount(r.Context(), principal(r), r.PathValue("groupId"), r.PathValue("clientId")); err != nil {
-		return err
-	}
-	return s.writeNoContent(w, r)
+	return serveCredentialDelete(s, w, r, "groupId", "clientId", s.app.RemoveProjectServiceAccount)
 }
 
 // handleAddProjectServiceAccount serves POST …/serviceAccounts/{clientId}:invite.
@@ -280,5 +198,5 @@ func (s *server) handleAddProjectServiceAccount(w http.ResponseWriter, r *http.R
 	if err != nil {
 		return err
 	}
-	return s.writeJSON(w, r, http.StatusOK, serviceAccountView(d))
+	return s.writeJSON(w, r, http.StatusOK, serviceAccountView(r, d))
 }
