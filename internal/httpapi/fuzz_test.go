@@ -4,10 +4,14 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
+	"github.com/atlasx509/atlasx509/internal/pki"
 )
 
 // FuzzDecodeJSON feeds arbitrary bodies to the strict decoder of every
@@ -65,6 +69,62 @@ func FuzzUsernamePath(f *testing.F) {
 			if p.method == "PATCH" && rec.Code == http.StatusOK && !(username == "alice" && database == "$external") {
 				t.Fatalf("PATCH of %q/%q succeeded", database, username)
 			}
+		}
+	})
+}
+
+// FuzzRevocationParams sends arbitrary serials and reasons to the
+// revocation route through the real handler ("{cert}" in the serial stands
+// for the serial of a certificate the user has): the answer is never a 500
+// and always an Atlas body; it is 204 exactly when the reason is one of the
+// five names and the serial is the canonical decimal of one of the user's
+// certificates; a bad reason is 400 INVALID_QUERY_PARAMETER, any other
+// serial 404 CERTIFICATE_DOES_NOT_EXIST.
+func FuzzRevocationParams(f *testing.F) {
+	for _, s := range [][2]string{
+		{"{cert}", "keyCompromise"}, {"{cert}", "unspecified"}, {"{cert}", "cessationOfOperation"}, {"{cert}", ""},
+		{"{cert}", "KeyCompromise"}, {"{cert}", "certificateHold"}, {"{cert}", "1"}, {"0{cert}", "superseded"},
+		{"+{cert}", "superseded"}, {"-{cert}", "superseded"}, {"{cert}0", "affiliationChanged"}, {"0", "unspecified"},
+		{"9223372036854775807", "unspecified"}, {"9223372036854775808", "unspecified"}, {"1e3", "unspecified"},
+		{"0x1f", "unspecified"}, {" 1", "unspecified"}, {"a/b", "unspecified"}, {"\x00", "\x00"}, {"ü", "keyCompromise\n"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	e := newEnv(f)
+	e.createUser(managedUserBody("alice"))
+	cert, _ := e.issue("alice", 1)
+	serialText := cert.SerialNumber.String()
+	f.Fuzz(func(t *testing.T, serial, reason string) {
+		serial = strings.ReplaceAll(serial, "{cert}", serialText)
+		if serial == "" || serial == "." || serial == ".." {
+			return // another route, or a path the router cleans
+		}
+		path := e.group() + "/databaseUsers/alice/certs/" + url.PathEscape(serial) + "?reason=" + url.QueryEscape(reason)
+		rec := e.request(t, e.token, "DELETE", path, "")
+		if rec.Code >= 500 {
+			t.Fatalf("%q %q: %d %s", serial, reason, rec.Code, rec.Body.String())
+		}
+		var code string
+		if rec.Code >= 400 {
+			code = apiError(t, rec).ErrorCode
+		}
+		_, reasonErr := pki.ParseRevocationReason(reason)
+		switch {
+		case reasonErr != nil:
+			if rec.Code != http.StatusBadRequest || code != "INVALID_QUERY_PARAMETER" {
+				t.Fatalf("reason %q: %d %s, want 400 INVALID_QUERY_PARAMETER", reason, rec.Code, code)
+			}
+		case serial == serialText:
+			if rec.Code != http.StatusNoContent {
+				t.Fatalf("serial %q reason %q: %d %s, want 204", serial, reason, rec.Code, rec.Body.String())
+			}
+		default:
+			if rec.Code != http.StatusNotFound || code != "CERTIFICATE_DOES_NOT_EXIST" {
+				t.Fatalf("serial %q: %d %s, want 404 CERTIFICATE_DOES_NOT_EXIST", serial, rec.Code, rec.Body.String())
+			}
+		}
+		if n, err := app.ParseCertificateSerial(serial); err == nil && (n <= 0 || strconv.FormatInt(n, 10) != serial) {
+			t.Fatalf("ParseCertificateSerial(%q) = %d", serial, n)
 		}
 	})
 }

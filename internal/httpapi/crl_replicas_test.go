@@ -1,0 +1,183 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/atlasx509/atlasx509/internal/app"
+	"github.com/atlasx509/atlasx509/internal/store/postgres"
+	"github.com/atlasx509/atlasx509/internal/testkit"
+)
+
+// postgresDatabase creates a database of its own on the server of
+// ATLASX509_TEST_POSTGRES_URL (skipping the test without it), dropped when
+// the test ends, and returns its URL.
+func postgresDatabase(t *testing.T) string {
+	t.Helper()
+	admin := os.Getenv("ATLASX509_TEST_POSTGRES_URL")
+	if admin == "" {
+		t.Skip("set ATLASX509_TEST_POSTGRES_URL to run the PostgreSQL replica tests")
+	}
+	ctx := context.Background()
+	var b [6]byte
+	rand.Read(b[:])
+	name := "atlasx509_crl_" + hex.EncodeToString(b[:])
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		conn.Close(context.Background())
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// TestCRLNumbersAcrossReplicas: two servers (App and handler each, with a
+// store of their own) on one PostgreSQL database revoke certificates and
+// serve CRLs concurrently. Every CRL either signs has a number no other
+// CRL has, and after each revocation, whichever replica made it, the next
+// CRL read from either has a greater number than before and lists it.
+func TestCRLNumbersAcrossReplicas(t *testing.T) {
+	dbURL := postgresDatabase(t)
+	ctx := context.Background()
+	kr := testkit.Keyring(t)
+	var replicas []*env
+	for i := 0; i < 2; i++ {
+		st, err := postgres.Open(ctx, dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		a, err := app.New(ctx, app.Config{Store: st, Keyring: kr, Keys: testkit.FastKeys{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		replicas = append(replicas, &env{t: t, handler: NewHandler(Options{App: a}), app: a, store: st})
+	}
+	boot, err := replicas[0].app.Bootstrap(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := replicas[1].app.IssueToken(ctx, boot.ServiceAccount.ClientID, boot.ServiceAccount.ClientSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range replicas {
+		r.boot, r.token = boot, tok.AccessToken
+	}
+	e0 := replicas[0]
+	e0.createUser(managedUserBody("alice"))
+	const certs = 24
+	var serials []string
+	for i := 0; i < certs; i++ {
+		serials = append(serials, replicas[i%2].issueSerial("alice"))
+	}
+
+	// numbers maps each CRL number seen to the SHA-256 of its CRL.
+	var mu sync.Mutex
+	numbers := map[string][32]byte{}
+	record := func(body []byte) (*x509.RevocationList, error) {
+		block, _ := pem.Decode(body)
+		if block == nil {
+			return nil, fmt.Errorf("no PEM in %q", body)
+		}
+		crl, err := x509.ParseRevocationList(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(block.Bytes)
+		mu.Lock()
+		defer mu.Unlock()
+		if prev, ok := numbers[crl.Number.String()]; ok && prev != sum {
+			return nil, fmt.Errorf("two different CRLs numbered %v", crl.Number)
+		}
+		numbers[crl.Number.String()] = sum
+		return crl, nil
+	}
+	crlPath := "/api/atlas/v1.0/groups/" + boot.ProjectID + "/userSecurity/managedX509/crl"
+
+	// Half of the certificates one after another, alternating replicas.
+	var last *x509.RevocationList
+	for i := 0; i < certs/2; i++ {
+		r := replicas[i%2]
+		r.mustDo(http.StatusNoContent, "DELETE", r.group()+"/databaseUsers/alice/certs/"+serials[i], "")
+		crl, err := record(replicas[(i+1)%2].mustDo(http.StatusOK, "GET", crlPath, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last != nil && crl.Number.Cmp(last.Number) <= 0 {
+			t.Errorf("revocation %d: CRL number %v after %v", i, crl.Number, last.Number)
+		}
+		if len(crl.RevokedCertificateEntries) != i+1 {
+			t.Errorf("revocation %d: the other replica's CRL lists %d certificates", i, len(crl.RevokedCertificateEntries))
+		}
+		last = crl
+	}
+
+	// The other half concurrently, with reads on both replicas.
+	var wg sync.WaitGroup
+	errs := make(chan error, certs*2)
+	for i := certs / 2; i < certs; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			r := replicas[i%2]
+			rec := r.request(t, r.token, "DELETE", r.group()+"/databaseUsers/alice/certs/"+serials[i], "")
+			if rec.Code != http.StatusNoContent {
+				errs <- fmt.Errorf("revoke %s: %d %s", serials[i], rec.Code, rec.Body.String())
+				return
+			}
+			rec = r.request(t, r.token, "GET", crlPath, "")
+			if rec.Code != http.StatusOK {
+				errs <- fmt.Errorf("CRL: %d %s", rec.Code, rec.Body.String())
+				return
+			}
+			if _, err := record(rec.Body.Bytes()); err != nil {
+				errs <- err
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	final := make([][]byte, 2)
+	for i, r := range replicas {
+		final[i] = r.mustDo(http.StatusOK, "GET", crlPath, "")
+		crl, err := record(final[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(crl.RevokedCertificateEntries) != certs || crl.Number.Cmp(last.Number) <= 0 {
+			t.Errorf("replica %d's final CRL: number %v (after %v), %d entries, want %d", i, crl.Number, last.Number, len(crl.RevokedCertificateEntries), certs)
+		}
+	}
+	if string(final[0]) != string(final[1]) {
+		t.Errorf("the replicas serve different CRLs once all is committed")
+	}
+	if len(numbers) < certs/2+1 {
+		t.Errorf("only %d CRL numbers seen", len(numbers))
+	}
+}
