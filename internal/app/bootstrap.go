@@ -28,7 +28,7 @@ const bootstrapSecretLifetime = 365 * 24 * time.Hour
 func (a *App) Bootstrap(ctx context.Context) (atlasapi.Bootstrap, error) {
 	now := a.now().UTC()
 	org := atlasx509.Organization{ID: atlasx509.NewID(now), Name: "atlasx509", Created: now}
-	project := atlasx509.Project{ID: atlasx509.NewID(now), OrgID: org.ID, Name: "Project 0", Created: now}
+	project := atlasx509.Project{ID: atlasx509.NewID(now), OrgID: org.ID, Name: "Project 0", Created: now, WithDefaultAlertsSettings: true}
 
 	key, privateKey, err := a.newAPIKey(org.ID, "bootstrap key", now)
 	if err != nil {

@@ -16,7 +16,8 @@ import (
 	"github.com/atlasx509/atlasx509/internal/store"
 )
 
-// MaxDatabaseUsers is Atlas's limit of database users per project.
+// MaxDatabaseUsers is Atlas's default limit of database users per project,
+// and the most the limit may be set to (LimitDatabaseUsers).
 const MaxDatabaseUsers = 100
 
 // scramIterations is MongoDB's default iteration count for SCRAM-SHA-256.
@@ -86,15 +87,16 @@ func (a *App) CreateDatabaseUser(ctx context.Context, p atlasx509.Principal, gro
 		}
 	}
 	err = a.store.Update(ctx, func(tx store.Tx) error {
-		if _, err := loadProject(ctx, tx, p, groupID, authz.DatabaseUserWrite); err != nil {
+		project, err := loadProject(ctx, tx, p, groupID, authz.DatabaseUserWrite)
+		if err != nil {
 			return err
 		}
 		n, err := tx.CountDatabaseUsers(ctx, groupID)
 		if err != nil {
 			return err
 		}
-		if n >= MaxDatabaseUsers {
-			return errGroupUsersLimitExceeded(MaxDatabaseUsers)
+		if limit := limitValue(project, LimitDatabaseUsers); int64(n) >= limit {
+			return errGroupUsersLimitExceeded(int(limit))
 		}
 		return tx.InsertDatabaseUser(ctx, u)
 	})

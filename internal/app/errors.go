@@ -165,13 +165,15 @@ func errValidationField(field, problem string) error {
 
 // Errors of organizations and projects.
 var (
-	defInvalidOrgID   = def(atlasx509.KindNotFound, "INVALID_ORG_ID", "An invalid organization ID %s was specified.")
-	defOrgNotFound    = def(atlasx509.KindNotFound, "ORG_NOT_FOUND", "No organization with ID %s exists.")
-	defInvalidGroupID = def(atlasx509.KindNotFound, "INVALID_GROUP_ID", "An invalid group ID %s was specified.")
-	defGroupNotFound  = def(atlasx509.KindNotFound, "GROUP_NOT_FOUND", "No group with ID %s exists.")
-	defGroupName      = def(atlasx509.KindInvalid, "INVALID_GROUP_NAME", "An invalid group name \"%s\" was specified.")
-	defGroupExists    = def(atlasx509.KindConflict, "GROUP_ALREADY_EXISTS", "A group with name \"%s\" already exists.")
-	defOrgName        = def(atlasx509.KindInvalid, "INVALID_ORG_NAME", "An invalid organization name \"%s\" was specified.")
+	defInvalidOrgID      = def(atlasx509.KindNotFound, "INVALID_ORG_ID", "An invalid organization ID %s was specified.")
+	defOrgNotFound       = def(atlasx509.KindNotFound, "ORG_NOT_FOUND", "No organization with ID %s exists.")
+	defInvalidGroupID    = def(atlasx509.KindNotFound, "INVALID_GROUP_ID", "An invalid group ID %s was specified.")
+	defGroupNotFound     = def(atlasx509.KindNotFound, "GROUP_NOT_FOUND", "No group with ID %s exists.")
+	defGroupName         = def(atlasx509.KindInvalid, "INVALID_GROUP_NAME", "An invalid group name \"%s\" was specified.")
+	defGroupExists       = def(atlasx509.KindConflict, "GROUP_ALREADY_EXISTS", "A group with name \"%s\" already exists.")
+	defOrgName           = def(atlasx509.KindInvalid, "INVALID_ORG_NAME", "An invalid organization name \"%s\" was specified.")
+	defGroupNameNotFound = def(atlasx509.KindNotFound, "GROUP_NAME_NOT_FOUND", "No group with name \"%s\" exists.")
+	defLimitNotFound     = def(atlasx509.KindNotFound, "LIMIT_NOT_FOUND", "No limit named %s exists for this project.")
 )
 
 func errInvalidOrgID(orgID string) error     { return defInvalidOrgID.new(orgID) }
@@ -180,6 +182,8 @@ func errInvalidGroupID(groupID string) error { return defInvalidGroupID.new(grou
 func errGroupNotFound(groupID string) error  { return defGroupNotFound.new(groupID) }
 func errInvalidGroupName(name string) error  { return defGroupName.new(name) }
 func errInvalidOrgName(name string) error    { return defOrgName.new(name) }
+func errGroupNameNotFound(name string) error { return defGroupNameNotFound.new(name) }
+func errLimitNotFound(name string) error     { return defLimitNotFound.new(name) }
 func errGroupAlreadyExists(name string) error {
 	return defGroupExists.new(name)
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -26,6 +27,9 @@ func (o ListOptions) page() store.Page {
 type ProjectInput struct {
 	Name  *string
 	OrgID *string
+	// WithDefaultAlertsSettings is true when nil, as in Atlas.
+	WithDefaultAlertsSettings *bool
+	Tags                      []atlasx509.Tag
 }
 
 // CreateProject creates a project (Atlas createProject).
@@ -51,7 +55,12 @@ func (a *App) CreateProject(ctx context.Context, p atlasx509.Principal, req Proj
 		return atlasx509.Project{}, errUnauthorized()
 	}
 	now := a.now().UTC()
-	project := atlasx509.Project{ID: atlasx509.NewID(now), OrgID: orgID, Name: name, Created: now}
+	if err := validateTags(req.Tags); err != nil {
+		return atlasx509.Project{}, err
+	}
+	project := atlasx509.Project{ID: atlasx509.NewID(now), OrgID: orgID, Name: name, Created: now,
+		WithDefaultAlertsSettings: req.WithDefaultAlertsSettings == nil || *req.WithDefaultAlertsSettings,
+		Tags:                      slices.Clone(req.Tags)}
 	err := a.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetOrganization(ctx, orgID); err != nil {
 			return err

@@ -35,13 +35,59 @@ type FieldViolation struct {
 
 // Group is a project as Atlas returns it.
 type Group struct {
-	ClusterCount              int    `json:"clusterCount"`
-	Created                   string `json:"created"`
-	ID                        string `json:"id"`
-	Links                     []Link `json:"links"`
-	Name                      string `json:"name"`
-	OrgID                     string `json:"orgId"`
-	WithDefaultAlertsSettings bool   `json:"withDefaultAlertsSettings"`
+	ClusterCount              int           `json:"clusterCount"`
+	Created                   string        `json:"created"`
+	ID                        string        `json:"id"`
+	Links                     []Link        `json:"links"`
+	Name                      string        `json:"name"`
+	OrgID                     string        `json:"orgId"`
+	Tags                      []ResourceTag `json:"tags"`
+	WithDefaultAlertsSettings bool          `json:"withDefaultAlertsSettings"`
+}
+
+// UpdateGroupRequest is the body of PATCH /groups/{groupId} (GroupUpdate).
+type UpdateGroupRequest struct {
+	Name                      *string        `json:"name"`
+	Tags                      *[]ResourceTag `json:"tags"`
+	WithDefaultAlertsSettings *bool          `json:"withDefaultAlertsSettings"`
+}
+
+// GroupLimit is one project limit (DataFederationLimit in the spec).
+type GroupLimit struct {
+	CurrentUsage int64  `json:"currentUsage"`
+	DefaultLimit int64  `json:"defaultLimit"`
+	MaximumLimit int64  `json:"maximumLimit"`
+	Name         string `json:"name"`
+	Value        int64  `json:"value"`
+}
+
+// SetGroupLimitRequest is the body of PATCH /groups/{groupId}/limits/{limitName}.
+// The read-only attributes a client echoes back are accepted and ignored.
+type SetGroupLimitRequest struct {
+	Value        *int64  `json:"value"`
+	Name         *string `json:"name"`
+	CurrentUsage *int64  `json:"currentUsage"`
+	DefaultLimit *int64  `json:"defaultLimit"`
+	MaximumLimit *int64  `json:"maximumLimit"`
+}
+
+// TeamRole is a team's roles over a project; atlasx509 has no teams.
+type TeamRole struct {
+	Links     []Link   `json:"links"`
+	RoleNames []string `json:"roleNames"`
+	TeamID    string   `json:"teamId"`
+}
+
+// GroupIPAddresses are the IP addresses of a project's clusters
+// (returnAllIpAddresses); atlasx509 runs no clusters.
+type GroupIPAddresses struct {
+	GroupID  string       `json:"groupId"`
+	Services GroupService `json:"services"`
+}
+
+// GroupService lists IP addresses by service.
+type GroupService struct {
+	Clusters []json.RawMessage `json:"clusters"`
 }
 
 // Organization is an organization as Atlas returns it (AtlasOrganization).
@@ -70,7 +116,7 @@ type CreateGroupRequest struct {
 	OrgID                     *string         `json:"orgId"`
 	WithDefaultAlertsSettings *bool           `json:"withDefaultAlertsSettings"`
 	RegionUsageRestrictions   *string         `json:"regionUsageRestrictions"`
-	Tags                      json.RawMessage `json:"tags"`
+	Tags                      *[]ResourceTag  `json:"tags"`
 	ID                        *string         `json:"id"`
 	Created                   *string         `json:"created"`
 	ClusterCount              *int            `json:"clusterCount"`
@@ -265,4 +311,10 @@ type ManagedX509 struct {
 type ManagedX509Request struct {
 	LeafKeyType *string         `json:"leafKeyType"`
 	Links       json.RawMessage `json:"links"`
+}
+
+// ResourceTag is a key and value that tag a project.
+type ResourceTag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }

@@ -21,6 +21,9 @@ const (
 	ProjectCreate Permission = "project.create"
 	// ProjectDelete deletes a project.
 	ProjectDelete Permission = "project.delete"
+	// ProjectWrite changes a project: its name, tags, settings and limits.
+	// Atlas requires Project Owner.
+	ProjectWrite Permission = "project.write"
 	// DatabaseUserWrite creates, updates and deletes database users.
 	DatabaseUserWrite Permission = "databaseUser.write"
 	// CertificateCreate issues a managed X.509 certificate.
@@ -60,6 +63,7 @@ var projectRoles = map[Permission][]atlasx509.Role{
 		atlasx509.RoleGroupSearchIndexEditor, atlasx509.RoleGroupReadOnly,
 	},
 	ProjectDelete:        {atlasx509.RoleGroupOwner},
+	ProjectWrite:         {atlasx509.RoleGroupOwner},
 	DatabaseUserWrite:    {atlasx509.RoleGroupOwner, atlasx509.RoleGroupDatabaseAccessAdmin, atlasx509.RoleGroupStreamProcessingOwner},
 	CertificateCreate:    {atlasx509.RoleGroupOwner, atlasx509.RoleGroupDatabaseAccessAdmin, atlasx509.RoleGroupStreamProcessingOwner},
 	ProjectSecurityWrite: {atlasx509.RoleGroupOwner},

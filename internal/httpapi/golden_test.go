@@ -57,7 +57,17 @@ func TestGolden(t *testing.T) {
 		date, capture            string
 	}{
 		{"get_project", "GET", "{v}/groups/{g}", "", 200, "", ""},
-		{"create_project", "POST", "{v}/groups", `{"name":"Payments {v}","orgId":"{o}"}`, 200, "", "j"},
+		{"create_project", "POST", "{v}/groups", `{"name":"Payments {v}","orgId":"{o}","withDefaultAlertsSettings":false,"tags":[{"key":"team","value":"payments"}]}`, 200, "", "j"},
+		{"update_project", "PATCH", "{v}/groups/{j}", `{"name":"Payments {n} renamed","tags":[{"key":"env","value":"prod"},{"key":"team","value":"payments"}]}`, 200, "", ""},
+		{"get_project_by_name", "GET", "{v}/groups/byName/Payments%20{n}%20renamed", "", 200, "", ""},
+		{"get_project_settings", "GET", "{v}/groups/{j}/settings", "", 200, "", ""},
+		{"update_project_settings", "PATCH", "{v}/groups/{j}/settings", `{"isDataExplorerEnabled":false,"isExtendedStorageSizesEnabled":true}`, 200, "", ""},
+		{"list_project_limits", "GET", "{v}/groups/{g}/limits", "", 200, "", ""},
+		{"set_project_limit", "PATCH", "{v}/groups/{j}/limits/atlas.project.security.databaseAccess.users", `{"value":50}`, 200, "", ""},
+		{"get_project_limit", "GET", "{v}/groups/{j}/limits/atlas.project.security.databaseAccess.users", "", 200, "", ""},
+		{"delete_project_limit", "DELETE", "{v}/groups/{j}/limits/atlas.project.security.databaseAccess.users", "", 204, "", ""},
+		{"list_project_teams", "GET", "{v}/groups/{g}/teams", "", 200, "", ""},
+		{"get_project_ip_addresses", "GET", "{v}/groups/{g}/ipAddresses", "", 200, "", ""},
 		{"list_projects", "GET", "{v}/groups?itemsPerPage=1", "", 200, "", ""},
 		{"list_orgs", "GET", "{v}/orgs?name=ATLAS", "", 200, "", ""},
 		{"get_org", "GET", "{v}/orgs/{o}", "", 200, "", ""},

@@ -17,9 +17,10 @@ import (
 type scopeKind int
 
 const (
-	scopeProject scopeKind = iota // the project of the path: GROUP_NOT_FOUND without access
-	scopeOrg                      // the organization: ORG_NOT_FOUND for a non-member
-	scopeList                     // never refused: the answer is filtered (listProjects)
+	scopeProject       scopeKind = iota // the project of the path: GROUP_NOT_FOUND without access
+	scopeOrg                            // the organization: ORG_NOT_FOUND for a non-member
+	scopeList                           // never refused: the answer is filtered (listProjects)
+	scopeProjectByName                  // as scopeProject, but GROUP_NAME_NOT_FOUND without access
 )
 
 // matrixCase is one request of the role × route matrix, made on targets
@@ -96,6 +97,18 @@ func matrixFixtures() map[string]fixture {
 			id := e.createProject(fmt.Sprintf("doomed%d", n))
 			return matrixCase{"DELETE", "/groups/" + id, "", scopeProject, id}
 		},
+		"updateProject": proj("PATCH", "", `{"tags":[{"key":"k","value":"v"}]}`),
+		"getProjectByName": func(e *env, n int) matrixCase {
+			return matrixCase{"GET", "/groups/byName/Project%200", "", scopeProjectByName, e.boot.ProjectID}
+		},
+		"getProjectSettings":    proj("GET", "/settings", ""),
+		"updateProjectSettings": proj("PATCH", "/settings", `{"isSchemaAdvisorEnabled":false}`),
+		"listProjectLimits":     proj("GET", "/limits", ""),
+		"getProjectLimit":       proj("GET", "/limits/atlas.project.security.databaseAccess.users", ""),
+		"setProjectLimit":       proj("PATCH", "/limits/atlas.project.security.databaseAccess.users", `{"value":100}`),
+		"deleteProjectLimit":    proj("DELETE", "/limits/atlas.project.security.databaseAccess.users", ""),
+		"listProjectTeams":      proj("GET", "/teams", ""),
+		"returnAllIpAddresses":  proj("GET", "/ipAddresses", ""),
 		"createDatabaseUser": func(e *env, n int) matrixCase {
 			return matrixCase{"POST", "/groups/" + e.boot.ProjectID + "/databaseUsers", managedUserBody(fmt.Sprintf("new%d", n)), scopeProject, e.boot.ProjectID}
 		},
@@ -278,8 +291,11 @@ func expectation(caller atlasx509.Principal, perm authz.Permission, c matrixCase
 		if !authz.Allowed(caller, perm, orgID, "") {
 			return http.StatusUnauthorized, "USER_UNAUTHORIZED"
 		}
-	case scopeProject:
+	case scopeProject, scopeProjectByName:
 		if !authz.CanAccessProject(caller, orgID, c.groupID) {
+			if c.scope == scopeProjectByName {
+				return http.StatusNotFound, "GROUP_NAME_NOT_FOUND"
+			}
 			return http.StatusNotFound, "GROUP_NOT_FOUND"
 		}
 		if !authz.Allowed(caller, perm, orgID, c.groupID) {

@@ -45,6 +45,17 @@ func (s *server) atlasRoutes() []route {
 		{method: "GET", path: "/groups", op: "listProjects", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleListProjects},
 		{method: "GET", path: "/groups/{groupId}", op: "getProject", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetProject},
 		{method: "DELETE", path: "/groups/{groupId}", op: "deleteProject", perm: authz.ProjectDelete, versions: v2Base, limit: noRateLimit, handler: s.handleDeleteProject},
+		{method: "PATCH", path: "/groups/{groupId}", op: "updateProject", perm: authz.ProjectWrite, versions: v2Base, limit: noRateLimit, handler: s.handleUpdateProject},
+		// Atlas's path is /groups/byName/{groupName}; see handleGetProjectByName.
+		{method: "GET", path: "/groups/{byName}/{groupName}", op: "getProjectByName", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetProjectByName},
+		{method: "GET", path: "/groups/{groupId}/settings", op: "getProjectSettings", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetProjectSettings},
+		{method: "PATCH", path: "/groups/{groupId}/settings", op: "updateProjectSettings", perm: authz.ProjectWrite, versions: v2Base, limit: noRateLimit, handler: s.handleUpdateProjectSettings},
+		{method: "GET", path: "/groups/{groupId}/limits", op: "listProjectLimits", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleListProjectLimits},
+		{method: "GET", path: "/groups/{groupId}/limits/{limitName}", op: "getProjectLimit", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetProjectLimit},
+		{method: "PATCH", path: "/groups/{groupId}/limits/{limitName}", op: "setProjectLimit", perm: authz.ProjectWrite, versions: v2Base, limit: noRateLimit, handler: s.handleSetProjectLimit},
+		{method: "DELETE", path: "/groups/{groupId}/limits/{limitName}", op: "deleteProjectLimit", perm: authz.ProjectWrite, versions: v2Base, limit: noRateLimit, handler: s.handleDeleteProjectLimit},
+		{method: "GET", path: "/groups/{groupId}/teams", op: "listProjectTeams", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleListProjectTeams},
+		{method: "GET", path: "/groups/{groupId}/ipAddresses", op: "returnAllIpAddresses", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleReturnAllIPAddresses},
 
 		{method: "POST", path: "/groups/{groupId}/databaseUsers", op: "createDatabaseUser", perm: authz.DatabaseUserWrite, versions: v2Base, limit: setDatabaseUsers, handler: s.handleCreateDatabaseUser},
 		{method: "GET", path: "/groups/{groupId}/databaseUsers", op: "listDatabaseUsers", perm: authz.ProjectRead, versions: v2Base, limit: setDatabaseUsers, handler: s.handleListDatabaseUsers},

@@ -78,6 +78,8 @@ var transversalStatus = map[int]bool{400: true, 401: true, 403: true, 406: true,
 var specPathAliases = map[string]string{
 	// ServeMux wildcards span whole segments; Atlas's path is …/{clientId}:invite.
 	"addProjectServiceAccount": "/groups/{groupId}/serviceAccounts/{clientId}:invite",
+	// A literal byName segment would conflict with /groups/{groupId}/apiKeys.
+	"getProjectByName": "/groups/byName/{groupName}",
 }
 
 type loadedSpec struct {
