@@ -178,6 +178,11 @@ type Tx interface {
 	// (groupID, generation) signed and whose NotAfter is after validAt,
 	// those of deleted users included, by serial.
 	ListRevokedCertificates(ctx context.Context, groupID string, generation int, validAt time.Time) ([]atlasx509.Certificate, error)
+	// CountUnexpiredCertificatesByGeneration counts, by CA generation, the
+	// project's certificates (those of deleted users included) that are not
+	// revoked and whose NotAfter is after at. A generation without any is
+	// absent from the map.
+	CountUnexpiredCertificatesByGeneration(ctx context.Context, groupID string, at time.Time) (map[int]int, error)
 
 	// AllocateCRLNumber increments the CRLNumber of the CA (groupID,
 	// generation) and returns it with the CA's RevocationSeq, read in the

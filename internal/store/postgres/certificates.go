@@ -205,6 +205,26 @@ func (t *tx) ListRevokedCertificates(ctx context.Context, groupID string, genera
 		ORDER BY serial`, groupID, generation, ts(validAt))
 }
 
+// CountUnexpiredCertificatesByGeneration implements store.Tx.
+func (t *tx) CountUnexpiredCertificatesByGeneration(ctx context.Context, groupID string, at time.Time) (map[int]int, error) {
+	type row struct{ generation, n int }
+	rows, err := list(ctx, t, "count unexpired certificates by generation", func(r scanner) (row, error) {
+		var x row
+		err := r.Scan(&x.generation, &x.n)
+		return x, err
+	}, `SELECT ca_generation, count(*) FROM certificates
+		WHERE group_id = $1 AND revoked_at IS NULL AND not_after > $2
+		GROUP BY ca_generation`, groupID, ts(at))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int]int, len(rows))
+	for _, x := range rows {
+		out[x.generation] = x.n
+	}
+	return out, nil
+}
+
 // AllocateCRLNumber implements store.Tx. The UPDATE locks the CA's row:
 // a concurrent allocation waits for this transaction and, under
 // SERIALIZABLE, fails and runs again with the next number.

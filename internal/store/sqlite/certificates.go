@@ -194,6 +194,26 @@ func (t *tx) ListRevokedCertificates(ctx context.Context, groupID string, genera
 		ORDER BY serial`, groupID, generation, timeArg(validAt))
 }
 
+// CountUnexpiredCertificatesByGeneration implements store.Tx.
+func (t *tx) CountUnexpiredCertificatesByGeneration(ctx context.Context, groupID string, at time.Time) (map[int]int, error) {
+	type row struct{ generation, n int }
+	rows, err := list(ctx, t, "count unexpired certificates by generation", func(r scanner) (row, error) {
+		var x row
+		err := r.Scan(&x.generation, &x.n)
+		return x, err
+	}, `SELECT ca_generation, count(*) FROM certificates
+		WHERE group_id = ? AND revoked_at IS NULL AND not_after > ?
+		GROUP BY ca_generation`, groupID, timeArg(at))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int]int, len(rows))
+	for _, x := range rows {
+		out[x.generation] = x.n
+	}
+	return out, nil
+}
+
 // AllocateCRLNumber implements store.Tx. SQLite has one writer at a time,
 // so the increment cannot be lost or repeated.
 func (t *tx) AllocateCRLNumber(ctx context.Context, groupID string, generation int) (int64, int64, error) {

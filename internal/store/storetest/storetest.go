@@ -106,6 +106,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RevokeCertificates", testRevokeCertificates},
 		{"ListRevokedCertificates", testListRevokedCertificates},
 		{"CRLs", testCRLs},
+		{"CountUnexpiredCertificatesByGeneration", testCountUnexpiredCertificatesByGeneration},
 		{"APIKeys", testAPIKeys},
 		{"ListAPIKeys", testListAPIKeys},
 		{"UpdateAPIKey", testUpdateAPIKey},
