@@ -34,6 +34,10 @@ const (
 // errRetry makes an issuance transaction start over.
 var errRetry = errors.New("retry issuance")
 
+// errCARotated makes an issuance sign again: a new CA generation committed
+// after the certificate was signed by the one before.
+var errCARotated = errors.New("a new CA generation signs from now on")
+
 // CreateDatabaseUserCertificate issues a managed X.509 certificate for a
 // database user whose x509Type is MANAGED (Atlas createDatabaseUserCertificate)
 // and returns the certificate PEM followed by its unencrypted PKCS#8 private
@@ -110,6 +114,13 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 			FingerprintSHA256: hex.EncodeToString(sum[:]), Created: issued,
 		}
 		err = a.record(ctx, p, rec)
+		if errors.Is(err, errCARotated) && attempt < issueAttempts-1 {
+			// Rotated meanwhile: the newest generation signs it.
+			if ca, gen, err = a.caFor(ctx, groupID, nil, now, notAfter); err != nil {
+				break
+			}
+			continue
+		}
 		if !errors.Is(err, errRetry) || attempt == issueAttempts-1 {
 			break
 		}
@@ -125,7 +136,10 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 
 // record runs the write transaction of an issuance: it re-checks the
 // project, the mode and the user (a deletion that committed meanwhile wins,
-// and the signed certificate is thrown away), applies the per-user limit and
+// and the signed certificate is thrown away), checks that the CA that
+// signed it is still the newest generation (a rotation that committed
+// meanwhile asks for a new signature, so that no certificate recorded after
+// a rotation is signed by an older CA), applies the per-user limit and
 // inserts the record. A serial collision asks for a new serial.
 func (a *App) record(ctx context.Context, p atlasx509.Principal, rec atlasx509.Certificate) error {
 	return a.store.Update(ctx, func(tx store.Tx) error {
@@ -138,6 +152,13 @@ func (a *App) record(ctx context.Context, p atlasx509.Principal, rec atlasx509.C
 		}
 		if _, err := managedUser(ctx, tx, rec.GroupID, rec.Username); err != nil {
 			return err
+		}
+		cas, err := tx.ListProjectCAs(ctx, rec.GroupID)
+		if err != nil {
+			return err
+		}
+		if len(cas) == 0 || cas[0].Generation != rec.CAGeneration {
+			return errCARotated
 		}
 		// Revoked certificates count until they expire: they stay in the
 		// CRL and in the list with includeRevoked, which the limit bounds.
@@ -175,10 +196,11 @@ func managedUser(ctx context.Context, tx store.Tx, groupID, username string) (at
 }
 
 // caFor returns the project's CA that can sign a certificate valid until
-// notAfter: the newest of cas when it lasts long enough, otherwise the first
-// CA or a new generation, created in a write transaction. Two issuances
-// racing to create the same generation collide on its key; the loser reads
-// the winner's.
+// notAfter: the newest of cas (read in the issuance's read transaction, or
+// nil to read them here) when it lasts long enough, otherwise the first CA
+// or a new generation, created in a write transaction. Only the newest
+// generation ever signs. Two issuances racing to create the same
+// generation collide on its key; the loser reads the winner's.
 func (a *App) caFor(ctx context.Context, groupID string, cas []atlasx509.ProjectCA, now, notAfter time.Time) (*pki.CA, int, error) {
 	if len(cas) > 0 && !cas[0].NotAfter.Before(notAfter) {
 		ca, err := a.unsealCA(cas[0])
@@ -305,19 +327,18 @@ func (a *App) ListDatabaseUserCertificates(ctx context.Context, p atlasx509.Prin
 }
 
 // ProjectCAPEM returns the PEM of the CA certificates of the project's
-// managed X.509 that listedCAs keeps (the unexpired ones), newest first,
-// followed by the CAs of self-managed X.509 when set: what a mongod must
-// trust (net.tls.CAFile) to accept the project's client certificates. The
-// first CA is created here if the project has none yet, so that servers can
-// be configured before the first certificate is issued.
+// managed X.509 that listedCAs keeps, newest first, followed by the CAs of
+// self-managed X.509 when set: what a mongod must trust (net.tls.CAFile) to
+// accept the project's client certificates. The first CA is created here
+// if the project has none yet, so that servers can be configured before
+// the first certificate is issued.
 func (a *App) ProjectCAPEM(ctx context.Context, p atlasx509.Principal, groupID string) ([]byte, error) {
-	now := a.now().UTC().Truncate(time.Second)
-	project, cas, err := a.projectCAs(ctx, p, groupID, now)
+	project, cas, err := a.projectCAs(ctx, p, groupID, a.now().UTC())
 	if err != nil {
 		return nil, err
 	}
 	var out bytes.Buffer
-	for _, ca := range listedCAs(cas, now) {
+	for _, ca := range cas {
 		out.Write(pki.CertPEM(ca.CertDER))
 	}
 	// The CAs of self-managed X.509, validated and re-encoded when they were set.

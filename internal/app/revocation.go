@@ -108,13 +108,16 @@ func (a *App) revoke(ctx context.Context, p atlasx509.Principal, r store.Revocat
 func (a *App) refreshCRLs(ctx context.Context, groupID string) {
 	ctx = context.WithoutCancel(ctx)
 	now := a.now().UTC()
-	var cas []atlasx509.ProjectCA
+	var (
+		cas       []atlasx509.ProjectCA
+		unexpired map[int]int
+	)
 	err := a.store.View(ctx, func(tx store.Tx) error {
 		var err error
-		cas, err = tx.ListProjectCAs(ctx, groupID)
+		cas, unexpired, err = readCAs(ctx, tx, groupID, now)
 		return err
 	})
-	for _, ca := range listedCAs(cas, now) {
+	for _, ca := range listedCAs(cas, unexpired, now) {
 		if err != nil {
 			break
 		}
@@ -127,29 +130,50 @@ func (a *App) refreshCRLs(ctx context.Context, groupID string) {
 
 // listedCAs returns, of a project's CAs (newest first), those that the CA
 // route lists and that therefore each have a CRL in the CRL route, in the
-// same order: the unexpired ones. It is the one place that decides it.
-func listedCAs(cas []atlasx509.ProjectCA, now time.Time) []atlasx509.ProjectCA {
+// same order: the active generation (the newest), always, and each older
+// one that has not expired while a certificate it signed is neither
+// expired nor revoked (unexpired counts them by generation, as readCAs
+// returns them). A mongod that follows the CA route thus never refuses a
+// valid certificate, and stops trusting a retired CA once nothing it
+// signed grants access. It is the one place that decides it.
+func listedCAs(cas []atlasx509.ProjectCA, unexpired map[int]int, now time.Time) []atlasx509.ProjectCA {
 	var out []atlasx509.ProjectCA
-	for _, ca := range cas {
-		if ca.NotAfter.After(now) {
+	for i, ca := range cas {
+		if i == 0 || ca.NotAfter.After(now) && unexpired[ca.Generation] > 0 {
 			out = append(out, ca)
 		}
 	}
 	return out
 }
 
+// readCAs reads, in tx, a project's CAs, newest first, and the number of
+// its certificates unexpired at now and not revoked, by CA generation: what
+// listedCAs decides with.
+func readCAs(ctx context.Context, tx store.Tx, groupID string, now time.Time) ([]atlasx509.ProjectCA, map[int]int, error) {
+	cas, err := tx.ListProjectCAs(ctx, groupID)
+	if err != nil {
+		return nil, nil, err
+	}
+	unexpired, err := tx.CountUnexpiredCertificatesByGeneration(ctx, groupID, now)
+	return cas, unexpired, err
+}
+
 // projectCAs checks the caller's permission on the project and returns it
-// with its CAs, newest first, creating the first CA if there is none yet,
-// so that servers can be configured before the first certificate is issued.
+// with the CAs that listedCAs keeps at now, newest first, creating the
+// first CA if there is none yet, so that servers can be configured before
+// the first certificate is issued.
 func (a *App) projectCAs(ctx context.Context, p atlasx509.Principal, groupID string, now time.Time) (atlasx509.Project, []atlasx509.ProjectCA, error) {
-	var cas []atlasx509.ProjectCA
-	var project atlasx509.Project
+	var (
+		cas       []atlasx509.ProjectCA
+		unexpired map[int]int
+		project   atlasx509.Project
+	)
 	read := func(tx store.Tx) error {
 		var err error
 		if project, err = loadProject(ctx, tx, p, groupID, authz.ProjectRead); err != nil {
 			return err
 		}
-		cas, err = tx.ListProjectCAs(ctx, groupID)
+		cas, unexpired, err = readCAs(ctx, tx, groupID, now)
 		return err
 	}
 	if err := a.store.View(ctx, read); err != nil {
@@ -160,7 +184,7 @@ func (a *App) projectCAs(ctx context.Context, p atlasx509.Principal, groupID str
 			if err := read(tx); err != nil || len(cas) > 0 {
 				return err
 			}
-			rec, err := a.newCA(groupID, 1, now)
+			rec, err := a.newCA(groupID, 1, now.Truncate(time.Second))
 			if err != nil {
 				return err
 			}
@@ -176,7 +200,7 @@ func (a *App) projectCAs(ctx context.Context, p atlasx509.Principal, groupID str
 			return project, nil, userStoreError("create CA", err)
 		}
 	}
-	return project, cas, nil
+	return project, listedCAs(cas, unexpired, now), nil
 }
 
 // ProjectCRLPEM returns the PEM of one CRL per CA that ProjectCAPEM lists,
@@ -188,12 +212,12 @@ func (a *App) projectCAs(ctx context.Context, p atlasx509.Principal, groupID str
 // has passed, and is signed anew otherwise.
 func (a *App) ProjectCRLPEM(ctx context.Context, p atlasx509.Principal, groupID string) ([]byte, error) {
 	now := a.now().UTC()
-	_, cas, err := a.projectCAs(ctx, p, groupID, now.Truncate(time.Second))
+	_, cas, err := a.projectCAs(ctx, p, groupID, now)
 	if err != nil {
 		return nil, err
 	}
 	var out bytes.Buffer
-	for _, ca := range listedCAs(cas, now) {
+	for _, ca := range cas {
 		der, err := a.currentCRL(ctx, ca, now)
 		if err != nil {
 			return nil, internal("CRL", err)

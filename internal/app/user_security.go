@@ -162,40 +162,34 @@ func leafKeyType(p atlasx509.Project) pki.KeyType {
 	return pki.KeyType(p.LeafKeyType)
 }
 
-// GetManagedX509 returns the project whose managed X.509 settings are
-// asked for (an extension: the leaf key type).
-func (a *App) GetManagedX509(ctx context.Context, p atlasx509.Principal, groupID string) (atlasx509.Project, pki.KeyType, error) {
-	var project atlasx509.Project
-	err := a.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		project, err = loadProject(ctx, tx, p, groupID, authz.ProjectRead)
-		return err
-	})
-	return project, leafKeyType(project), userStoreError("get managed X.509", err)
-}
-
 // SetLeafKeyType sets the key type of the project's future managed
-// certificates (an extension; Atlas always issues RSA 4096). keyType is
-// required; it is checked before the caller's right.
-func (a *App) SetLeafKeyType(ctx context.Context, p atlasx509.Principal, groupID string, keyType *string) (atlasx509.Project, pki.KeyType, error) {
+// certificates (an extension; Atlas always issues RSA 4096) and returns
+// the managed X.509 document. keyType is required; it is checked before
+// the caller's right.
+func (a *App) SetLeafKeyType(ctx context.Context, p atlasx509.Principal, groupID string, keyType *string) (ManagedX509, error) {
 	if keyType == nil {
-		return atlasx509.Project{}, "", errMissing("leafKeyType")
+		return ManagedX509{}, errMissing("leafKeyType")
 	}
 	kt, err := pki.ParseKeyType(*keyType)
 	if err != nil {
-		return atlasx509.Project{}, "", errInvalidEnum(*keyType)
+		return ManagedX509{}, errInvalidEnum(*keyType)
 	}
-	var project atlasx509.Project
+	now := a.now().UTC()
+	var doc ManagedX509
 	err = a.store.Update(ctx, func(tx store.Tx) error {
-		var err error
-		if project, err = loadProject(ctx, tx, p, groupID, authz.ProjectSecurityWrite); err != nil {
+		project, err := loadProject(ctx, tx, p, groupID, authz.ProjectSecurityWrite)
+		if err != nil {
 			return err
 		}
 		project.LeafKeyType = string(kt)
 		if kt == pki.DefaultKeyType {
 			project.LeafKeyType = ""
 		}
-		return tx.UpdateProject(ctx, project)
+		if err := tx.UpdateProject(ctx, project); err != nil {
+			return err
+		}
+		doc, err = managedX509Doc(ctx, tx, project, now)
+		return err
 	})
-	return project, kt, userStoreError("set leaf key type", err)
+	return doc, userStoreError("set leaf key type", err)
 }

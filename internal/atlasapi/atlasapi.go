@@ -304,7 +304,26 @@ type ManagedX509 struct {
 	// LeafKeyType is the key type of issued certificates: RSA4096 (the
 	// default, as Atlas), RSA3072, RSA2048, ECDSA_P256 or ECDSA_P384.
 	LeafKeyType string `json:"leafKeyType"`
-	Links       []Link `json:"links"`
+	// Cas are the CA generations that the CA route and the CRL route list,
+	// newest (the active one) first.
+	Cas   []ManagedX509CA `json:"cas"`
+	Links []Link          `json:"links"`
+}
+
+// ManagedX509CA is one CA generation of a project's managed X.509.
+type ManagedX509CA struct {
+	Generation int    `json:"generation"`
+	NotBefore  string `json:"notBefore"`
+	NotAfter   string `json:"notAfter"`
+	// Sha256Fingerprint is the SHA-256 of the CA certificate's DER in
+	// lowercase hex, as sha256sum prints it.
+	Sha256Fingerprint string `json:"sha256Fingerprint"`
+	// Active is true for the generation that signs new certificates.
+	Active bool `json:"active"`
+	// UnexpiredCertificates counts the certificates it signed that are
+	// neither expired nor revoked; an older generation leaves the list
+	// when it reaches 0.
+	UnexpiredCertificates int `json:"unexpiredCertificates"`
 }
 
 // ManagedX509Request is the body of PATCH …/userSecurity/managedX509.

@@ -132,6 +132,7 @@ func matrixFixtures() map[string]fixture {
 		"getManagedX509CRL":              proj("GET", "/userSecurity/managedX509/crl", ""),
 		"getManagedX509":                 proj("GET", "/userSecurity/managedX509", ""),
 		"updateManagedX509":              proj("PATCH", "/userSecurity/managedX509", `{"leafKeyType":"ECDSA_P256"}`),
+		"rotateManagedX509CA":            proj("POST", "/userSecurity/managedX509/ca:rotate", ""),
 
 		"listOrganizations":        func(e *env, n int) matrixCase { return matrixCase{"GET", "/orgs", "", scopeList, ""} },
 		"getOrganization":          org("GET", "", ""),

@@ -78,6 +78,7 @@ func (s *server) atlasRoutes() []route {
 		{method: "GET", path: "/groups/{groupId}/userSecurity/managedX509/crl", op: "getManagedX509CRL", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetManagedX509CRL},
 		{method: "GET", path: "/groups/{groupId}/userSecurity/managedX509", op: "getManagedX509", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetManagedX509},
 		{method: "PATCH", path: "/groups/{groupId}/userSecurity/managedX509", op: "updateManagedX509", perm: authz.ProjectSecurityWrite, versions: v2Base, limit: noRateLimit, handler: s.handleUpdateManagedX509},
+		{method: "POST", path: "/groups/{groupId}/userSecurity/managedX509/ca:rotate", op: "rotateManagedX509CA", perm: authz.ProjectSecurityWrite, versions: v2Base, limit: noRateLimit, handler: s.handleRotateManagedX509CA},
 
 		// Organizations.
 		{method: "GET", path: "/orgs", op: "listOrganizations", perm: authz.OrgRead, versions: v2Base, limit: noRateLimit, handler: s.handleListOrganizations},

@@ -53,10 +53,11 @@ import (
 // specExtensions are the served operations that are not in Atlas's spec,
 // with why. Their error answers are still checked against ApiError.
 var specExtensions = map[string]string{
-	"getManagedX509CA":  "atlasx509 extension: the project CA certificate",
-	"getManagedX509":    "atlasx509 extension: managed X.509 settings",
-	"updateManagedX509": "atlasx509 extension: managed X.509 settings",
-	"getManagedX509CRL": "atlasx509 extension: the CRLs of the project CAs",
+	"getManagedX509CA":    "atlasx509 extension: the project CA certificate",
+	"getManagedX509":      "atlasx509 extension: managed X.509 settings",
+	"updateManagedX509":   "atlasx509 extension: managed X.509 settings",
+	"getManagedX509CRL":   "atlasx509 extension: the CRLs of the project CAs",
+	"rotateManagedX509CA": "atlasx509 extension: rotation of the project CA",
 
 	"revokeDatabaseUserCertificate":  "atlasx509 extension: revocation of one managed certificate",
 	"revokeDatabaseUserCertificates": "atlasx509 extension: revocation of a user's managed certificates",

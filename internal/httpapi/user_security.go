@@ -6,7 +6,6 @@ import (
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
-	"github.com/atlasx509/atlasx509/internal/pki"
 )
 
 func userSecurityView(p atlasx509.Project) atlasapi.UserSecurity {
@@ -53,17 +52,24 @@ func (s *server) handleDisableCustomerX509(w http.ResponseWriter, r *http.Reques
 	return s.writeJSON(w, r, http.StatusAccepted, userSecurityView(p))
 }
 
-func managedX509View(r *http.Request, groupID string, kt pki.KeyType) atlasapi.ManagedX509 {
-	return atlasapi.ManagedX509{LeafKeyType: string(kt), Links: selfLink(r, apiPrefix(r)+"/groups/"+groupID+"/userSecurity/managedX509")}
+func managedX509View(r *http.Request, doc app.ManagedX509) atlasapi.ManagedX509 {
+	cas := make([]atlasapi.ManagedX509CA, 0, len(doc.CAs))
+	for _, ca := range doc.CAs {
+		cas = append(cas, atlasapi.ManagedX509CA{Generation: ca.Generation, NotBefore: formatTime(ca.NotBefore),
+			NotAfter: formatTime(ca.NotAfter), Sha256Fingerprint: ca.SHA256Fingerprint, Active: ca.Active,
+			UnexpiredCertificates: ca.UnexpiredCertificates})
+	}
+	return atlasapi.ManagedX509{LeafKeyType: string(doc.LeafKeyType), Cas: cas,
+		Links: selfLink(r, apiPrefix(r)+"/groups/"+doc.GroupID+"/userSecurity/managedX509")}
 }
 
-// handleGetManagedX509 answers the project's managed X.509 settings (an extension).
+// handleGetManagedX509 answers the project's managed X.509 document (an extension).
 func (s *server) handleGetManagedX509(w http.ResponseWriter, r *http.Request) error {
-	p, kt, err := s.app.GetManagedX509(r.Context(), principal(r), r.PathValue("groupId"))
+	doc, err := s.app.GetManagedX509(r.Context(), principal(r), r.PathValue("groupId"))
 	if err != nil {
 		return err
 	}
-	return s.writeJSON(w, r, http.StatusOK, managedX509View(r, p.ID, kt))
+	return s.writeJSON(w, r, http.StatusOK, managedX509View(r, doc))
 }
 
 // handleUpdateManagedX509 changes the leaf key type of future certificates (an extension).
@@ -72,9 +78,20 @@ func (s *server) handleUpdateManagedX509(w http.ResponseWriter, r *http.Request)
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
-	p, kt, err := s.app.SetLeafKeyType(r.Context(), principal(r), r.PathValue("groupId"), req.LeafKeyType)
+	doc, err := s.app.SetLeafKeyType(r.Context(), principal(r), r.PathValue("groupId"), req.LeafKeyType)
 	if err != nil {
 		return err
 	}
-	return s.writeJSON(w, r, http.StatusOK, managedX509View(r, p.ID, kt))
+	return s.writeJSON(w, r, http.StatusOK, managedX509View(r, doc))
+}
+
+// handleRotateManagedX509CA creates a new CA generation, which signs every
+// certificate from then on, and answers the managed X.509 document (an
+// extension). It takes no body.
+func (s *server) handleRotateManagedX509CA(w http.ResponseWriter, r *http.Request) error {
+	doc, err := s.app.RotateManagedX509CA(r.Context(), principal(r), r.PathValue("groupId"))
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(w, r, http.StatusOK, managedX509View(r, doc))
 }
