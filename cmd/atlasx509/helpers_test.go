@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/md5"
 	"crypto/rand"
 	"crypto/rsa"
@@ -31,6 +29,7 @@ import (
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
 	"github.com/atlasx509/atlasx509/internal/config"
 	"github.com/atlasx509/atlasx509/internal/pki"
+	"github.com/atlasx509/atlasx509/internal/testkit"
 )
 
 // apiV1 is the path prefix of the Atlas v1.0 API.
@@ -56,18 +55,6 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// ecdsaKeys is a fast pki.KeySource: a fresh ECDSA P-256 key whatever the
-// requested type (the server asks for RSA 4096, which would make every test
-// slow, and far slower under -race).
-type ecdsaKeys struct{}
-
-func (ecdsaKeys) NewKey(ctx context.Context, _ pki.KeyType) (crypto.Signer, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 }
 
 // rsaPool holds a few RSA 2048 keys generated once per test binary. Tests
@@ -124,7 +111,7 @@ func (k rsaKeys) NewKey(ctx context.Context, _ pki.KeyType) (crypto.Signer, erro
 
 // serverOptions say how startServer runs the server.
 type serverOptions struct {
-	// keys is the leaf key source; nil means ecdsaKeys, unless defaultKeys
+	// keys is the leaf key source; nil means testkit.FastKeys, unless defaultKeys
 	// is set.
 	keys pki.KeySource
 	// defaultKeys runs the server with the binary's own key source (RSA
@@ -170,7 +157,7 @@ func startServer(tb testing.TB, opts serverOptions) *testServer {
 	case opts.defaultKeys:
 		keys = nil
 	case keys == nil:
-		keys = ecdsaKeys{}
+		keys = testkit.FastKeys{}
 	}
 	s := &testServer{DataDir: dataDir, done: make(chan error, 1), stdout: &lockedBuffer{}, logs: &lockedBuffer{}}
 	logger := slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/atlasx509/atlasx509/internal/config"
+	"github.com/atlasx509/atlasx509/internal/testkit"
 )
 
 // TestMetricsListen checks where /metrics is served: on the API listener by
@@ -49,7 +50,7 @@ func TestMetricsListen(t *testing.T) {
 			ready := make(chan string, 1)
 			done := make(chan error, 1)
 			go func() {
-				done <- runServe(ctx, cfg, slog.New(slog.DiscardHandler), io.Discard, options{keys: ecdsaKeys{}, ready: func(a string) { ready <- a }})
+				done <- runServe(ctx, cfg, slog.New(slog.DiscardHandler), io.Discard, options{keys: testkit.FastKeys{}, ready: func(a string) { ready <- a }})
 			}()
 			var api string
 			select {

@@ -117,6 +117,7 @@ func TestReplicasOnPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three server processes")
 	}
+	t.Parallel()
 	admin := replicaAdminURL(t)
 	ctx := context.Background()
 	var b [6]byte

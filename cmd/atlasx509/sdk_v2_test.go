@@ -69,6 +69,7 @@ func (c sdkClient) call(method, pathTemplate string, params []string, body any) 
 // TestSDKv2 drives the v2 API as the official SDK does, with Digest and
 // with OAuth, through the real server.
 func TestSDKv2(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, serverOptions{})
 	ctx := context.Background()
 	oauth := (&clientcredentials.Config{

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"io"
 	"net/http"
 	"sync"
@@ -14,6 +11,7 @@ import (
 
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
 	"github.com/atlasx509/atlasx509/internal/pki"
+	"github.com/atlasx509/atlasx509/internal/testkit"
 )
 
 // blockingKeys is a pki.KeySource whose keys wait until the test releases
@@ -24,14 +22,14 @@ type blockingKeys struct {
 	release chan struct{} // close to let keys be made
 }
 
-func (k *blockingKeys) NewKey(ctx context.Context, _ pki.KeyType) (crypto.Signer, error) {
+func (k *blockingKeys) NewKey(ctx context.Context, t pki.KeyType) (crypto.Signer, error) {
 	k.once.Do(func() { close(k.started) })
 	select {
 	case <-k.release:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	return testkit.FastKeys{}.NewKey(ctx, t)
 }
 
 // TestGracefulShutdown cancels serve while an issuance is in flight: the

@@ -23,11 +23,13 @@ import (
 
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
 	"github.com/atlasx509/atlasx509/internal/config"
+	"github.com/atlasx509/atlasx509/internal/testkit"
 )
 
 // TestServeHTTPS serves with --tls-cert and --tls-key and talks to the API
 // over TLS with Digest.
 func TestServeHTTPS(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -58,7 +60,7 @@ func TestServeHTTPS(t *testing.T) {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- runServe(ctx, cfg, slog.New(slog.DiscardHandler), out, options{keys: ecdsaKeys{}, ready: func(a string) { ready <- a }})
+		done <- runServe(ctx, cfg, slog.New(slog.DiscardHandler), out, options{keys: testkit.FastKeys{}, ready: func(a string) { ready <- a }})
 	}()
 	var addr string
 	select {

@@ -82,6 +82,7 @@ func (f *fixture) issue(tb testing.TB, name string, months int) *x509.Certificat
 // TestCARotation: when a certificate would outlive the newest CA, a new CA
 // generation signs it, and the CA route returns both until the old expires.
 func TestCARotation(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, testkit.FastKeys{})
 	ctx := context.Background()
 	f.managedUser(t, "alice")
@@ -135,6 +136,7 @@ func (failingKeys) NewKey(context.Context, pki.KeyType) (crypto.Signer, error) {
 // TestIssuanceFailureLeavesNothing: a fault before the answer leaves no
 // record and no CA, and the client sees only "Unexpected error.".
 func TestIssuanceFailureLeavesNothing(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, failingKeys{})
 	ctx := context.Background()
 	f.managedUser(t, "alice")
@@ -156,6 +158,7 @@ func TestIssuanceFailureLeavesNothing(t *testing.T) {
 // TestDeletedUserGetsNoCertificate: a deletion that commits between the
 // checks and the write of an issuance wins.
 func TestDeletedUserGetsNoCertificate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	gate := &gatedKeys{release: make(chan struct{}), asked: make(chan struct{}, 1)}
 	f := newFixture(t, gate)
@@ -187,6 +190,7 @@ func (g *gatedKeys) NewKey(ctx context.Context, t pki.KeyType) (crypto.Signer, e
 }
 
 func TestBootstrapOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, testkit.FastKeys{})
 	if _, err := f.app.Bootstrap(context.Background()); !errors.Is(err, ErrAlreadyInitialized) {
 		t.Fatalf("second bootstrap: %v", err)
@@ -194,6 +198,7 @@ func TestBootstrapOnce(t *testing.T) {
 }
 
 func TestParseDN(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in    string
 		ok    bool
@@ -239,6 +244,7 @@ func FuzzParseDN(f *testing.F) {
 }
 
 func TestTemporaryUsersExpire(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, testkit.FastKeys{})
 	ctx := context.Background()
 	str := func(s string) *string { return &s }
@@ -269,6 +275,7 @@ func TestTemporaryUsersExpire(t *testing.T) {
 // TestDeletedSecretEndsItsTokens: a token lives no longer than the secret
 // it was minted with; tokens of the account's other secrets keep working.
 func TestDeletedSecretEndsItsTokens(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, testkit.FastKeys{})
 	ctx := context.Background()
 	clientID := f.boot.ServiceAccount.ClientID

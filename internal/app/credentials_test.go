@@ -13,6 +13,7 @@ import (
 )
 
 func TestParseAccessPrefix(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want string // "" = refused
@@ -51,6 +52,7 @@ func TestParseAccessPrefix(t *testing.T) {
 // TestExpiredSecretMintsNoToken: a secret past its expiresAt no longer
 // obtains tokens, while a newer secret of the same account does.
 func TestExpiredSecretMintsNoToken(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, testkit.FastKeys{})
 	ctx := context.Background()
 	eight := 8
@@ -85,6 +87,7 @@ func ptr[T any](v T) *T { return &v }
 // its access list, its secrets and its token records, and nothing of
 // another credential.
 func TestDeleteServiceAccountLeavesNothing(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, testkit.FastKeys{})
 	ctx := context.Background()
 	hours := 24
@@ -143,6 +146,7 @@ func TestDeleteServiceAccountLeavesNothing(t *testing.T) {
 // are listed apart, a page at a time in id order, with their totals, and
 // the projects of a service account too.
 func TestProjectCredentialPages(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, testkit.FastKeys{})
 	ctx := context.Background()
 	hours := 24

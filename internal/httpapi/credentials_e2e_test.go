@@ -62,6 +62,7 @@ func (c *digestClient) do(method, path, body string) (int, string) {
 // project and nothing else; role changes, unassignment, deletion and an
 // access list take effect on the key's next request.
 func TestProjectKeyEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	srv := httptest.NewServer(e.handler)
 	defer srv.Close()
@@ -137,6 +138,7 @@ func TestProjectKeyEndToEnd(t *testing.T) {
 // TestCrossOrganization: the owner of one organization sees and changes
 // nothing of another, and cannot learn that its credentials exist.
 func TestCrossOrganization(t *testing.T) {
+	t.Parallel()
 	a := newEnv(t)
 	// A second organization in the same store, with its own owner.
 	b := a.secondOrg()

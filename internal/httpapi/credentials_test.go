@@ -128,6 +128,7 @@ func (e *env) credSnapshot() credSnapshot {
 // TestCredentialErrors drives every client error of the credential routes
 // through the real handler and store, and checks that it changed nothing.
 func TestCredentialErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	o, g := e.orgs(), e.group()
 	key := e.createKey("ORG_MEMBER")
@@ -263,6 +264,7 @@ func TestCredentialErrors(t *testing.T) {
 }
 
 func TestAPIKeyLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	o := e.orgs()
 	k := e.createKey("ORG_READ_ONLY", "ORG_MEMBER", "ORG_READ_ONLY")
@@ -314,6 +316,7 @@ func TestAPIKeyLifecycle(t *testing.T) {
 }
 
 func TestLastOrgOwner(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	o := e.orgs()
 	// The bootstrap key and account both own the organization: one can go.
@@ -345,6 +348,7 @@ func TestLastOrgOwner(t *testing.T) {
 }
 
 func TestServiceAccountSecretsAndTokens(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	o := e.orgs()
 	sa := e.createAccount("ORG_OWNER")
@@ -397,6 +401,7 @@ func TestServiceAccountSecretsAndTokens(t *testing.T) {
 // TestProjectServiceAccounts: assignment with roles, roles shown per
 // project, unassignment keeps the account.
 func TestProjectServiceAccounts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g, o := e.group(), e.orgs()
 	var created atlasapi.ServiceAccount
@@ -449,6 +454,7 @@ func TestProjectServiceAccounts(t *testing.T) {
 // TestCannotRemoveCallerFromAccessList: as in Atlas, a credential cannot
 // remove the entry it is calling from.
 func TestCannotRemoveCallerFromAccessList(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	self := e.orgs() + "/serviceAccounts/" + e.boot.ServiceAccount.ClientID + "/accessList"
 	// httptest requests come from 192.0.2.1.
@@ -468,6 +474,7 @@ func TestCannotRemoveCallerFromAccessList(t *testing.T) {
 // TestServiceAccountRoutesAreVersioned: Atlas serves service accounts from
 // resource version 2024-08-05 on.
 func TestServiceAccountRoutesAreVersioned(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, tt := range []struct {
 		accept string

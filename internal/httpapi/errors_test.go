@@ -49,6 +49,7 @@ func (e *env) tokenWithRoles(roles ...atlasx509.RoleAssignment) string {
 // TestErrors drives every client error through the real handler and store,
 // and checks the Atlas error body and that the failed request changed nothing.
 func TestErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g := e.group()
 	e.createUser(managedUserBody("alice"))
@@ -222,6 +223,7 @@ func (e *env) snapshot() storeSnapshot {
 }
 
 func TestUserLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for i := 0; i < 100; i++ {
 		e.createUser(managedUserBody("user" + strings.Repeat("x", i%3) + string(rune('a'+i/26)) + string(rune('a'+i%26))))

@@ -48,6 +48,7 @@ func normalize(e *env, body []byte) []byte {
 // TestGolden pins every success answer's body, on v1.0 and v2, to a file
 // under testdata/golden. Run with -update after a deliberate change.
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const sa = "2024-08-05" // the version of Atlas's service account operations
 	// date is the v2 resource version a step asks for (2023-01-01 when

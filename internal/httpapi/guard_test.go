@@ -40,6 +40,7 @@ func (e *env) allowFrom(cidr string) {
 // TestAccessListOverLoopback connects from two loopback source addresses:
 // only the one on the credential's access list gets through.
 func TestAccessListOverLoopback(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.allowFrom("127.0.0.1/32")
 	srv := httptest.NewServer(e.handler)
@@ -71,6 +72,7 @@ func TestAccessListOverLoopback(t *testing.T) {
 }
 
 func TestClientAddr(t *testing.T) {
+	t.Parallel()
 	g := &guard{trusted: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
 	tests := []struct {
 		remote, xff, want string
@@ -97,6 +99,7 @@ func TestClientAddr(t *testing.T) {
 }
 
 func TestRateLimits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.withHandler(Options{Limits: Limits{
 		X509:          ratelimit.Rule{Name: setX509, Capacity: 2, Refill: 1, Period: time.Hour},
@@ -128,6 +131,7 @@ func TestRateLimits(t *testing.T) {
 }
 
 func TestFailedAuthenticationsAreLimited(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.withHandler(Options{Limits: Limits{AuthFailures: ratelimit.Rule{Name: "auth", Capacity: 3, Refill: 1, Period: time.Hour}}})
 	for i := 0; i < 3; i++ {
@@ -166,6 +170,7 @@ func (l *lines) events(t *testing.T) []audit.Event {
 }
 
 func TestAuditTrail(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var buf lines
 	e.withHandler(Options{Audit: audit.New(&buf)})
@@ -208,6 +213,7 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestAuditFailsClosed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.withHandler(Options{Audit: audit.New(failingWriter{})})
 	rec := e.do("POST", e.group()+"/databaseUsers", managedUserBody("alice"))
@@ -225,6 +231,7 @@ func TestAuditFailsClosed(t *testing.T) {
 // TestTokenEndpointFailuresAreLimited: guessing a service account secret at
 // the token endpoint is slowed down like any failed authentication.
 func TestTokenEndpointFailuresAreLimited(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.withHandler(Options{Limits: Limits{AuthFailures: ratelimit.Rule{Name: "auth", Capacity: 2, Refill: 1, Period: time.Hour}}})
 	token := func(secret string) *httptest.ResponseRecorder {

@@ -23,6 +23,7 @@ import (
 )
 
 func TestDatabaseUserLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g := e.group()
 	body := `{"username":"app user/1","databaseName":"admin","password":"correct horse","description":"for the app",
@@ -101,6 +102,7 @@ func (e *env) issue(username string, months int) (*x509.Certificate, []byte) {
 }
 
 func TestCertificates(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g := e.group()
 	e.createUser(managedUserBody("alice"))
@@ -172,6 +174,7 @@ func TestCertificates(t *testing.T) {
 }
 
 func TestEnvelopeAndPretty(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g := e.group()
 	rec := e.do("POST", g+"/databaseUsers?envelope=true", managedUserBody("alice"))
@@ -212,6 +215,7 @@ func TestEnvelopeAndPretty(t *testing.T) {
 }
 
 func TestProjects(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	body := e.mustDo(http.StatusOK, "POST", "/api/atlas/v1.0/groups", `{"name":"Payments","orgId":"`+e.boot.OrgID+`","withDefaultAlertsSettings":true}`)
 	var p atlasapi.Group
@@ -248,6 +252,7 @@ func TestProjects(t *testing.T) {
 // TestFirstIssuancesRace issues the first certificates of a project
 // concurrently: exactly one CA must come out and every leaf must verify.
 func TestFirstIssuancesRace(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createUser(managedUserBody("alice"))
 	const n = 8
@@ -293,6 +298,7 @@ func TestFirstIssuancesRace(t *testing.T) {
 }
 
 func TestTokenRevocation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	if rec := e.do("GET", e.group(), ""); rec.Code != http.StatusOK {
@@ -313,6 +319,7 @@ func TestTokenRevocation(t *testing.T) {
 // rate-limit set by mistake among them). Run with -update after a
 // deliberate change.
 func TestRouteTable(t *testing.T) {
+	t.Parallel()
 	routes := (&server{}).atlasRoutes()
 	seenOp, seenPattern := map[string]bool{}, map[string]bool{}
 	widths := []int{70, 36, 22, 12, 19}
@@ -368,6 +375,7 @@ func versionsString(versions []resourceVersion) string {
 }
 
 func TestReadiness(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, path := range []string{"/healthz", "/readyz"} {
 		if rec := e.doAs("", "GET", path, ""); rec.Code != 200 {

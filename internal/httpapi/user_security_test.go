@@ -38,6 +38,7 @@ func customerCA(tb testing.TB, cn string, isCA bool, notAfter time.Time) string 
 }
 
 func TestSelfManagedX509(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g := e.group()
 	e.createUser(managedUserBody("alice"))
@@ -82,6 +83,7 @@ func TestSelfManagedX509(t *testing.T) {
 }
 
 func TestSelfManagedX509Errors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g := e.group()
 	valid := time.Now().AddDate(1, 0, 0)
@@ -125,6 +127,7 @@ func TestSelfManagedX509Errors(t *testing.T) {
 }
 
 func TestLeafKeyType(t *testing.T) {
+	t.Parallel()
 	kinds := &recordingKeys{}
 	e := newEnvKeys(t, kinds)
 	g := e.group()

@@ -9,6 +9,7 @@ import (
 )
 
 func TestVersionNegotiation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	path := "/api/atlas/v2/groups/" + e.boot.ProjectID
 	tests := []struct {
@@ -57,6 +58,7 @@ func TestVersionNegotiation(t *testing.T) {
 // TestVersionLifecycle exercises deprecation and removal of resource
 // versions on a handler whose getProject row has three versions.
 func TestVersionLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	dep := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	sunset := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -91,6 +93,7 @@ func TestVersionLifecycle(t *testing.T) {
 }
 
 func TestV2CertificateAndDelete(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	do := func(method, path, body string) *httptest.ResponseRecorder {
 		var req *http.Request
