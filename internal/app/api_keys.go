@@ -163,8 +163,10 @@ func (a *App) AssignProjectAPIKey(ctx context.Context, p atlasx509.Principal, gr
 }
 
 // UpdateProjectAPIKeyRoles replaces the roles an API key holds over a
-// project and may change its description (Atlas updateApiKeyRoles). The
-// key must already be assigned to the project.
+// project and may change its description (Atlas updateApiKeyRoles). As in
+// Atlas, a key of the organization that is not yet assigned to the project
+// is assigned with the roles given (the Atlas CLI's projects apiKeys assign
+// and Terraform rely on it); without roles it is not found there.
 func (a *App) UpdateProjectAPIKeyRoles(ctx context.Context, p atlasx509.Principal, groupID, keyID string, in APIKeyInput) (APIKeyDetails, error) {
 	var d APIKeyDetails
 	err := a.store.Update(ctx, func(tx store.Tx) error {
@@ -172,7 +174,13 @@ func (a *App) UpdateProjectAPIKeyRoles(ctx context.Context, p atlasx509.Principa
 		if err != nil {
 			return err
 		}
-		k, err := apiKeys.loadMember(ctx, tx, project, keyID)
+		load := apiKeys.loadMember
+		if in.Roles != nil {
+			load = func(ctx context.Context, tx store.Tx, project atlasx509.Project, id string) (atlasx509.APIKey, error) {
+				return apiKeys.load(ctx, tx, project.OrgID, id) // any key of the organization
+			}
+		}
+		k, err := load(ctx, tx, project, keyID)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -198,7 +199,9 @@ func TestCredentialErrors(t *testing.T) {
 		{"assign with no roles", "", "POST", g + "/apiKeys/" + key.ID, `[]`, 400, "MISSING_API_KEY_ROLES"},
 		{"assign with an org role", "", "POST", g + "/apiKeys/" + key.ID, `[{"roles":["ORG_OWNER"]}]`, 400, "INVALID_ROLE_FOR_GROUP"},
 		{"assign a missing key", "", "POST", g + "/apiKeys/" + missing, `[{"roles":["GROUP_READ_ONLY"]}]`, 400, "API_KEY_NOT_FOUND"},
-		{"update roles of an unassigned key", "", "PATCH", g + "/apiKeys/" + unassigned.ID, `{"roles":["GROUP_READ_ONLY"]}`, 400, "API_KEY_NOT_FOUND"},
+		{"update only the description of an unassigned key", "", "PATCH", g + "/apiKeys/" + unassigned.ID, `{"desc":"x"}`, 400, "API_KEY_NOT_FOUND"},
+		{"update roles of a missing key", "", "PATCH", g + "/apiKeys/" + missing, `{"roles":["GROUP_READ_ONLY"]}`, 400, "API_KEY_NOT_FOUND"},
+		{"assign by PATCH with an org role", "", "PATCH", g + "/apiKeys/" + unassigned.ID, `{"roles":["ORG_MEMBER"]}`, 400, "INVALID_ROLE_FOR_GROUP"},
 		{"remove an unassigned key", "", "DELETE", g + "/apiKeys/" + unassigned.ID, "", 400, "API_KEY_NOT_FOUND"},
 		{"project keys of a missing project", "", "GET", "/api/atlas/v1.0/groups/" + missing + "/apiKeys", "", 404, "GROUP_NOT_FOUND"},
 		{"database access admin cannot list project keys", dbAdmin, "GET", g + "/apiKeys", "", 401, "USER_UNAUTHORIZED"},
@@ -533,4 +536,41 @@ func (e *env) secondOrg() otherOrg {
 	}
 	o.token = tok.AccessToken
 	return o
+}
+
+// TestUpdateRolesAssigns checks that PATCH on a project key that is not yet
+// assigned assigns it with those roles, as Atlas does (the Atlas CLI's
+// projects apiKeys assign and Terraform's project API keys rely on it).
+func TestUpdateRolesAssigns(t *testing.T) {
+	e := newEnv(t)
+	k := e.createKey("ORG_MEMBER")
+	got := e.mustDo(http.StatusOK, "PATCH", e.group()+"/apiKeys/"+k.ID, `{"roles":["GROUP_READ_ONLY","GROUP_DATABASE_ACCESS_ADMIN"]}`)
+	var key atlasapi.APIKey
+	if err := json.Unmarshal(got, &key); err != nil {
+		t.Fatal(err)
+	}
+	var roles []string
+	for _, r := range key.Roles {
+		if r.GroupID == e.boot.ProjectID {
+			roles = append(roles, r.RoleName)
+		}
+	}
+	if diff := cmp.Diff([]string{"GROUP_DATABASE_ACCESS_ADMIN", "GROUP_READ_ONLY"}, sorted(roles)); diff != "" {
+		t.Errorf("project roles in the answer (-want +got):\n%s", diff)
+	}
+	list := string(e.mustDo(http.StatusOK, "GET", e.group()+"/apiKeys", ""))
+	if !strings.Contains(list, k.ID) {
+		t.Errorf("the key is not listed in the project: %s", list)
+	}
+	// Now a member, it can be removed and then is not found there.
+	e.mustDo(http.StatusNoContent, "DELETE", e.group()+"/apiKeys/"+k.ID, "")
+	if rec := e.do("DELETE", e.group()+"/apiKeys/"+k.ID, ""); rec.Code != 400 || apiError(t, rec).ErrorCode != "API_KEY_NOT_FOUND" {
+		t.Errorf("second removal: %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	slices.Sort(out)
+	return out
 }
