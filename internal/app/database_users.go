@@ -200,19 +200,29 @@ func (a *App) UpdateDatabaseUser(ctx context.Context, p atlasx509.Principal, gro
 // expire; the CRLs are signed anew right after.
 func (a *App) DeleteDatabaseUser(ctx context.Context, p atlasx509.Principal, groupID, databaseName, username string) error {
 	now := a.now().UTC()
+	var numbered []numberedCA
 	err := a.store.Update(ctx, func(tx store.Tx) error {
+		numbered = nil // a second run starts over
 		if _, err := loadProject(ctx, tx, p, groupID, authz.DatabaseUserWrite); err != nil {
 			return err
 		}
 		if _, err := getUser(ctx, tx, groupID, databaseName, username); err != nil {
 			return err
 		}
-		return tx.DeleteDatabaseUser(ctx, groupID, databaseName, username, now)
+		before, err := tx.ListProjectCAs(ctx, groupID)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteDatabaseUser(ctx, groupID, databaseName, username, now); err != nil {
+			return err
+		}
+		numbered, err = allocateCRLNumbers(ctx, tx, before, now)
+		return err
 	})
 	if err != nil {
 		return userStoreError("delete database user", err)
 	}
-	a.refreshCRLs(ctx, groupID)
+	a.signNumberedCRLs(ctx, numbered)
 	return nil
 }
 
@@ -297,7 +307,10 @@ func hmacSum(key []byte, msg string) []byte {
 }
 
 // DeleteExpiredUsers deletes the temporary database users whose
-// deleteAfterDate has passed, in every project, and returns how many.
+// deleteAfterDate has passed, in every project, and returns how many. Their
+// unexpired certificates are revoked in the same transaction; the CRLs of
+// their CAs, now behind the CAs' revocation sequence, are signed anew when
+// next read.
 func (a *App) DeleteExpiredUsers(ctx context.Context) (int, error) {
 	var n int
 	err := a.store.Update(ctx, func(tx store.Tx) error {

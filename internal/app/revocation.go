@@ -72,8 +72,9 @@ func (a *App) revoke(ctx context.Context, p atlasx509.Principal, r store.Revocat
 		return ErrInvalidQueryParameter("reason", nil)
 	}
 	r.At = a.now().UTC()
-	var revoked int
+	var numbered []numberedCA
 	err := a.store.Update(ctx, func(tx store.Tx) error {
+		numbered = nil // a second run starts over
 		if _, err := loadProject(ctx, tx, p, r.GroupID, authz.CertificateCreate); err != nil {
 			return err
 		}
@@ -85,47 +86,74 @@ func (a *App) revoke(ctx context.Context, p atlasx509.Principal, r store.Revocat
 		if badSerial != nil {
 			return badSerial
 		}
-		var err error
-		revoked, err = tx.RevokeCertificates(ctx, r)
+		before, err := tx.ListProjectCAs(ctx, r.GroupID)
+		if err != nil {
+			return err
+		}
+		revoked, err := tx.RevokeCertificates(ctx, r)
 		if errors.Is(err, store.ErrNotFound) {
 			return errCertificateNotFound(strconv.FormatInt(r.Serial, 10))
 		}
+		if err != nil || revoked == 0 {
+			return err
+		}
+		numbered, err = allocateCRLNumbers(ctx, tx, before, r.At)
 		return err
 	})
 	if err != nil {
 		return userStoreError("revoke certificates", err)
 	}
-	if revoked > 0 {
-		a.refreshCRLs(ctx, r.GroupID)
-	}
+	a.signNumberedCRLs(ctx, numbered)
 	return nil
 }
 
-// refreshCRLs signs anew the project's CRLs that miss a committed
-// revocation, right after it committed. A failure here is logged, not
-// returned: the revocation is committed, and the CRL route signs a stale
-// CRL before serving it.
-func (a *App) refreshCRLs(ctx context.Context, groupID string) {
+// signNumberedCRLs signs the CRLs that miss a revocation that just
+// committed, with the numbers allocated in its transaction. A failure is
+// logged, not returned: the revocation is committed, and the CRL route
+// signs a stale CRL before serving it.
+func (a *App) signNumberedCRLs(ctx context.Context, numbered []numberedCA) {
 	ctx = context.WithoutCancel(ctx)
-	now := a.now().UTC()
-	var (
-		cas       []atlasx509.ProjectCA
-		unexpired map[int]int
-	)
-	err := a.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		cas, unexpired, err = readCAs(ctx, tx, groupID, now)
-		return err
-	})
-	for _, ca := range listedCAs(cas, unexpired, now) {
-		if err != nil {
-			break
+	for _, n := range numbered {
+		if _, err := a.signNumberedCRL(ctx, n.ca, n.number, n.seq, a.now().UTC()); err != nil {
+			a.log.Warn("CRL not signed after a revocation; the CRL route will sign it", "groupId", n.ca.GroupID, "error", err)
 		}
-		_, err = a.currentCRL(ctx, ca, now)
 	}
+}
+
+// numberedCA is a CA with the CRL number allocated for its next CRL and
+// the revocation sequence that CRL covers.
+type numberedCA struct {
+	ca          atlasx509.ProjectCA
+	number, seq int64
+}
+
+// allocateCRLNumbers allocates, in the transaction of a revocation, a CRL
+// number for each listed CA of the project whose revocation sequence moved
+// since before (the CAs read earlier in the same transaction).
+func allocateCRLNumbers(ctx context.Context, tx store.Tx, before []atlasx509.ProjectCA, now time.Time) ([]numberedCA, error) {
+	if len(before) == 0 {
+		return nil, nil
+	}
+	after, unexpired, err := readCAs(ctx, tx, before[0].GroupID, now)
 	if err != nil {
-		a.log.Warn("CRL not signed after a revocation; the CRL route will sign it", "groupId", groupID, "error", err)
+		return nil, err
 	}
+	seqs := make(map[int]int64, len(before))
+	for _, ca := range before {
+		seqs[ca.Generation] = ca.RevocationSeq
+	}
+	var out []numberedCA
+	for _, ca := range listedCAs(after, unexpired, now) {
+		if ca.RevocationSeq == seqs[ca.Generation] {
+			continue
+		}
+		number, seq, err := tx.AllocateCRLNumber(ctx, ca.GroupID, ca.Generation)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, numberedCA{ca: ca, number: number, seq: seq})
+	}
+	return out, nil
 }
 
 // listedCAs returns, of a project's CAs (newest first), those that the CA
@@ -229,29 +257,41 @@ func (a *App) ProjectCRLPEM(ctx context.Context, p atlasx509.Principal, groupID 
 
 // currentCRL returns the DER of a CRL of ca that covers every revocation
 // that ca (as read) counts and is fresh at now, signing one if the stored
-// one is not. Concurrent callers for the same CA share one signature.
+// one is not. Concurrent callers for the same CA share one signature; a
+// caller that joined a signature begun before the revocations it must see
+// (its ca counts more) signs again.
 func (a *App) currentCRL(ctx context.Context, ca atlasx509.ProjectCA, now time.Time) ([]byte, error) {
-	if der, ok, err := a.freshCRL(ctx, ca, now); err != nil || ok {
-		return der, err
-	}
 	key := ca.GroupID + "|" + strconv.Itoa(ca.Generation)
-	v, err, _ := a.crlFlight.Do(key, func() (any, error) {
-		ctx := context.WithoutCancel(ctx)
-		// Signed meanwhile by the caller this one waited for?
-		if der, ok, err := a.freshCRL(ctx, ca, now); err != nil || ok {
-			return der, err
+	for attempt := 0; ; attempt++ {
+		stored, err := a.storedCRL(ctx, ca)
+		if err != nil {
+			return nil, err
 		}
-		return a.signCRL(ctx, ca, now)
-	})
-	if err != nil {
-		return nil, err
+		if a.crlFresh(stored, ca, now) {
+			return stored.DER, nil
+		}
+		if attempt == crlAttempts {
+			rec, err := a.signCRL(ctx, ca, now)
+			return rec.DER, err
+		}
+		v, err, _ := a.crlFlight.Do(key, func() (any, error) {
+			return a.signCRL(context.WithoutCancel(ctx), ca, now)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if rec := v.(atlasx509.CRL); a.crlFresh(rec, ca, now) {
+			return rec.DER, nil
+		}
 	}
-	return v.([]byte), nil
 }
 
-// freshCRL returns the stored CRL of ca when it covers ca.RevocationSeq and
-// less than half its validity (and of the configured one) has passed.
-func (a *App) freshCRL(ctx context.Context, ca atlasx509.ProjectCA, now time.Time) ([]byte, bool, error) {
+// crlAttempts bounds the shared signatures a CRL read waits for before it
+// signs one of its own.
+const crlAttempts = 3
+
+// storedCRL returns the CRL stored for ca, or a zero CRL when none is.
+func (a *App) storedCRL(ctx context.Context, ca atlasx509.ProjectCA) (atlasx509.CRL, error) {
 	var stored atlasx509.CRL
 	err := a.store.View(ctx, func(tx store.Tx) error {
 		var err error
@@ -259,14 +299,19 @@ func (a *App) freshCRL(ctx context.Context, ca atlasx509.ProjectCA, now time.Tim
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, false, nil
+		return atlasx509.CRL{}, nil
 	}
-	if err != nil {
-		return nil, false, err
+	return stored, err
+}
+
+// crlFresh reports whether c covers ca.RevocationSeq and less than half its
+// validity (and of the configured one) has passed at now.
+func (a *App) crlFresh(c atlasx509.CRL, ca atlasx509.ProjectCA, now time.Time) bool {
+	if len(c.DER) == 0 {
+		return false
 	}
-	half := min(a.crlValidity, stored.NextUpdate.Sub(stored.ThisUpdate)) / 2
-	fresh := stored.RevocationSeq >= ca.RevocationSeq && now.Before(stored.ThisUpdate.Add(half))
-	return stored.DER, fresh, nil
+	half := min(a.crlValidity, c.NextUpdate.Sub(c.ThisUpdate)) / 2
+	return c.RevocationSeq >= ca.RevocationSeq && now.Before(c.ThisUpdate.Add(half))
 }
 
 // signCRL signs a CRL of ca now and stores it (unless a newer one was
@@ -274,7 +319,7 @@ func (a *App) freshCRL(ctx context.Context, ca atlasx509.ProjectCA, now time.Tim
 // own, which also reads the CA's revocation sequence; the revoked
 // certificates are read after it commits, so they include at least every
 // revocation that sequence counts.
-func (a *App) signCRL(ctx context.Context, ca atlasx509.ProjectCA, now time.Time) ([]byte, error) {
+func (a *App) signCRL(ctx context.Context, ca atlasx509.ProjectCA, now time.Time) (atlasx509.CRL, error) {
 	var number, seq int64
 	err := a.store.Update(ctx, func(tx store.Tx) error {
 		var err error
@@ -282,16 +327,22 @@ func (a *App) signCRL(ctx context.Context, ca atlasx509.ProjectCA, now time.Time
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("allocate CRL number: %w", err)
+		return atlasx509.CRL{}, fmt.Errorf("allocate CRL number: %w", err)
 	}
+	return a.signNumberedCRL(ctx, ca, number, seq, now)
+}
+
+// signNumberedCRL signs and stores the CRL of ca numbered number, which
+// covers the revocation sequence seq read when the number was allocated.
+func (a *App) signNumberedCRL(ctx context.Context, ca atlasx509.ProjectCA, number, seq int64, now time.Time) (atlasx509.CRL, error) {
 	var revoked []atlasx509.Certificate
-	err = a.store.View(ctx, func(tx store.Tx) error {
+	err := a.store.View(ctx, func(tx store.Tx) error {
 		var err error
 		revoked, err = tx.ListRevokedCertificates(ctx, ca.GroupID, ca.Generation, now)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list revoked certificates: %w", err)
+		return atlasx509.CRL{}, fmt.Errorf("list revoked certificates: %w", err)
 	}
 	thisUpdate := now.Truncate(time.Second)
 	entries := make([]pki.RevokedCert, 0, len(revoked))
@@ -306,21 +357,21 @@ func (a *App) signCRL(ctx context.Context, ca atlasx509.ProjectCA, now time.Time
 	}
 	signer, err := a.unsealCA(ca)
 	if err != nil {
-		return nil, err
+		return atlasx509.CRL{}, err
 	}
 	rec := atlasx509.CRL{GroupID: ca.GroupID, Generation: ca.Generation, Number: number,
 		ThisUpdate: thisUpdate, NextUpdate: thisUpdate.Add(a.crlValidity), RevocationSeq: seq}
 	rec.DER, err = signer.SignCRL(pki.CRLRequest{Number: big.NewInt(number), ThisUpdate: rec.ThisUpdate,
 		NextUpdate: rec.NextUpdate, Entries: entries}, a.rand)
 	if err != nil {
-		return nil, err
+		return atlasx509.CRL{}, err
 	}
 	err = a.store.Update(ctx, func(tx store.Tx) error {
 		_, err := tx.SaveCRL(ctx, rec)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("save CRL: %w", err)
+		return atlasx509.CRL{}, fmt.Errorf("save CRL: %w", err)
 	}
-	return rec.DER, nil
+	return rec, nil
 }

@@ -176,6 +176,7 @@ func TestAuditTrail(t *testing.T) {
 	e.withHandler(Options{Audit: audit.New(&buf)})
 	e.createUser(managedUserBody("alice"))
 	e.mustDo(201, "POST", e.group()+"/databaseUsers/alice/certs", `{}`)
+	e.mustDo(204, "DELETE", e.group()+"/databaseUsers/alice/certs?reason=keyCompromise", "")
 	e.mustDo(200, "GET", e.group()+"/databaseUsers", "") // reads are not audited
 	e.doAs("bad-token", "GET", e.group(), "")            // a refused request is
 	e.doAs("", "GET", e.group(), "")                     // a bare challenge is not
@@ -191,6 +192,7 @@ func TestAuditTrail(t *testing.T) {
 	want := []row{
 		{"request", "createDatabaseUser", ""}, {"response", "createDatabaseUser", "allowed"},
 		{"request", "createDatabaseUserCertificate", ""}, {"response", "createDatabaseUserCertificate", "allowed"},
+		{"request", "revokeDatabaseUserCertificates", ""}, {"response", "revokeDatabaseUserCertificates", "allowed"},
 		{"response", "getProject", "denied"},
 	}
 	if len(got) != len(want) {

@@ -241,6 +241,9 @@ func TestQueryPlans(t *testing.T) {
 			WHERE principal_id = ? AND org_id = ? AND group_id <> ''
 			ORDER BY group_id LIMIT ? OFFSET ?`, []any{"k", "o", -1, 0}, "sqlite_autoindex_role_assignments_1"},
 		{`DELETE FROM role_assignments WHERE group_id = ? AND group_id <> ''`, []any{"p"}, "role_assignments_group_kind"},
+		{`SELECT ` + certificateColumns + ` FROM certificates
+			WHERE group_id = ? AND ca_generation = ? AND revoked_at IS NOT NULL AND not_after > ?
+			ORDER BY serial`, []any{"p", 1, "2025"}, "certificates_ca_revoked"},
 	}
 	for _, tc := range tests {
 		rows, err := s.writer.QueryContext(ctx, "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
