@@ -258,6 +258,12 @@ func TestReplicasOnPostgres(t *testing.T) {
 		}
 	}
 
+	users := make([]string, workers)
+	for w := range users {
+		users[w] = fmt.Sprintf("worker%d", w)
+	}
+	checkRotationAcrossReplicas(t, c, []*replica{replicas[0], replicas[2]}, g, users)
+
 	// Revocation on one replica is seen by another at once.
 	if st, _ := c.do(replicas[2], "GET", g, ""); st != 200 {
 		t.Fatalf("token refused before revocation: %d", st)
