@@ -83,6 +83,7 @@ func (f *fixture) generations(t *testing.T) []atlasx509.ProjectCA {
 // (between the read of the active generation and the write) creates no
 // generation of its own and answers the other's.
 func TestRotationRace(t *testing.T) {
+	t.Parallel()
 	f, b, r := replicas(t)
 	ctx := context.Background()
 	f.managedUser(t, "alice")
@@ -111,6 +112,7 @@ func TestRotationRace(t *testing.T) {
 // replica's rotation committed, is signed again by the new generation: no
 // certificate recorded after a rotation comes from an older CA.
 func TestIssuanceRacingRotation(t *testing.T) {
+	t.Parallel()
 	f, b, r := replicas(t)
 	ctx := context.Background()
 	f.managedUser(t, "alice")
@@ -146,6 +148,7 @@ func TestIssuanceRacingRotation(t *testing.T) {
 // TestRetiredByExpiry: an older generation leaves the CA route when its
 // last certificate expires, not before.
 func TestRetiredByExpiry(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, testkit.FastKeys{})
 	ctx := context.Background()
 	f.managedUser(t, "alice")

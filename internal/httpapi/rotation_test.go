@@ -122,6 +122,7 @@ func (e *env) checkRoutesAgree(what string, want []caSummary) []*x509.Certificat
 // route, the CRL route and the document once its last certificate is
 // revoked.
 func TestRotateCA(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g := e.group()
 	e.createUser(managedUserBody("alice"))
@@ -180,6 +181,7 @@ func TestRotateCA(t *testing.T) {
 // TestRotateCAFirst: rotating a project that has no CA yet creates its
 // first; the document of such a project lists none.
 func TestRotateCAFirst(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := e.createProject("fresh")
 	p := "/api/atlas/v1.0/groups/" + id
@@ -200,6 +202,7 @@ func TestRotateCAFirst(t *testing.T) {
 // TestRotateCAErrors: a refused rotation answers an Atlas error and
 // changes nothing.
 func TestRotateCAErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createUser(managedUserBody("alice"))
 	e.issue("alice", 1)
@@ -239,6 +242,7 @@ func TestRotateCAErrors(t *testing.T) {
 // them, accepts the old and the new certificates and refuses a revoked one
 // of either generation.
 func TestRotateCAOpenSSL(t *testing.T) {
+	t.Parallel()
 	openssl, err := exec.LookPath("openssl")
 	if err != nil {
 		if os.Getenv("CI") != "" {
