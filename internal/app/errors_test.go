@@ -16,6 +16,7 @@ import (
 // atlasx509.Errorf, no atlasx509.Error literal with a Code, no literal
 // ErrorCode in an answer. A new code goes into the catalog.
 func TestErrorsOnlyInCatalog(t *testing.T) {
+	t.Parallel()
 	root := filepath.Join("..", "..")
 	catalogFile := filepath.Join("internal", "app", "errors.go")
 	fset := token.NewFileSet()

@@ -542,6 +542,7 @@ func (e *env) secondOrg() otherOrg {
 // assigned assigns it with those roles, as Atlas does (the Atlas CLI's
 // projects apiKeys assign and Terraform's project API keys rely on it).
 func TestUpdateRolesAssigns(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	k := e.createKey("ORG_MEMBER")
 	got := e.mustDo(http.StatusOK, "PATCH", e.group()+"/apiKeys/"+k.ID, `{"roles":["GROUP_READ_ONLY","GROUP_DATABASE_ACCESS_ADMIN"]}`)

@@ -59,6 +59,7 @@ func postgresDatabase(t *testing.T) string {
 // CRL has, and after each revocation, whichever replica made it, the next
 // CRL read from either has a greater number than before and lists it.
 func TestCRLNumbersAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	dbURL := postgresDatabase(t)
 	ctx := context.Background()
 	kr := testkit.Keyring(t)

@@ -132,6 +132,7 @@ var etagRE = regexp.MustCompile(`^"[0-9a-f]{64}"$`)
 // CA route does; a CRL is stored and served again until a revocation or
 // half its validity; ETag and 304.
 func TestCRLRoute(t *testing.T) {
+	t.Parallel()
 	const validity = 48 * time.Hour
 	e, clock := newClockEnv(t, validity)
 	g := e.group()
@@ -208,6 +209,7 @@ func TestCRLRoute(t *testing.T) {
 // CRL of the CA that signed the certificate; an older CA leaves both once
 // nothing it signed is valid.
 func TestCRLGenerations(t *testing.T) {
+	t.Parallel()
 	const validity = 24 * time.Hour
 	e, clock := newClockEnv(t, validity)
 	g := e.group()

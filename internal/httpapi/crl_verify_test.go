@@ -25,6 +25,7 @@ import (
 // as CAfile and the CRL route's as CRLfile refuses the revoked certificates
 // (one revoked by serial, one by deleting its user) and accepts the others.
 func TestCRLWithOpenSSL(t *testing.T) {
+	t.Parallel()
 	openssl, err := exec.LookPath("openssl")
 	if err != nil {
 		t.Skip("openssl not installed")
@@ -92,6 +93,7 @@ func parseLeaf(pemBody []byte) (*x509.Certificate, error) {
 // the CA route and checks it against the CRL route refuses a revoked client
 // certificate and accepts an unrevoked one.
 func TestCRLTLSHandshake(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g := e.group()
 	e.createUser(managedUserBody("alice"))

@@ -48,6 +48,7 @@ func catalogRows(t *testing.T) []catalogRow {
 // the README's error table is that list; -update rewrites both. Each code
 // and detail is in the catalog once.
 func TestErrorCatalog(t *testing.T) {
+	t.Parallel()
 	rows := catalogRows(t)
 	var golden strings.Builder
 	table := []string{"| status | errorCode | detail |", "|---|---|---|"}

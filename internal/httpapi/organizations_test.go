@@ -12,6 +12,7 @@ import (
 )
 
 func TestOrganizations(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createProject("Payments")
 	e.createProject("payroll")

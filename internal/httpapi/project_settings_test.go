@@ -10,6 +10,7 @@ import (
 )
 
 func TestProjectChanges(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	other := e.createProject("Other")
 	g := e.group()

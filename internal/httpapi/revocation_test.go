@@ -46,6 +46,7 @@ func serials(page atlasapi.Paginated[atlasapi.UserCert]) []string {
 // TestRevocationErrors: every refused revocation answers an Atlas error and
 // revokes nothing.
 func TestRevocationErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g := e.group()
 	e.createUser(managedUserBody("alice"))
@@ -105,6 +106,7 @@ func TestRevocationErrors(t *testing.T) {
 // TestRevocation revokes one certificate, then all, through both API
 // versions, and checks the lists.
 func TestRevocation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g := e.group()
 	e.createUser(managedUserBody("alice"))
@@ -198,6 +200,7 @@ func TestRevocation(t *testing.T) {
 // certificates (cessationOfOperation); a new user of the same name starts
 // with none, and cannot revoke the old ones.
 func TestDeleteUserRevokes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g := e.group()
 	e.createUser(managedUserBody("alice"))
@@ -233,6 +236,7 @@ func TestDeleteUserRevokes(t *testing.T) {
 // Atlas's deleteDatabaseUser when the user "certs" exists in "admin", and
 // a revocation of all of user "admin"'s certificates otherwise.
 func TestRevokeAllPathOfAUserNamedCerts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g := e.group()
 	rec := e.do("DELETE", g+"/databaseUsers/admin/certs", "")

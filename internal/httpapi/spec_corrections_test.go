@@ -124,6 +124,7 @@ func correctBody(operationID string, status int, body []byte) []byte {
 // every route is a spec operation (same method, same path template) or an
 // extension listed in specExtensions, and no listed extension is in the spec.
 func TestSpecRoutes(t *testing.T) {
+	t.Parallel()
 	s := loadSpec(t)
 	templ := func(p string) string { // {groupId} and {id} alike
 		var b strings.Builder
@@ -166,6 +167,7 @@ func TestSpecRoutes(t *testing.T) {
 // TestSpecCheckRejects makes sure the conformance check fails answers that
 // do not conform.
 func TestSpecCheckRejects(t *testing.T) {
+	t.Parallel()
 	s := loadSpec(t)
 	const g = "/api/atlas/v2/groups/0123456789abcdef01234567"
 	group := `{"clusterCount":0,"created":"2024-01-01T00:00:00Z","id":"0123456789abcdef01234567","links":[],"name":"P","orgId":"0123456789abcdef01234567","withDefaultAlertsSettings":true}`
