@@ -165,3 +165,27 @@ func memberOf(p atlasx509.Principal, orgID string) bool {
 	}
 	return false
 }
+
+// ReachesProject reports whether p holds any role over the project groupID,
+// so that the project's rate-limit bucket is charged only by its own callers:
+// a credential that cannot see a project must not drain its bucket. It reads
+// the store only for a caller with an organization-wide role.
+func (a *App) ReachesProject(ctx context.Context, p atlasx509.Principal, groupID string) bool {
+	orgWide := false
+	for _, ra := range p.Roles {
+		if ra.GroupID == groupID && groupID != "" {
+			return true
+		}
+		orgWide = orgWide || ra.GroupID == "" && (ra.Role == atlasx509.RoleOrgOwner || ra.Role == atlasx509.RoleOrgReadOnly)
+	}
+	if !orgWide || !atlasx509.ValidID(groupID) {
+		return false
+	}
+	var project atlasx509.Project
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		project, err = tx.GetProject(ctx, groupID)
+		return err
+	})
+	return err == nil && authz.CanAccessProject(p, project.OrgID, project.ID)
+}

@@ -16,7 +16,8 @@ import (
 // Digest or a service account's Bearer token. A request without credentials
 // (which every Digest client sends first) is answered 401 with a challenge
 // before its body is read, so it has no effect. Then come the credential's
-// access list, the route's rate limit and, for a change, the audit intent.
+// access list, the route's rate limit (charged only to a caller that reaches
+// the project) and, for a change, the audit intent.
 func (s *server) authenticated(op string, limit rateSet, h handlerFunc) http.Handler {
 	return s.serve(func(w http.ResponseWriter, r *http.Request) error {
 		rl := logState(r)
@@ -59,7 +60,10 @@ func (s *server) authenticated(op string, limit rateSet, h handlerFunc) http.Han
 		if err := checkQuery(r); err != nil {
 			return err
 		}
-		if limit != noRateLimit {
+		// Only a caller that reaches the project spends its bucket: anyone
+		// else is answered 404 by the use case, and must not starve the
+		// project's own callers.
+		if limit != noRateLimit && s.app.ReachesProject(r.Context(), p, r.PathValue("groupId")) {
 			if err := s.guard.rateLimit(w, r, limit, r.PathValue("groupId")); err != nil {
 				return err
 			}
