@@ -53,6 +53,7 @@ func parsedEntries(t *testing.T, crl *x509.RevocationList) []crlEntry {
 }
 
 func TestSignCRL(t *testing.T) {
+	t.Parallel()
 	this := now.Add(90 * time.Minute)
 	next := this.Add(7 * 24 * time.Hour)
 	revokedAt := now.Add(30*time.Minute + 500*time.Millisecond) // written at second precision
@@ -151,6 +152,7 @@ func otherCACert(t *testing.T, ca *CA) *x509.Certificate {
 }
 
 func TestSignCRLDeterministicOrder(t *testing.T) {
+	t.Parallel()
 	entries := []RevokedCert{{Serial: 3, RevokedAt: now}, {Serial: 1, RevokedAt: now}, {Serial: 2, RevokedAt: now}}
 	req := CRLRequest{Number: big.NewInt(1), ThisUpdate: now, NextUpdate: now.Add(time.Hour), Entries: entries}
 	der, err := testCA.SignCRL(req, nil)
@@ -174,6 +176,7 @@ func TestSignCRLDeterministicOrder(t *testing.T) {
 }
 
 func TestSignCRLRefuses(t *testing.T) {
+	t.Parallel()
 	this := now
 	next := now.Add(time.Hour)
 	ok := RevokedCert{Serial: 1, RevokedAt: now}
@@ -222,6 +225,7 @@ func TestSignCRLRefuses(t *testing.T) {
 }
 
 func TestCRLPEM(t *testing.T) {
+	t.Parallel()
 	der, err := testCA.SignCRL(CRLRequest{Number: big.NewInt(1), ThisUpdate: now, NextUpdate: now.Add(time.Hour)}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -237,6 +241,7 @@ func TestCRLPEM(t *testing.T) {
 }
 
 func TestParseRevocationReason(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		want    int
@@ -322,6 +327,7 @@ func requireOpenSSL(t *testing.T) string {
 // TestCRLOpenSSL checks with openssl verify -crl_check that a CRL makes
 // openssl refuse the revoked leaf and accept another leaf of the same CA.
 func TestCRLOpenSSL(t *testing.T) {
+	t.Parallel()
 	openssl := requireOpenSSL(t)
 	dir := t.TempDir()
 	write := func(name string, data []byte) string {
@@ -377,6 +383,7 @@ func TestCRLOpenSSL(t *testing.T) {
 // community) on empty and populated CRLs; every lint passes or does not
 // apply.
 func TestZlintCRL(t *testing.T) {
+	t.Parallel()
 	registry := lint.GlobalRegistry()
 	if len(registry.RevocationListLints().Lints()) == 0 {
 		t.Fatal("zlint has no CRL lints registered")
@@ -460,6 +467,7 @@ func crlChecker(crls []*x509.RevocationList, now time.Time) func([][]byte, [][]*
 // that checks the CRL: it refuses the revoked client certificate and
 // accepts another of the same CA.
 func TestTLSHandshakeChecksCRL(t *testing.T) {
+	t.Parallel()
 	key := testLeafKey[ECDSAP256]
 	issue := func(serial int64) []byte {
 		der, err := testCA.IssueLeaf(LeafRequest{Username: "alice", Months: 3, Now: now, Serial: serial, Key: key}, nil)

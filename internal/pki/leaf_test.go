@@ -56,6 +56,7 @@ func verifyLeaf(t *testing.T, ca *CA, der []byte, at time.Time) *x509.Certificat
 }
 
 func TestIssueLeaf(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		ca         *CA
@@ -170,6 +171,7 @@ func checkLeaf(t *testing.T, ca *CA, cert *x509.Certificate, key crypto.Signer) 
 }
 
 func TestIssueLeafRSA4096(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("RSA 4096 key generation takes about a second; run without -short")
 	}
@@ -196,6 +198,7 @@ func TestIssueLeafRSA4096(t *testing.T) {
 }
 
 func TestIssueLeafValidityWindow(t *testing.T) {
+	t.Parallel()
 	der, err := testCA.IssueLeaf(LeafRequest{Username: "alice", Months: 1, Now: now, Serial: 9, Key: testLeafKey[ECDSAP256]}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -228,6 +231,7 @@ func TestIssueLeafValidityWindow(t *testing.T) {
 }
 
 func TestIssueLeafTruncatesToSeconds(t *testing.T) {
+	t.Parallel()
 	at := now.Add(999 * time.Millisecond)
 	der, err := testCA.IssueLeaf(LeafRequest{Username: "alice", Months: 3, Now: at, Serial: 10, Key: testLeafKey[ECDSAP256]}, nil)
 	if err != nil {
@@ -243,6 +247,7 @@ func TestIssueLeafTruncatesToSeconds(t *testing.T) {
 }
 
 func TestIssueLeafErrors(t *testing.T) {
+	t.Parallel()
 	key := testLeafKey[ECDSAP256]
 	// The CA ends 2036-08-10 03:06:35: a 24-month certificate issued two
 	// years before ends exactly then, one second later is too late.
@@ -304,6 +309,7 @@ func TestIssueLeafErrors(t *testing.T) {
 }
 
 func TestAddMonths(t *testing.T) {
+	t.Parallel()
 	paris := time.FixedZone("UTC+2", 2*60*60)
 	tests := []struct {
 		name string
@@ -339,6 +345,7 @@ func TestAddMonths(t *testing.T) {
 }
 
 func TestRandomSerial(t *testing.T) {
+	t.Parallel()
 	zeros8 := make([]byte, 8)
 	tests := []struct {
 		name    string
@@ -372,6 +379,7 @@ func TestRandomSerial(t *testing.T) {
 }
 
 func TestEncodeCertAndKeyPEM(t *testing.T) {
+	t.Parallel()
 	for _, kt := range []KeyType{ECDSAP256, RSA2048} {
 		t.Run(string(kt), func(t *testing.T) {
 			key := testLeafKey[kt]
@@ -439,6 +447,7 @@ func checkPEMLayout(t *testing.T, body []byte) {
 }
 
 func TestCertPEM(t *testing.T) {
+	t.Parallel()
 	got := CertPEM(testCADER)
 	block, rest := pem.Decode(got)
 	if block == nil || block.Type != "CERTIFICATE" || len(rest) != 0 || !bytes.Equal(block.Bytes, testCADER) {
@@ -447,6 +456,7 @@ func TestCertPEM(t *testing.T) {
 }
 
 func TestSubjectDN(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		username string
 		want     string

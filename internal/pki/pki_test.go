@@ -170,6 +170,7 @@ const (
 )
 
 func TestParseKeyType(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in      string
 		want    KeyType
@@ -206,6 +207,7 @@ func TestParseKeyType(t *testing.T) {
 }
 
 func TestGeneratorNewKey(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		kt       KeyType
 		wantRSA  int    // modulus bits, 0 for ECDSA
@@ -244,6 +246,7 @@ func TestGeneratorNewKey(t *testing.T) {
 }
 
 func TestGeneratorNewKeyErrors(t *testing.T) {
+	t.Parallel()
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	tests := []struct {
@@ -268,6 +271,7 @@ func TestGeneratorNewKeyErrors(t *testing.T) {
 }
 
 func TestNewCA(t *testing.T) {
+	t.Parallel()
 	cert, err := x509.ParseCertificate(testCADER)
 	if err != nil {
 		t.Fatal(err)
@@ -347,6 +351,7 @@ func TestNewCA(t *testing.T) {
 }
 
 func TestNewCASerialsDiffer(t *testing.T) {
+	t.Parallel()
 	a, _, err := NewCA(testGroupID, now, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -361,6 +366,7 @@ func TestNewCASerialsDiffer(t *testing.T) {
 }
 
 func TestNewCAErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		groupID string
@@ -389,6 +395,7 @@ func (zeroReader) Read(p []byte) (int, error) {
 }
 
 func TestParseCA(t *testing.T) {
+	t.Parallel()
 	otherDER, otherKey, err := NewCA(testGroupID, now, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -439,6 +446,7 @@ func TestParseCA(t *testing.T) {
 }
 
 func TestSubjectKeyIDMatchesStdlib(t *testing.T) {
+	t.Parallel()
 	// Go 1.25+ derives a CA's missing SubjectKeyId by RFC 7093 method 1 as
 	// well; both must agree.
 	for kt, key := range testLeafKey {

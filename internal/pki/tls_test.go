@@ -107,6 +107,7 @@ func handshakeWith(t *testing.T, ca *x509.Certificate, clientDER []byte, clientK
 // certificates for client authentication (critical EKU, ECDSA CA over RSA
 // and ECDSA leaves) and refuses one from another project's CA.
 func TestTLSClientAuth(t *testing.T) {
+	t.Parallel()
 	otherCA, err := newCAOfType(ECDSAP256, now)
 	if err != nil {
 		t.Fatal(err)

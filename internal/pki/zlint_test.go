@@ -75,6 +75,7 @@ func sortedKeys(m map[string]string) []string {
 }
 
 func TestZlint(t *testing.T) {
+	t.Parallel()
 	usernames := []string{"user389", "josé", "app@example.com", `a,b+c"d`}
 	tests := []struct {
 		name string
@@ -107,6 +108,7 @@ func TestZlint(t *testing.T) {
 }
 
 func TestZlintCAExclusionsStillFire(t *testing.T) {
+	t.Parallel()
 	var got []string
 	cert, err := zx509.ParseCertificate(testCADER)
 	if err != nil {
@@ -127,6 +129,7 @@ func TestZlintCAExclusionsStillFire(t *testing.T) {
 // Atlas accepts (up to 1024 characters) but RFC 5280 frowns on; IssueLeaf
 // does not refuse them, the API layer decides.
 func TestZlintUsernameLimits(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		username string
 		want     []string
