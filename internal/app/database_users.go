@@ -310,12 +310,17 @@ func hmacSum(key []byte, msg string) []byte {
 // deleteAfterDate has passed, in every project, and returns how many. Their
 // unexpired certificates are revoked in the same transaction; the CRLs of
 // their CAs, now behind the CAs' revocation sequence, are signed anew when
-// next read.
+// next read. The records of deleted users' certificates that have expired
+// go too: nothing lists them any more.
 func (a *App) DeleteExpiredUsers(ctx context.Context) (int, error) {
 	var n int
 	err := a.store.Update(ctx, func(tx store.Tx) error {
 		var err error
-		n, err = tx.DeleteExpiredDatabaseUsers(ctx, a.now().UTC())
+		now := a.now().UTC()
+		if n, err = tx.DeleteExpiredDatabaseUsers(ctx, now); err != nil {
+			return err
+		}
+		_, err = tx.DeleteDeletedUsersCertificates(ctx, now)
 		return err
 	})
 	return n, err

@@ -174,6 +174,10 @@ type Tx interface {
 	// returns how many it revoked. With a Serial, ErrNotFound means that
 	// the user has no such certificate unexpired at r.At, revoked or not.
 	RevokeCertificates(ctx context.Context, r Revocation) (int, error)
+	// DeleteDeletedUsersCertificates deletes the records of certificates of
+	// deleted users (see DeleteDatabaseUser) whose NotAfter is not after
+	// expiredAt, and returns how many: once expired, nothing lists them.
+	DeleteDeletedUsersCertificates(ctx context.Context, expiredAt time.Time) (int, error)
 	// ListRevokedCertificates lists the revoked certificates that the CA
 	// (groupID, generation) signed and whose NotAfter is after validAt,
 	// those of deleted users included, by serial.

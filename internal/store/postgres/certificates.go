@@ -197,6 +197,12 @@ func (t *tx) RevokeCertificates(ctx context.Context, r store.Revocation) (int, e
 		r.GroupID, r.Username, r.Serial)
 }
 
+// DeleteDeletedUsersCertificates implements store.Tx.
+func (t *tx) DeleteDeletedUsersCertificates(ctx context.Context, expiredAt time.Time) (int, error) {
+	return t.exec(ctx, "delete deleted users' certificates",
+		`DELETE FROM certificates WHERE user_deleted AND not_after <= $1`, ts(expiredAt))
+}
+
 // ListRevokedCertificates implements store.Tx.
 func (t *tx) ListRevokedCertificates(ctx context.Context, groupID string, generation int, validAt time.Time) ([]atlasx509.Certificate, error) {
 	return list(ctx, t, "list revoked certificates", scanCertificate,

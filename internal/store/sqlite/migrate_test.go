@@ -244,6 +244,7 @@ func TestQueryPlans(t *testing.T) {
 		{`SELECT ` + certificateColumns + ` FROM certificates
 			WHERE group_id = ? AND ca_generation = ? AND revoked_at IS NOT NULL AND not_after > ?
 			ORDER BY serial`, []any{"p", 1, "2025"}, "certificates_ca_revoked"},
+		{`DELETE FROM certificates WHERE user_deleted = 1 AND not_after <= ?`, []any{"2025"}, "certificates_deleted_users"},
 	}
 	for _, tc := range tests {
 		rows, err := s.writer.QueryContext(ctx, "EXPLAIN QUERY PLAN "+tc.query, tc.args...)

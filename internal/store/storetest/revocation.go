@@ -361,3 +361,48 @@ func testCRLs(t *testing.T, s store.Store) {
 		return nil
 	})
 }
+
+func testDeleteDeletedUsersCertificates(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	p := project(1, 1)
+	alice, bob := user(p, "alice"), user(p, "bob")
+	seedUsers(t, s, []atlasx509.Project{p}, []atlasx509.DatabaseUser{alice, bob}, []atlasx509.Certificate{
+		certificate(alice, 1, time.Hour), certificate(alice, 2, 3*time.Hour),
+		certificate(bob, 3, time.Hour), certificate(bob, 4, -time.Hour),
+	})
+	update(t, s, func(tx store.Tx) error { return tx.DeleteDatabaseUser(ctx, p.ID, alice.DatabaseName, "alice", t0) })
+	purge := func(at time.Time) int {
+		t.Helper()
+		var n int
+		update(t, s, func(tx store.Tx) error {
+			var err error
+			n, err = tx.DeleteDeletedUsersCertificates(ctx, at)
+			return err
+		})
+		return n
+	}
+	for _, tc := range []struct {
+		name    string
+		at      time.Time
+		want    int
+		revoked []int64
+	}{
+		{"none expired yet", at(30 * time.Minute), 0, []int64{1, 2}},
+		{"NotAfter equal to the argument is expired", at(time.Hour), 1, []int64{2}},
+		{"again", at(time.Hour), 0, []int64{2}},
+		{"far in the future", time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), 1, nil},
+	} {
+		if n := purge(tc.at); n != tc.want {
+			t.Errorf("%s: DeleteDeletedUsersCertificates = %d, want %d", tc.name, n, tc.want)
+		}
+		checkRevoked(t, s, tc.name, p.ID, 1, tc.revoked, t0, store.ReasonCessationOfOperation)
+	}
+	// A live user's records stay, expired or not.
+	view(t, s, func(tx store.Tx) error {
+		n, err := tx.CountCertificates(ctx, store.CertificateFilter{GroupID: p.ID, Username: "bob"})
+		if err != nil || n != 2 {
+			t.Errorf("CountCertificates(bob, from the zero time) = %d, %v; want 2", n, err)
+		}
+		return nil
+	})
+}

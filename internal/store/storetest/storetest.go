@@ -106,6 +106,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RevokeCertificates", testRevokeCertificates},
 		{"ListRevokedCertificates", testListRevokedCertificates},
 		{"CRLs", testCRLs},
+		{"DeleteDeletedUsersCertificates", testDeleteDeletedUsersCertificates},
 		{"CountUnexpiredCertificatesByGeneration", testCountUnexpiredCertificatesByGeneration},
 		{"APIKeys", testAPIKeys},
 		{"ListAPIKeys", testListAPIKeys},
