@@ -51,6 +51,12 @@ type AccessListEntry struct {
 	CIDR    string
 	Comment string
 	Created time.Time
+	// UseCount, LastUsed and LastUsedAddress record the requests the entry
+	// let through: how many, when the last one came (nil before any) and
+	// from which address. They are written in batches, not per request.
+	UseCount        int64
+	LastUsed        *time.Time
+	LastUsedAddress string
 }
 
 // Authentication types of a database user, as Atlas names them.

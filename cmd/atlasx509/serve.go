@@ -78,6 +78,7 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 		defer stop()
 	}
 	go sweepTemporaryUsers(ctx, d.app, log)
+	go flushAccessListUse(ctx, d.app, log)
 	if d.pool != nil {
 		d.pool.Start(ctx)
 		defer d.pool.Close() // drops every key made ahead of time
@@ -130,6 +131,9 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	<-errc
+	if err := d.app.FlushAccessListUse(sctx); err != nil {
+		log.Error("writing access list uses", "error", err)
+	}
 	log.Info("stopped")
 	return nil
 }
@@ -212,6 +216,24 @@ func sweepTemporaryUsers(ctx context.Context, a *app.App, log *slog.Logger) {
 				log.Error("deleting expired temporary users", "error", err)
 			} else if n > 0 {
 				log.Info("deleted expired temporary users", "count", n)
+			}
+		}
+	}
+}
+
+// flushAccessListUse writes the access list uses counted in memory every
+// app.AccessListUseFlushEvery until ctx ends (the shutdown writes the
+// last ones).
+func flushAccessListUse(ctx context.Context, a *app.App, log *slog.Logger) {
+	t := time.NewTicker(app.AccessListUseFlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.FlushAccessListUse(ctx); err != nil && ctx.Err() == nil {
+				log.Error("writing access list uses", "error", err)
 			}
 		}
 	}

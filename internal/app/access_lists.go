@@ -34,6 +34,9 @@ const maxAccessListAdd = 200
 // ListAccessList returns a credential's access list, oldest first (Atlas
 // listApiKeyAccessListsEntries, listServiceAccountAccessList).
 func (a *App) ListAccessList(ctx context.Context, p atlasx509.Principal, c Credential) ([]atlasx509.AccessListEntry, error) {
+	if err := a.FlushAccessListUse(ctx); err != nil {
+		a.log.Warn("access list uses not written", "error", err) // the answer shows the last ones written
+	}
 	var entries []atlasx509.AccessListEntry
 	err := a.store.View(ctx, func(tx store.Tx) error {
 		if err := loadCredential(ctx, tx, p, c, authz.OrgCredentialRead); err != nil {
@@ -49,6 +52,9 @@ func (a *App) ListAccessList(ctx context.Context, p atlasx509.Principal, c Crede
 // GetAccessListEntry returns the entry of a credential's access list that
 // address (an address or a CIDR block) names (Atlas getApiKeyAccessList).
 func (a *App) GetAccessListEntry(ctx context.Context, p atlasx509.Principal, c Credential, address string) (atlasx509.AccessListEntry, error) {
+	if err := a.FlushAccessListUse(ctx); err != nil {
+		a.log.Warn("access list uses not written", "error", err) // the answer shows the last ones written
+	}
 	var found atlasx509.AccessListEntry
 	err := a.store.View(ctx, func(tx store.Tx) error {
 		if err := loadCredential(ctx, tx, p, c, authz.OrgCredentialRead); err != nil {

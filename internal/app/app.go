@@ -58,6 +58,8 @@ type App struct {
 	crlValidity time.Duration
 	crlFlight   singleflight.Group // one CRL signature at a time per CA
 
+	uses accessUses // access list uses not yet written
+
 	caMu    sync.Mutex
 	caCache map[caKey]*pki.CA // unsealed project CAs, so a signature costs no unsealing
 }

@@ -59,9 +59,14 @@ type AccessListRequest struct {
 // (UserAccessListResponse). IPAddress is set when the entry is one address.
 type AccessListEntry struct {
 	CIDRBlock string `json:"cidrBlock"`
-	Created   string `json:"created"`
-	IPAddress string `json:"ipAddress,omitempty"`
-	Links     []Link `json:"links"`
+	// Count, LastUsed and LastUsedAddress appear once the entry let a
+	// request through.
+	Count           int64  `json:"count,omitempty"`
+	Created         string `json:"created"`
+	IPAddress       string `json:"ipAddress,omitempty"`
+	LastUsed        string `json:"lastUsed,omitempty"`
+	LastUsedAddress string `json:"lastUsedAddress,omitempty"`
+	Links           []Link `json:"links"`
 }
 
 // ServiceAccount is a service account as Atlas returns it, at the
@@ -134,6 +139,11 @@ type ServiceAccountAccessListEntry struct {
 	CIDRBlock string `json:"cidrBlock"`
 	CreatedAt string `json:"createdAt"`
 	IPAddress string `json:"ipAddress,omitempty"`
+	// LastUsedAddress, LastUsedAt and RequestCount appear once the entry
+	// let a request through.
+	LastUsedAddress string `json:"lastUsedAddress,omitempty"`
+	LastUsedAt      string `json:"lastUsedAt,omitempty"`
+	RequestCount    int64  `json:"requestCount,omitempty"`
 }
 
 // ServiceAccountGroup is one project a service account is assigned to.

@@ -105,7 +105,10 @@ func apiKeyCredential(r *http.Request) app.Credential {
 
 // accessEntryView is the wire shape of one entry of an API key's access list.
 func accessEntryView(r *http.Request, c app.Credential, e atlasx509.AccessListEntry) atlasapi.AccessListEntry {
-	v := atlasapi.AccessListEntry{CIDRBlock: e.CIDR, Created: formatTime(e.Created)}
+	v := atlasapi.AccessListEntry{CIDRBlock: e.CIDR, Created: formatTime(e.Created), Count: e.UseCount, LastUsedAddress: e.LastUsedAddress}
+	if e.LastUsed != nil {
+		v.LastUsed = formatTime(*e.LastUsed)
+	}
 	segment := e.CIDR // a network is named by its CIDR block, "/" escaped
 	if p, err := netip.ParsePrefix(e.CIDR); err == nil && p.IsSingleIP() {
 		v.IPAddress = p.Addr().String()

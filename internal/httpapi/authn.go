@@ -57,6 +57,7 @@ func (s *server) authenticated(op string, limit rateSet, h handlerFunc) http.Han
 		if !p.AllowedFrom(source) {
 			return notOnAccessList(source)
 		}
+		s.app.RecordAccessListUse(p, source) // counted in memory, written in batches
 		if err := checkQuery(r); err != nil {
 			return err
 		}

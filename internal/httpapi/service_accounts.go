@@ -121,7 +121,11 @@ func serviceAccountCredential(r *http.Request) app.Credential {
 // serviceAccountEntriesPage answers a page of a service account's access list.
 func (s *server) serviceAccountEntriesPage(w http.ResponseWriter, r *http.Request, entries []atlasx509.AccessListEntry) error {
 	return serveAccessListPage(s, w, r, entries, func(e atlasx509.AccessListEntry) atlasapi.ServiceAccountAccessListEntry {
-		v := atlasapi.ServiceAccountAccessListEntry{CIDRBlock: e.CIDR, CreatedAt: formatTime(e.Created)}
+		v := atlasapi.ServiceAccountAccessListEntry{CIDRBlock: e.CIDR, CreatedAt: formatTime(e.Created),
+			RequestCount: e.UseCount, LastUsedAddress: e.LastUsedAddress}
+		if e.LastUsed != nil {
+			v.LastUsedAt = formatTime(*e.LastUsed)
+		}
 		if p, err := netip.ParsePrefix(e.CIDR); err == nil && p.IsSingleIP() {
 			v.IPAddress = p.Addr().String()
 		}

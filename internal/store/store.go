@@ -254,6 +254,11 @@ type Tx interface {
 	// ListAccessListEntries lists a credential's entries, oldest first.
 	ListAccessListEntries(ctx context.Context, principalID string) ([]atlasx509.AccessListEntry, error)
 	DeleteAccessListEntry(ctx context.Context, principalID, cidr string) error
+	// RecordAccessListUse adds count to the use count of the entry
+	// (principalID, cidr) and, when at is after its LastUsed or it has
+	// none, sets LastUsed to at and LastUsedAddress to address;
+	// ErrNotFound when there is no such entry.
+	RecordAccessListUse(ctx context.Context, principalID, cidr string, count int64, at time.Time, address string) error
 	// DeleteAccessList deletes every entry of a credential's access list
 	// and returns how many.
 	DeleteAccessList(ctx context.Context, principalID string) (int, error)

@@ -642,10 +642,22 @@ func (t *tx) InsertAccessListEntry(ctx context.Context, e atlasx509.AccessListEn
 func (t *tx) ListAccessListEntries(ctx context.Context, principalID string) ([]atlasx509.AccessListEntry, error) {
 	return list(ctx, t, "list access list entries", func(r scanner) (atlasx509.AccessListEntry, error) {
 		var e atlasx509.AccessListEntry
-		err := r.Scan(&e.PrincipalID, &e.CIDR, &e.Comment, timeScan{&e.Created})
+		err := r.Scan(&e.PrincipalID, &e.CIDR, &e.Comment, timeScan{&e.Created},
+			&e.UseCount, nullTimeScan{&e.LastUsed}, &e.LastUsedAddress)
 		return e, err
-	}, `SELECT principal_id, cidr, comment, created FROM access_list_entries
-		WHERE principal_id = ? ORDER BY created, cidr`, principalID)
+	}, `SELECT principal_id, cidr, comment, created, use_count, last_used, last_used_address
+		FROM access_list_entries WHERE principal_id = ? ORDER BY created, cidr`, principalID)
+}
+
+// RecordAccessListUse implements store.Tx. SET expressions see the row as
+// it was before the update.
+func (t *tx) RecordAccessListUse(ctx context.Context, principalID, cidr string, count int64, at time.Time, address string) error {
+	return t.execOne(ctx, "record access list use",
+		`UPDATE access_list_entries SET use_count = use_count + ?,
+		last_used_address = CASE WHEN last_used IS NULL OR last_used < ? THEN ? ELSE last_used_address END,
+		last_used = CASE WHEN last_used IS NULL OR last_used < ? THEN ? ELSE last_used END
+		WHERE principal_id = ? AND cidr = ?`,
+		count, timeArg(at), address, timeArg(at), timeArg(at), principalID, cidr)
 }
 
 // DeleteAccessListEntry implements store.Tx.

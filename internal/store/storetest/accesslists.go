@@ -73,3 +73,36 @@ func testAccessListEntries(t *testing.T, s store.Store) {
 		sa.ClientID: {s1},
 	})
 }
+
+func testAccessListUse(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	seed(t, s, []atlasx509.Organization{org(1)}, nil)
+	k := apiKey(1, 1)
+	e := accessListEntry(k.ID, "192.0.2.0/24", at(0))
+	other := accessListEntry(k.ID, "198.51.100.7/32", at(time.Hour))
+	insertAll(t, s, []atlasx509.APIKey{k}, nil, nil, []atlasx509.AccessListEntry{e, other})
+
+	record := func(count int64, when time.Duration, addr string) {
+		t.Helper()
+		update(t, s, func(tx store.Tx) error { return tx.RecordAccessListUse(ctx, k.ID, e.CIDR, count, at(when), addr) })
+	}
+	// Batches add up; the latest use names the address, whatever the order
+	// in which batches arrive (two replicas may flush out of order).
+	record(3, 2*time.Hour, "192.0.2.7")
+	record(2, 4*time.Hour, "192.0.2.9")
+	record(5, 3*time.Hour, "192.0.2.8")
+	last := at(4 * time.Hour)
+	e.UseCount, e.LastUsed, e.LastUsedAddress = 10, &last, "192.0.2.9"
+	view(t, s, func(tx store.Tx) error {
+		got, err := tx.ListAccessListEntries(ctx, k.ID)
+		if err != nil {
+			return err
+		}
+		checkList(t, "ListAccessListEntries after uses", []atlasx509.AccessListEntry{e, other}, got)
+		return nil
+	})
+	err := s.Update(ctx, func(tx store.Tx) error {
+		return tx.RecordAccessListUse(ctx, k.ID, "10.0.0.0/8", 1, at(time.Hour), "10.0.0.1")
+	})
+	wantIs(t, "RecordAccessListUse of a missing entry", err, store.ErrNotFound)
+}

@@ -122,6 +122,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListPrincipalProjects", testListPrincipalProjects},
 		{"DeleteRoleAssignments", testDeleteRoleAssignments},
 		{"AccessListEntries", testAccessListEntries},
+		{"AccessListUse", testAccessListUse},
 		{"OAuthTokens", testOAuthTokens},
 		{"Times", testTimes},
 		{"Pages", testPages},
