@@ -158,9 +158,32 @@ type Token struct {
 // IssueToken implements the client-credentials grant: it checks the service
 // account's secret in constant time and mints a signed token valid one hour.
 func (a *App) IssueToken(ctx context.Context, clientID, clientSecret string) (Token, error) {
+	return a.IssueTokenAdmitted(ctx, clientID, clientSecret, nil)
+}
+
+// MaxLiveTokens bounds the token records of one service account that have
+// not expired (revoked or not): a client that minted that many within a
+// token's lifetime is refused until the oldest expire. Atlas's clients mint
+// one token an hour.
+const MaxLiveTokens = 500
+
+// errTooManyTokens is the answer to a client at MaxLiveTokens.
+var errTooManyTokens = &OAuthError{Status: 429, Code: "invalid_request",
+	Description: fmt.Sprintf("This client already holds %d unexpired access tokens; reuse one, or retry when the oldest expires.", MaxLiveTokens)}
+
+// IssueTokenAdmitted is IssueToken with admit, when not nil, asked once the
+// client is authenticated and before anything is written: an error from it
+// (a rate limit) is returned instead of a token. Unauthenticated callers
+// thus never spend a client's allowance.
+func (a *App) IssueTokenAdmitted(ctx context.Context, clientID, clientSecret string, admit func() error) (Token, error) {
 	secretID, err := a.checkClientSecret(ctx, clientID, clientSecret)
 	if err != nil {
 		return Token{}, err
+	}
+	if admit != nil {
+		if err := admit(); err != nil {
+			return Token{}, err
+		}
 	}
 	now := a.now().UTC()
 	id := atlasx509.NewID(now)
@@ -173,8 +196,18 @@ func (a *App) IssueToken(ctx context.Context, clientID, clientSecret string) (To
 		if _, err := tx.DeleteOAuthTokensExpiredBefore(ctx, now.Add(-24*time.Hour)); err != nil {
 			return err
 		}
+		live, err := tx.CountOAuthTokens(ctx, clientID, now)
+		if err != nil {
+			return err
+		}
+		if live >= MaxLiveTokens {
+			return errTooManyTokens
+		}
 		return tx.InsertOAuthToken(ctx, atlasx509.OAuthToken{ID: id, ClientID: clientID, ExpiresAt: exp, Created: now})
 	})
+	if errors.Is(err, errTooManyTokens) {
+		return Token{}, errTooManyTokens
+	}
 	if err != nil {
 		return Token{}, &OAuthError{Status: 500, Code: "server_error", Err: fmt.Errorf("record token: %w", err)}
 	}

@@ -35,15 +35,20 @@ type Limits struct {
 	// AuthFailures bounds failed authentications per client address, so that
 	// secrets cannot be guessed quickly.
 	AuthFailures ratelimit.Rule
+	// TokenMints bounds the access tokens a service account mints, per
+	// client id, charged only once the client has authenticated.
+	TokenMints ratelimit.Rule
 }
 
-// DefaultLimits are Atlas's published defaults, and 20 failed
-// authentications a minute per address.
+// DefaultLimits are Atlas's published defaults, 20 failed authentications
+// a minute per address and 60 token mints per client (refilled one a minute:
+// Atlas's clients mint one token an hour).
 func DefaultLimits() Limits {
 	return Limits{
 		DatabaseUsers: ratelimit.Rule{Name: setDatabaseUsers, Capacity: 10000, Refill: 5000, Period: time.Minute},
 		X509:          ratelimit.Rule{Name: setX509, Capacity: 1200, Refill: 500, Period: time.Minute},
 		AuthFailures:  ratelimit.Rule{Name: "Authentication failures", Capacity: 20, Refill: 20, Period: time.Minute},
+		TokenMints:    ratelimit.Rule{Name: "Token mints", Capacity: 60, Refill: 1, Period: time.Minute},
 	}
 }
 
@@ -53,6 +58,7 @@ type guard struct {
 	trusted      []netip.Prefix
 	limiters     map[rateSet]*ratelimit.Limiter
 	authFailures *ratelimit.Limiter
+	tokenMints   *ratelimit.Limiter
 	audit        *audit.Log
 }
 
@@ -65,6 +71,7 @@ func newGuard(opts Options) *guard {
 			setX509:          ratelimit.New(l.X509, nil),
 		},
 		authFailures: ratelimit.New(l.AuthFailures, nil),
+		tokenMints:   ratelimit.New(l.TokenMints, nil),
 		audit:        opts.Audit,
 	}
 }

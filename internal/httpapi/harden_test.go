@@ -1,12 +1,20 @@
 package httpapi
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/app"
+	"github.com/atlasx509/atlasx509/internal/atlasapi"
 	"github.com/atlasx509/atlasx509/internal/ratelimit"
+	"github.com/atlasx509/atlasx509/internal/store"
 )
 
 // TestRateLimitChargesOnlyCallersWithAccess: a credential without access to
@@ -38,5 +46,61 @@ func TestRateLimitChargesOnlyCallersWithAccess(t *testing.T) {
 	e.createUser(managedUserBody("alice"))
 	if rec := e.do("POST", e.group()+"/databaseUsers/alice/certs", `{}`); rec.Code != http.StatusCreated {
 		t.Fatalf("the owner's issuance: %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+// TestTokenMintingIsBounded: a service account mints at most the rate's
+// capacity at once and at most app.MaxLiveTokens unexpired tokens; others,
+// and guesses of its secret, are not affected.
+func TestTokenMintingIsBounded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.withHandler(Options{Limits: Limits{TokenMints: ratelimit.Rule{Name: "mints", Capacity: 2, Refill: 1, Period: time.Hour}}})
+	a := e.createAccount("ORG_MEMBER")
+	b := e.createAccount("ORG_MEMBER")
+	for i := 0; i < 5; i++ { // wrong secrets do not spend a's allowance
+		if _, code := e.tokenFor(a.ClientID, "mdb_sa_sk_wrong"); code != http.StatusUnauthorized {
+			t.Fatalf("wrong secret: %d", code)
+		}
+	}
+	for i := 0; i < 2; i++ {
+		if _, code := e.tokenFor(a.ClientID, a.Secrets[0].Secret); code != http.StatusOK {
+			t.Fatalf("mint %d: %d", i, code)
+		}
+	}
+	req := httptest.NewRequest("POST", "/api/oauth/token", strings.NewReader("grant_type=client_credentials"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(a.ClientID, a.Secrets[0].Secret)
+	rec := recorder(e.handler, req)
+	var oe atlasapi.OAuthError
+	json.Unmarshal(rec.Body.Bytes(), &oe)
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" || oe.Error != "invalid_request" {
+		t.Fatalf("third mint: %d %v %s", rec.Code, rec.Header(), rec.Body.String())
+	}
+	if _, code := e.tokenFor(b.ClientID, b.Secrets[0].Secret); code != http.StatusOK {
+		t.Fatalf("another client: %d", code)
+	}
+
+	// Live tokens: b holds MaxLiveTokens unexpired records (one just minted).
+	ctx := context.Background()
+	now := time.Now().UTC()
+	err := e.store.Update(ctx, func(tx store.Tx) error {
+		for i := 1; i < app.MaxLiveTokens; i++ {
+			tok := atlasx509.OAuthToken{ID: fmt.Sprintf("t%d", i), ClientID: b.ClientID, ExpiresAt: now.Add(time.Hour), Created: now}
+			if err := tx.InsertOAuthToken(ctx, tok); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.withHandler(Options{})
+	if _, code := e.tokenFor(b.ClientID, b.Secrets[0].Secret); code != http.StatusTooManyRequests {
+		t.Fatalf("mint past %d live tokens: %d", app.MaxLiveTokens, code)
+	}
+	if _, code := e.tokenFor(a.ClientID, a.Secrets[0].Secret); code != http.StatusOK {
+		t.Fatalf("a under its bound: %d", code)
 	}
 }

@@ -30,7 +30,15 @@ func (s *server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return writeOAuthError(w, r, &app.OAuthError{Status: 400, Code: "unsupported_grant_type", Description: "Only client_credentials is supported."})
 	}
-	tok, err := s.app.IssueToken(r.Context(), id, secret)
+	admit := func() error {
+		d := s.guard.tokenMints.Take(id)
+		if d.Allowed {
+			return nil
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(max(int(math.Ceil(d.RetryAfter.Seconds())), 1)))
+		return &app.OAuthError{Status: http.StatusTooManyRequests, Code: "invalid_request", Description: "Too many access tokens minted by this client; reuse the one you hold, or retry later."}
+	}
+	tok, err := s.app.IssueTokenAdmitted(r.Context(), id, secret, admit)
 	if err != nil {
 		return s.writeOAuthError(w, r, err)
 	}

@@ -272,4 +272,7 @@ type Tx interface {
 	// DeleteOAuthTokens removes the records of every token of clientID and
 	// returns how many.
 	DeleteOAuthTokens(ctx context.Context, clientID string) (int, error)
+	// CountOAuthTokens counts the records of clientID's tokens, revoked or
+	// not, that expire strictly after t.
+	CountOAuthTokens(ctx context.Context, clientID string, t time.Time) (int, error)
 }

@@ -739,6 +739,12 @@ func (t *tx) DeleteOAuthTokensExpiredBefore(ctx context.Context, before time.Tim
 		`DELETE FROM oauth_tokens WHERE expires_at < $1`, tsCeil(before))
 }
 
+// CountOAuthTokens implements store.Tx.
+func (t *tx) CountOAuthTokens(ctx context.Context, clientID string, after time.Time) (int, error) {
+	return t.count(ctx, "count OAuth tokens",
+		`SELECT count(*) FROM oauth_tokens WHERE client_id = $1 AND expires_at > $2`, clientID, ts(after))
+}
+
 // DeleteOAuthTokens implements store.Tx.
 func (t *tx) DeleteOAuthTokens(ctx context.Context, clientID string) (int, error) {
 	return t.exec(ctx, "delete OAuth tokens",

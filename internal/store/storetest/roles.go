@@ -351,6 +351,20 @@ func testOAuthTokens(t *testing.T, s store.Store) {
 		return nil
 	})
 
+	view(t, s, func(tx store.Tx) error {
+		// Strictly after: edge (ExpiresAt == t0) and future, revoked or not.
+		for _, c := range []struct {
+			client string
+			at     time.Time
+			want   int
+		}{{sa.ClientID, t0, 1}, {sa.ClientID, at(-time.Microsecond), 2}, {sa.ClientID, at(-2 * time.Hour), 4}, {"mdb_sa_id_missing", at(-2 * time.Hour), 0}} {
+			n, err := tx.CountOAuthTokens(ctx, c.client, c.at)
+			if err != nil || n != c.want {
+				t.Errorf("CountOAuthTokens(%s, %v) = %d, %v; want %d", c.client, c.at, n, err, c.want)
+			}
+		}
+		return nil
+	})
 	update(t, s, func(tx store.Tx) error { return tx.RevokeOAuthToken(ctx, future.ID) })
 	update(t, s, func(tx store.Tx) error { return tx.RevokeOAuthToken(ctx, future.ID) }) // again: no error
 	err = s.Update(ctx, func(tx store.Tx) error { return tx.RevokeOAuthToken(ctx, "missing") })
