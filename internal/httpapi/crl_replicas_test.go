@@ -53,13 +53,10 @@ func postgresDatabase(t *testing.T) string {
 	return u.String()
 }
 
-// TestCRLNumbersAcrossReplicas: two servers (App and handler each, with a
-// store of their own) on one PostgreSQL database revoke certificates and
-// serve CRLs concurrently. Every CRL either signs has a number no other
-// CRL has, and after each revocation, whichever replica made it, the next
-// CRL read from either has a greater number than before and lists it.
-func TestCRLNumbersAcrossReplicas(t *testing.T) {
-	t.Parallel()
+// postgresReplicas returns two servers (App and handler each, with a store
+// of their own) on one new PostgreSQL database, initialized, sharing the
+// bootstrap credentials.
+func postgresReplicas(t *testing.T) []*env {
 	dbURL := postgresDatabase(t)
 	ctx := context.Background()
 	kr := testkit.Keyring(t)
@@ -87,43 +84,62 @@ func TestCRLNumbersAcrossReplicas(t *testing.T) {
 	for _, r := range replicas {
 		r.boot, r.token = boot, tok.AccessToken
 	}
-	e0 := replicas[0]
-	e0.createUser(managedUserBody("alice"))
+	return replicas
+}
+
+// crlNumbers records the CRLs seen by number, and fails on two different
+// CRLs of one number. It is safe for concurrent use.
+type crlNumbers struct {
+	mu   sync.Mutex
+	seen map[string][32]byte // number → SHA-256 of the CRL
+}
+
+// record parses the first CRL of a CRL route body and records it.
+func (n *crlNumbers) record(body []byte) (*x509.RevocationList, error) {
+	block, _ := pem.Decode(body)
+	if block == nil {
+		return nil, fmt.Errorf("no PEM in %q", body)
+	}
+	crl, err := x509.ParseRevocationList(block.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(block.Bytes)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.seen == nil {
+		n.seen = map[string][32]byte{}
+	}
+	if prev, ok := n.seen[crl.Number.String()]; ok && prev != sum {
+		return nil, fmt.Errorf("two different CRLs numbered %v", crl.Number)
+	}
+	n.seen[crl.Number.String()] = sum
+	return crl, nil
+}
+
+// TestCRLNumbersAcrossReplicas: two replicas on one PostgreSQL database
+// revoke certificates and serve CRLs, one after another, then
+// concurrently. Every CRL either signs has a number no other CRL has, and
+// after each revocation, whichever replica made it, the next CRL read from
+// either has a greater number than before and lists it.
+func TestCRLNumbersAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	replicas := postgresReplicas(t)
+	replicas[0].createUser(managedUserBody("alice"))
 	const certs = 24
 	var serials []string
 	for i := 0; i < certs; i++ {
 		serials = append(serials, replicas[i%2].issueSerial("alice"))
 	}
-
-	// numbers maps each CRL number seen to the SHA-256 of its CRL.
-	var mu sync.Mutex
-	numbers := map[string][32]byte{}
-	record := func(body []byte) (*x509.RevocationList, error) {
-		block, _ := pem.Decode(body)
-		if block == nil {
-			return nil, fmt.Errorf("no PEM in %q", body)
-		}
-		crl, err := x509.ParseRevocationList(block.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		sum := sha256.Sum256(block.Bytes)
-		mu.Lock()
-		defer mu.Unlock()
-		if prev, ok := numbers[crl.Number.String()]; ok && prev != sum {
-			return nil, fmt.Errorf("two different CRLs numbered %v", crl.Number)
-		}
-		numbers[crl.Number.String()] = sum
-		return crl, nil
-	}
-	crlPath := "/api/atlas/v1.0/groups/" + boot.ProjectID + "/userSecurity/managedX509/crl"
+	var numbers crlNumbers
+	crlPath := replicas[0].group() + "/userSecurity/managedX509/crl"
 
 	// Half of the certificates one after another, alternating replicas.
 	var last *x509.RevocationList
 	for i := 0; i < certs/2; i++ {
 		r := replicas[i%2]
 		r.mustDo(http.StatusNoContent, "DELETE", r.group()+"/databaseUsers/alice/certs/"+serials[i], "")
-		crl, err := record(replicas[(i+1)%2].mustDo(http.StatusOK, "GET", crlPath, ""))
+		crl, err := numbers.record(replicas[(i+1)%2].mustDo(http.StatusOK, "GET", crlPath, ""))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,36 +154,26 @@ func TestCRLNumbersAcrossReplicas(t *testing.T) {
 
 	// The other half concurrently, with reads on both replicas.
 	var wg sync.WaitGroup
-	errs := make(chan error, certs*2)
+	errs := make(chan error, certs)
 	for i := certs / 2; i < certs; i++ {
 		wg.Add(1)
-		go func(i int) {
+		go func(r *env, serial string) {
 			defer wg.Done()
-			r := replicas[i%2]
-			rec := r.request(t, r.token, "DELETE", r.group()+"/databaseUsers/alice/certs/"+serials[i], "")
-			if rec.Code != http.StatusNoContent {
-				errs <- fmt.Errorf("revoke %s: %d %s", serials[i], rec.Code, rec.Body.String())
-				return
-			}
-			rec = r.request(t, r.token, "GET", crlPath, "")
-			if rec.Code != http.StatusOK {
-				errs <- fmt.Errorf("CRL: %d %s", rec.Code, rec.Body.String())
-				return
-			}
-			if _, err := record(rec.Body.Bytes()); err != nil {
-				errs <- err
-			}
-		}(i)
+			errs <- revokeAndRead(t, r, serial, crlPath, &numbers)
+		}(replicas[i%2], serials[i])
 	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Error(err)
+		if err != nil {
+			t.Error(err)
+		}
 	}
-	final := make([][]byte, 2)
+	var final []string
 	for i, r := range replicas {
-		final[i] = r.mustDo(http.StatusOK, "GET", crlPath, "")
-		crl, err := record(final[i])
+		body := r.mustDo(http.StatusOK, "GET", crlPath, "")
+		final = append(final, string(body))
+		crl, err := numbers.record(body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -175,10 +181,22 @@ func TestCRLNumbersAcrossReplicas(t *testing.T) {
 			t.Errorf("replica %d's final CRL: number %v (after %v), %d entries, want %d", i, crl.Number, last.Number, len(crl.RevokedCertificateEntries), certs)
 		}
 	}
-	if string(final[0]) != string(final[1]) {
+	if final[0] != final[1] {
 		t.Errorf("the replicas serve different CRLs once all is committed")
 	}
-	if len(numbers) < certs/2+1 {
-		t.Errorf("only %d CRL numbers seen", len(numbers))
+}
+
+// revokeAndRead revokes serial through r, then reads and records its CRL;
+// it reports rather than fails, for a goroutine.
+func revokeAndRead(t *testing.T, r *env, serial, crlPath string, numbers *crlNumbers) error {
+	rec := r.request(t, r.token, "DELETE", r.group()+"/databaseUsers/alice/certs/"+serial, "")
+	if rec.Code != http.StatusNoContent {
+		return fmt.Errorf("revoke %s: %d %s", serial, rec.Code, rec.Body.String())
 	}
+	rec = r.request(t, r.token, "GET", crlPath, "")
+	if rec.Code != http.StatusOK {
+		return fmt.Errorf("CRL: %d %s", rec.Code, rec.Body.String())
+	}
+	_, err := numbers.record(rec.Body.Bytes())
+	return err
 }

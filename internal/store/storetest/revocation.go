@@ -64,7 +64,15 @@ func revocationSeqs(t *testing.T, s store.Store, groupID string) map[int]int64 {
 	return seqs
 }
 
-func testRevokeCertificates(t *testing.T, s store.Store) {
+// revocationFixture seeds projects A and B with users alice and bob in A,
+// alice in B, and certificates: alice's 1, 2 (CA 1) and 3 (CA 2), and 4
+// expired; bob's 5; and B's alice's 1.
+type revocationFixture struct {
+	pa, pb     atlasx509.Project
+	a1, a2, a3 atlasx509.Certificate
+}
+
+func seedRevocation(t *testing.T, s store.Store) revocationFixture {
 	ctx := t.Context()
 	pa, pb := project(1, 1), project(2, 1)
 	alice, bob, alb := user(pa, "alice"), user(pa, "bob"), user(pb, "alice")
@@ -84,6 +92,12 @@ func testRevokeCertificates(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+	return revocationFixture{pa: pa, pb: pb, a1: a1, a2: a2, a3: a3}
+}
+
+func testRevokeCertificatesNotFound(t *testing.T, s store.Store) {
+	f := seedRevocation(t, s)
+	pa, pb := f.pa, f.pb
 	when := at(time.Minute)
 	for _, tc := range []struct {
 		name string
@@ -93,7 +107,7 @@ func testRevokeCertificates(t *testing.T, s store.Store) {
 		{"serial of another user", store.Revocation{GroupID: pa.ID, Username: "alice", Serial: 5, At: when}},
 		{"serial in another project", store.Revocation{GroupID: pb.ID, Username: "alice", Serial: 2, At: when}},
 		{"expired certificate", store.Revocation{GroupID: pa.ID, Username: "alice", Serial: 4, At: when}},
-		{"NotAfter equal to At", store.Revocation{GroupID: pa.ID, Username: "alice", Serial: 1, At: a1.NotAfter}},
+		{"NotAfter equal to At", store.Revocation{GroupID: pa.ID, Username: "alice", Serial: 1, At: f.a1.NotAfter}},
 		{"unknown user", store.Revocation{GroupID: pa.ID, Username: "nobody", Serial: 1, At: when}},
 	} {
 		n, err := revoke(t, s, tc.r)
@@ -105,7 +119,14 @@ func testRevokeCertificates(t *testing.T, s store.Store) {
 	if d := diff(map[int]int64{1: 0, 2: 0}, revocationSeqs(t, s, pa.ID)); d != "" {
 		t.Errorf("RevocationSeq after refused revocations (-want +got):\n%s", d)
 	}
+	checkRevoked(t, s, "after refused revocations", pa.ID, 1, nil, time.Time{}, -1)
+}
 
+func testRevokeCertificates(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	f := seedRevocation(t, s)
+	pa, pb, a1, a2, a3 := f.pa, f.pb, f.a1, f.a2, f.a3
+	when := at(time.Minute)
 	// One certificate: it leaves the default list and count, shows with
 	// IncludeRevoked, and only its CA's sequence moves.
 	if n, err := revoke(t, s, store.Revocation{GroupID: pa.ID, Username: "alice", Serial: 2, At: when, Reason: 1}); err != nil || n != 1 {
@@ -250,7 +271,7 @@ func testListRevokedCertificates(t *testing.T, s store.Store) {
 	})
 }
 
-func testCRLs(t *testing.T, s store.Store) {
+func testAllocateCRLNumber(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	pa, pb := project(1, 1), project(2, 1)
 	alice := user(pa, "alice")
@@ -294,11 +315,23 @@ func testCRLs(t *testing.T, s store.Store) {
 		if err != nil || len(cas) != 1 || cas[0].CRLNumber != 4 || cas[0].RevocationSeq != 1 {
 			t.Errorf("ListProjectCAs = %+v, %v; want CRLNumber 4, RevocationSeq 1", cas, err)
 		}
-		_, err = tx.GetCRL(ctx, pa.ID, 1)
+		return nil
+	})
+}
+
+func testSaveCRL(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	pa := project(1, 1)
+	alice := user(pa, "alice")
+	seedUsers(t, s, []atlasx509.Project{pa}, []atlasx509.DatabaseUser{alice}, []atlasx509.Certificate{certificate(alice, 1, time.Hour)})
+	if _, err := revoke(t, s, store.Revocation{GroupID: pa.ID, Username: "alice", Serial: 1, At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	view(t, s, func(tx store.Tx) error {
+		_, err := tx.GetCRL(ctx, pa.ID, 1)
 		wantIs(t, "GetCRL before any", err, store.ErrNotFound)
 		return nil
 	})
-
 	crl := func(number int64, der string) atlasx509.CRL {
 		return atlasx509.CRL{GroupID: pa.ID, Generation: 1, Number: number, ThisUpdate: at(time.Duration(number) * time.Minute),
 			NextUpdate: at(time.Duration(number)*time.Minute + 168*time.Hour), RevocationSeq: number / 2, DER: []byte(der)}
@@ -343,7 +376,7 @@ func testCRLs(t *testing.T, s store.Store) {
 	save(empty)
 	empty.DER = []byte{}
 	checkCRL("empty DER", empty)
-	err = s.Update(ctx, func(tx store.Tx) error {
+	err := s.Update(ctx, func(tx store.Tx) error {
 		_, err := tx.SaveCRL(ctx, atlasx509.CRL{GroupID: pa.ID, Generation: 9, Number: 1, ThisUpdate: t0, NextUpdate: t0, DER: []byte("x")})
 		return err
 	})
