@@ -218,8 +218,19 @@ func (a *App) IssueTokenAdmitted(ctx context.Context, clientID, clientSecret str
 // RevokeToken revokes an access token of the authenticated client (RFC
 // 7009). Unknown or foreign tokens are ignored, as RFC 7009 requires.
 func (a *App) RevokeToken(ctx context.Context, clientID, clientSecret, token string) error {
+	return a.RevokeTokenAdmitted(ctx, clientID, clientSecret, token, nil)
+}
+
+// RevokeTokenAdmitted is RevokeToken with admit, when not nil, asked once the
+// client is authenticated and before anything is written (the audit intent).
+func (a *App) RevokeTokenAdmitted(ctx context.Context, clientID, clientSecret, token string, admit func() error) error {
 	if _, err := a.checkClientSecret(ctx, clientID, clientSecret); err != nil {
 		return err
+	}
+	if admit != nil {
+		if err := admit(); err != nil {
+			return err
+		}
 	}
 	claims, err := a.tokens.Verify(token)
 	if err != nil || claims.ClientID != clientID {

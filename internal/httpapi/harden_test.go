@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
+	"github.com/atlasx509/atlasx509/internal/audit"
 	"github.com/atlasx509/atlasx509/internal/ratelimit"
 	"github.com/atlasx509/atlasx509/internal/store"
 )
@@ -102,5 +106,52 @@ func TestTokenMintingIsBounded(t *testing.T) {
 	}
 	if _, code := e.tokenFor(a.ClientID, a.Secrets[0].Secret); code != http.StatusOK {
 		t.Fatalf("a under its bound: %d", code)
+	}
+}
+
+// TestOAuthEndpointsAreAudited: a wrong secret, an issued token and a
+// revocation each leave audit lines naming the client id, never a secret.
+func TestOAuthEndpointsAreAudited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var buf lines
+	e.withHandler(Options{Audit: audit.New(&buf)})
+	sa := e.boot.ServiceAccount
+	if _, code := e.tokenFor(sa.ClientID, "mdb_sa_sk_wrong"); code != http.StatusUnauthorized {
+		t.Fatalf("wrong secret: %d", code)
+	}
+	tok, code := e.tokenFor(sa.ClientID, sa.ClientSecret)
+	if code != http.StatusOK {
+		t.Fatalf("mint: %d", code)
+	}
+	form := url.Values{"token": {tok}, "token_type_hint": {"access_token"}}
+	req := httptest.NewRequest("POST", "/api/oauth/revoke", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(sa.ClientID, sa.ClientSecret)
+	if rec := recorder(e.handler, req); rec.Code != http.StatusOK {
+		t.Fatalf("revoke: %d %s", rec.Code, rec.Body.String())
+	}
+	type row struct {
+		Phase, Operation, Principal, Outcome string
+		Status                               int
+	}
+	var got []row
+	for _, ev := range buf.events(t) {
+		got = append(got, row{ev.Phase, ev.Operation, ev.Principal, ev.Outcome, ev.Status})
+	}
+	want := []row{
+		{"response", "createAccessToken", sa.ClientID, "denied", 401},
+		{"request", "createAccessToken", sa.ClientID, "", 0},
+		{"response", "createAccessToken", sa.ClientID, "allowed", 200},
+		{"request", "revokeAccessToken", sa.ClientID, "", 0},
+		{"response", "revokeAccessToken", sa.ClientID, "allowed", 200},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("audit trail (-want +got):\n%s", diff)
+	}
+	for _, secret := range []string{sa.ClientSecret, tok, "mdb_sa_sk_wrong"} {
+		if strings.Contains(buf.String(), secret) {
+			t.Errorf("the audit trail holds a secret")
+		}
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/app"
+	"github.com/atlasx509/atlasx509/internal/audit"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
 )
 
@@ -16,6 +18,7 @@ import (
 // The client authenticates with HTTP Basic, as Atlas requires, or with
 // client_id and client_secret in the form (RFC 6749 §2.3.1).
 func (s *server) handleToken(w http.ResponseWriter, r *http.Request) error {
+	logState(r).op = "createAccessToken"
 	if err := s.checkAuthFailures(w, r); err != nil {
 		return writeOAuthError(w, r, err)
 	}
@@ -32,23 +35,23 @@ func (s *server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	admit := func() error {
 		d := s.guard.tokenMints.Take(id)
-		if d.Allowed {
-			return nil
+		if !d.Allowed {
+			w.Header().Set("Retry-After", strconv.Itoa(max(int(math.Ceil(d.RetryAfter.Seconds())), 1)))
+			return &app.OAuthError{Status: http.StatusTooManyRequests, Code: "invalid_request", Description: "Too many access tokens minted by this client; reuse the one you hold, or retry later."}
 		}
-		w.Header().Set("Retry-After", strconv.Itoa(max(int(math.Ceil(d.RetryAfter.Seconds())), 1)))
-		return &app.OAuthError{Status: http.StatusTooManyRequests, Code: "invalid_request", Description: "Too many access tokens minted by this client; reuse the one you hold, or retry later."}
+		return s.oauthIntent(r, id)
 	}
 	tok, err := s.app.IssueTokenAdmitted(r.Context(), id, secret, admit)
 	if err != nil {
 		return s.writeOAuthError(w, r, err)
 	}
-	logState(r).principal = id
 	return writeOAuthJSON(w, http.StatusOK, atlasapi.TokenResponse{AccessToken: tok.AccessToken, ExpiresIn: tok.ExpiresIn, TokenType: "Bearer"})
 }
 
 // handleRevoke revokes an access token (RFC 7009): 200 whether or not the
 // token was known.
 func (s *server) handleRevoke(w http.ResponseWriter, r *http.Request) error {
+	logState(r).op = "revokeAccessToken"
 	if err := s.checkAuthFailures(w, r); err != nil {
 		return writeOAuthError(w, r, err)
 	}
@@ -60,15 +63,31 @@ func (s *server) handleRevoke(w http.ResponseWriter, r *http.Request) error {
 	if token == "" {
 		return writeOAuthError(w, r, &app.OAuthError{Status: 400, Code: "invalid_request", Description: "token is required."})
 	}
-	if err := s.app.RevokeToken(r.Context(), id, secret, token); err != nil {
+	admit := func() error { return s.oauthIntent(r, id) }
+	if err := s.app.RevokeTokenAdmitted(r.Context(), id, secret, token, admit); err != nil {
 		return s.writeOAuthError(w, r, err)
 	}
-	logState(r).principal = id
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
 
-// clientCredentials parses the form and returns the client's id and secret.
+// oauthIntent records the audit intent of a token's mint or revocation by
+// client id, once the client has authenticated; an error refuses the change
+// (the trail fails closed).
+func (s *server) oauthIntent(r *http.Request, clientID string) error {
+	rl := logState(r)
+	ev := audit.Event{RequestID: rl.id, Principal: clientID, PrincipalKind: rl.principalKind, Operation: rl.op,
+		Method: r.Method, Path: r.URL.Path, Source: rl.source}
+	if err := s.guard.audit.Intent(ev); err != nil {
+		return &app.OAuthError{Status: http.StatusInternalServerError, Code: "server_error", Err: err}
+	}
+	rl.intent = true
+	return nil
+}
+
+// clientCredentials parses the form and returns the client's id and secret;
+// the request's log state then names the client, so that the audit trail
+// records a refused or a successful request by the id it claimed.
 func clientCredentials(r *http.Request) (id, secret string, err error) {
 	if err := r.ParseForm(); err != nil {
 		return "", "", &app.OAuthError{Status: 400, Code: "invalid_request", Description: "The request body is not a valid form.", Err: err}
@@ -85,9 +104,12 @@ func clientCredentials(r *http.Request) (id, secret string, err error) {
 	} else {
 		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
+	rl := logState(r)
+	rl.presented = id != "" || secret != ""
 	if id == "" {
 		return "", "", &app.OAuthError{Status: 401, Code: "invalid_client", Description: "Invalid credentials provided."}
 	}
+	rl.principal, rl.principalKind = id, atlasx509.PrincipalServiceAccount.String()
 	return id, secret, nil
 }
 
