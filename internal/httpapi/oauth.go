@@ -10,8 +10,8 @@ import (
 
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/app"
-	"github.com/atlasx509/atlasx509/internal/audit"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
+	"github.com/atlasx509/atlasx509/internal/audit"
 )
 
 // handleToken is the OAuth 2.0 token endpoint (client credentials grant).
