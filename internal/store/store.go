@@ -160,6 +160,9 @@ type Tx interface {
 	InsertProjectCA(ctx context.Context, ca atlasx509.ProjectCA) error
 	// ListProjectCAs returns a project's CAs, newest generation first.
 	ListProjectCAs(ctx context.Context, groupID string) ([]atlasx509.ProjectCA, error)
+	// ListAllProjectCAs returns the CAs of every project, by project id,
+	// then oldest generation first (for walks over every sealed CA key).
+	ListAllProjectCAs(ctx context.Context, page Page) ([]atlasx509.ProjectCA, error)
 
 	// InsertCertificate returns ErrConflict when (GroupID, Serial) exists.
 	// RevokedAt and RevocationReason are ignored: a record starts unrevoked.
@@ -205,6 +208,8 @@ type Tx interface {
 	// ListAPIKeys lists an organization's API keys, oldest first.
 	ListAPIKeys(ctx context.Context, orgID string, page Page) ([]atlasx509.APIKey, error)
 	CountAPIKeys(ctx context.Context, orgID string) (int, error)
+	// ListAllAPIKeys lists the API keys of every organization, by id.
+	ListAllAPIKeys(ctx context.Context, page Page) ([]atlasx509.APIKey, error)
 	// UpdateAPIKey replaces the description of the key k.ID.
 	UpdateAPIKey(ctx context.Context, k atlasx509.APIKey) error
 	// DeleteAPIKey deletes the key's row only: the caller deletes its role

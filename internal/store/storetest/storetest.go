@@ -110,6 +110,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SaveCRL", testSaveCRL},
 		{"DeleteDeletedUsersCertificates", testDeleteDeletedUsersCertificates},
 		{"CountUnexpiredCertificatesByGeneration", testCountUnexpiredCertificatesByGeneration},
+		{"ListAll", testListAll},
 		{"APIKeys", testAPIKeys},
 		{"ListAPIKeys", testListAPIKeys},
 		{"UpdateAPIKey", testUpdateAPIKey},
