@@ -212,4 +212,3 @@ func corruptPages(t *testing.T, path string) {
 		}
 	}
 }
-
