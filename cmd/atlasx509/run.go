@@ -33,6 +33,9 @@ commands:
   serve     serve the Atlas API (initializes a new store first and prints its credentials)
   init      initialize the store and print the bootstrap credentials as one JSON line
   agent     keep one mongod's CA and CRL files current from a server
+  backup    write a consistent copy of the embedded store (--out FILE) while it serves
+  restore   restore a backup (--from FILE) into an empty data directory
+  check     check the store's integrity and open every sealed value with the master key
   version   print the version
 
 Run "atlasx509 <command> -h" for the flags of a command.
@@ -55,7 +58,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "agent":
 		return runAgentCommand(ctx, rest, getenv, stderr)
-	case "serve", "init":
+	case "serve", "init", "backup", "restore", "check":
 	default:
 		fmt.Fprintf(stderr, "atlasx509: unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -72,6 +75,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "init":
 		err = runInit(ctx, cfg, log, stdout, options{stderr: stderr})
+	case "backup":
+		err = runBackup(ctx, cfg, log)
+	case "restore":
+		err = runRestore(ctx, cfg, log)
+	case "check":
+		err = runCheck(ctx, cfg, stdout)
 	default:
 		err = runServe(ctx, cfg, log, stdout, options{stderr: stderr})
 	}

@@ -54,6 +54,10 @@ type Config struct {
 	// CRLValidity is nextUpdate − thisUpdate of every CRL the server signs;
 	// a CRL is signed anew once half of it has passed.
 	CRLValidity time.Duration
+	// Out is the file backup writes (backup only).
+	Out string
+	// From is the backup file restore reads (restore only).
+	From string
 }
 
 // Environment variables read by Load.
@@ -104,6 +108,12 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	fs.StringVar(&c.RateLimitAuthFailures, "rate-limit-auth-failures", "", "failed authentications per client address, capacity/refill-per-minute [$"+EnvRateAuth+"] (default 20/20)")
 	fs.StringVar(&c.KeyPool, "key-pool", "", "leaf keys made ahead of time per type, e.g. RSA4096=32,ECDSA_P256=256, or off [$"+EnvKeyPool+"] (default RSA4096=32)")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "where /metrics is served: empty for the API listener, off, or an address of its own [$"+EnvMetricsListen+"]")
+	switch name {
+	case "backup":
+		fs.StringVar(&c.Out, "out", "", "the backup file to write; it must not exist (required)")
+	case "restore":
+		fs.StringVar(&c.From, "from", "", "the backup file to restore (required)")
+	}
 	var workers, crlValidity string
 	fs.StringVar(&crlValidity, "crl-validity", "", "nextUpdate - thisUpdate of every CRL, at least 1m [$"+EnvCRLValidity+"] (default 168h)")
 	fs.StringVar(&workers, "key-pool-workers", "", "goroutines refilling the key pool, 0 = cores-1 [$"+EnvKeyPoolWork+"] (default 0)")
@@ -112,6 +122,12 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	}
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if name == "backup" && c.Out == "" {
+		return Config{}, errors.New("--out is required")
+	}
+	if name == "restore" && c.From == "" {
+		return Config{}, errors.New("--from is required")
 	}
 	fallback := func(v *string, env, def string) {
 		if *v == "" {

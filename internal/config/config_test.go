@@ -72,3 +72,33 @@ func TestLoad(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadBackupRestore: --out belongs to backup and --from to restore,
+// each required there and unknown elsewhere.
+func TestLoadBackupRestore(t *testing.T) {
+	tests := []struct {
+		cmd     string
+		args    []string
+		out     string
+		from    string
+		wantErr bool
+	}{
+		{cmd: "backup", args: []string{"--out", "b.db"}, out: "b.db"},
+		{cmd: "backup", wantErr: true},
+		{cmd: "backup", args: []string{"--from", "b.db"}, wantErr: true},
+		{cmd: "restore", args: []string{"--from", "b.db", "--data-dir", "/d"}, from: "b.db"},
+		{cmd: "restore", args: []string{"--data-dir", "/d"}, wantErr: true},
+		{cmd: "serve", args: []string{"--out", "b.db"}, wantErr: true},
+		{cmd: "check", args: []string{"--from", "b.db"}, wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := Load(tt.cmd, tt.args, func(string) string { return "" }, io.Discard)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%s %q: error = %v, wantErr %v", tt.cmd, tt.args, err, tt.wantErr)
+			continue
+		}
+		if got.Out != tt.out || got.From != tt.from {
+			t.Errorf("%s %q: Out %q, From %q; want %q, %q", tt.cmd, tt.args, got.Out, got.From, tt.out, tt.from)
+		}
+	}
+}
