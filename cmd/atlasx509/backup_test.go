@@ -103,6 +103,10 @@ func TestBackupUnderIssuance(t *testing.T) {
 		t.Fatalf("issuance failed during the backup: %v", issueErrs)
 	}
 	t.Logf("%d certificates answered before the backup, %d during and after it", len(before), during)
+	// check runs beside the serving process too.
+	if r := runCLI(t, nil, "check", "--data-dir", s.DataDir); r.code != 0 {
+		t.Errorf("check of the serving store exited %d; stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
 	requireMode0600(t, out)
 	if r := runCLI(t, nil, "backup", "--data-dir", s.DataDir, "--out", out); r.code != 1 || !strings.Contains(r.stderr, "already exists") {
 		t.Errorf("backup onto an existing file: exit %d, stderr %q; want 1 and a refusal", r.code, r.stderr)

@@ -55,6 +55,9 @@ func TestBackupUnderWrites(t *testing.T) {
 	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("backup file: %v, %v; want mode 0600", fi, err)
 	}
+	if entries, _ := os.ReadDir(filepath.Dir(out)); len(entries) != 1 {
+		t.Errorf("the backup left files beside it: %v", entries)
+	}
 	if err := Backup(ctx, path, out); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("second backup to the same file: err = %v, want a refusal", err)
 	}
