@@ -216,7 +216,7 @@ func (a *App) DeleteDatabaseUser(ctx context.Context, p atlasx509.Principal, gro
 		if err := tx.DeleteDatabaseUser(ctx, groupID, databaseName, username, now); err != nil {
 			return err
 		}
-		numbered, err = allocateCRLNumbers(ctx, tx, before, now)
+		numbered, err = allocateCRLNumbers(ctx, tx, before)
 		return err
 	})
 	if err != nil {

@@ -97,7 +97,7 @@ func (a *App) revoke(ctx context.Context, p atlasx509.Principal, r store.Revocat
 		if err != nil || revoked == 0 {
 			return err
 		}
-		numbered, err = allocateCRLNumbers(ctx, tx, before, r.At)
+		numbered, err = allocateCRLNumbers(ctx, tx, before)
 		return err
 	})
 	if err != nil {
@@ -128,13 +128,15 @@ type numberedCA struct {
 }
 
 // allocateCRLNumbers allocates, in the transaction of a revocation, a CRL
-// number for each listed CA of the project whose revocation sequence moved
-// since before (the CAs read earlier in the same transaction).
-func allocateCRLNumbers(ctx context.Context, tx store.Tx, before []atlasx509.ProjectCA, now time.Time) ([]numberedCA, error) {
+// number for each CA of the project whose revocation sequence moved since
+// before (the CAs read earlier in the same transaction). It reads no
+// certificate, so that it adds no conflict with concurrent issuances; a CA
+// that the revocation retired from the routes gets a CRL nobody reads.
+func allocateCRLNumbers(ctx context.Context, tx store.Tx, before []atlasx509.ProjectCA) ([]numberedCA, error) {
 	if len(before) == 0 {
 		return nil, nil
 	}
-	after, unexpired, err := readCAs(ctx, tx, before[0].GroupID, now)
+	after, err := tx.ListProjectCAs(ctx, before[0].GroupID)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +145,7 @@ func allocateCRLNumbers(ctx context.Context, tx store.Tx, before []atlasx509.Pro
 		seqs[ca.Generation] = ca.RevocationSeq
 	}
 	var out []numberedCA
-	for _, ca := range listedCAs(after, unexpired, now) {
+	for _, ca := range after {
 		if ca.RevocationSeq == seqs[ca.Generation] {
 			continue
 		}
