@@ -96,6 +96,15 @@ type Revocation struct {
 	Reason int
 }
 
+// AlertFilter selects alerts: those of the project GroupID (any when ""),
+// of the configuration AlertConfigID (any when "") and with Status (any
+// when "").
+type AlertFilter struct {
+	GroupID       string
+	AlertConfigID string
+	Status        string
+}
+
 // ReasonCessationOfOperation is the RFC 5280 CRLReason code with which
 // deleting a database user revokes its certificates.
 const ReasonCessationOfOperation = 5
@@ -280,4 +289,48 @@ type Tx interface {
 	// CountOAuthTokens counts the records of clientID's tokens, revoked or
 	// not, that expire strictly after t.
 	CountOAuthTokens(ctx context.Context, clientID string, t time.Time) (int, error)
+
+	// InsertAlertConfig stores an alert configuration of an existing project.
+	InsertAlertConfig(ctx context.Context, c atlasx509.AlertConfig) error
+	// GetAlertConfig returns the configuration id of the project groupID.
+	GetAlertConfig(ctx context.Context, groupID, id string) (atlasx509.AlertConfig, error)
+	// ListAlertConfigs lists a project's configurations, oldest first
+	// (by Created, then ID); groupID "" lists every project's.
+	ListAlertConfigs(ctx context.Context, groupID string, page Page) ([]atlasx509.AlertConfig, error)
+	CountAlertConfigs(ctx context.Context, groupID string) (int, error)
+	// UpdateAlertConfig replaces every field of c.ID but GroupID and Created.
+	UpdateAlertConfig(ctx context.Context, c atlasx509.AlertConfig) error
+	// DeleteAlertConfig deletes the configuration id of the project groupID;
+	// its alerts stay.
+	DeleteAlertConfig(ctx context.Context, groupID, id string) error
+
+	// InsertAlert returns ErrConflict when the configuration already has
+	// an alert for a.Target.
+	InsertAlert(ctx context.Context, a atlasx509.Alert) error
+	// GetAlert returns the alert id of the project groupID.
+	GetAlert(ctx context.Context, groupID, id string) (atlasx509.Alert, error)
+	// ListAlerts lists the alerts f selects, newest first (by Created,
+	// then ID, descending).
+	ListAlerts(ctx context.Context, f AlertFilter, page Page) ([]atlasx509.Alert, error)
+	CountAlerts(ctx context.Context, f AlertFilter) (int, error)
+	// UpdateAlert replaces the mutable fields of a.ID: Status, Updated,
+	// LastNotified, Notified, Resolved and the acknowledgement.
+	UpdateAlert(ctx context.Context, a atlasx509.Alert) error
+
+	// InsertOutboxMessage queues a message.
+	InsertOutboxMessage(ctx context.Context, m atlasx509.OutboxMessage) error
+	// ListDueOutboxMessages lists up to limit PENDING messages whose
+	// NextAttempt is not after now, by NextAttempt then ID.
+	ListDueOutboxMessages(ctx context.Context, now time.Time, limit int) ([]atlasx509.OutboxMessage, error)
+	// ListOutboxMessages lists the messages of an alert, oldest first
+	// (by Created, then ID).
+	ListOutboxMessages(ctx context.Context, alertID string) ([]atlasx509.OutboxMessage, error)
+	// UpdateOutboxMessage replaces Status, Attempts, NextAttempt, LastError
+	// and Updated of m.ID.
+	UpdateOutboxMessage(ctx context.Context, m atlasx509.OutboxMessage) error
+
+	// AcquireLease takes or extends the lease name for holder until until,
+	// and reports whether holder has it: it does when the lease is free,
+	// expired at now, or already held by holder.
+	AcquireLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error)
 }
