@@ -18,6 +18,7 @@ import (
 
 	"github.com/atlasx509/atlasx509/internal/auth"
 	"github.com/atlasx509/atlasx509/internal/keyring"
+	"github.com/atlasx509/atlasx509/internal/notify"
 	"github.com/atlasx509/atlasx509/internal/pki"
 	"github.com/atlasx509/atlasx509/internal/store"
 )
@@ -39,6 +40,11 @@ type Config struct {
 	// OnCertificateIssued, when set, is called after each issued
 	// certificate's record is committed (for metrics).
 	OnCertificateIssued func(pki.KeyType)
+	// AllowPrivateWebhooks lets webhook URLs aim at loopback, private and
+	// link-local addresses (--webhook-allow-private).
+	AllowPrivateWebhooks bool
+	// Resolver resolves webhook host names; nil means net.DefaultResolver.
+	Resolver notify.Resolver
 }
 
 // App runs the use cases. It is safe for concurrent use.
@@ -54,6 +60,9 @@ type App struct {
 	tokens *auth.TokenIssuer
 
 	onIssued func(pki.KeyType)
+
+	allowPrivateWebhooks bool
+	resolver             notify.Resolver
 
 	crlValidity time.Duration
 	crlFlight   singleflight.Group // one CRL signature at a time per CA
@@ -89,6 +98,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		log:      cfg.Logger,
 		caCache:  make(map[caKey]*pki.CA),
 		onIssued: cfg.OnCertificateIssued,
+
+		allowPrivateWebhooks: cfg.AllowPrivateWebhooks,
+		resolver:             cfg.Resolver,
 
 		crlValidity: cfg.CRLValidity,
 	}

@@ -30,6 +30,7 @@ func (a *App) Bootstrap(ctx context.Context) (atlasapi.Bootstrap, error) {
 	org := atlasx509.Organization{ID: atlasx509.NewID(now), Name: "atlasx509", Created: now}
 	project := atlasx509.Project{ID: atlasx509.NewID(now), OrgID: org.ID, Name: "Project 0", Created: now, WithDefaultAlertsSettings: true}
 
+	defaults := defaultAlertConfig(project.ID, now)
 	key, privateKey, err := a.newAPIKey(org.ID, "bootstrap key", now)
 	if err != nil {
 		return atlasapi.Bootstrap{}, err
@@ -51,6 +52,9 @@ func (a *App) Bootstrap(ctx context.Context) (atlasapi.Bootstrap, error) {
 			return err
 		}
 		if err := tx.InsertProject(ctx, project); err != nil {
+			return err
+		}
+		if err := tx.InsertAlertConfig(ctx, defaults); err != nil {
 			return err
 		}
 		if err := tx.InsertAPIKey(ctx, key); err != nil {

@@ -332,3 +332,34 @@ func errAPIKeyEntryNotFound(address, keyID string) error {
 func errBadWhitelistAddRequest() error       { return defBothAddresses.new() }
 func errInvalidCIDRBlock(cidr string) error  { return defInvalidCIDR.new(cidr) }
 func errInvalidAddress(address string) error { return defInvalidAddress.new(address) }
+
+// Errors of alert configurations and alerts. ALERT_CONFIG_NOT_FOUND,
+// INVALID_ALERT_CONFIG_ID, ALERT_NOT_FOUND, INVALID_ALERT_ID and
+// ACKNOWLEDGEMENT_COMMENT_TOO_LONG are Atlas's; the other codes are
+// atlasx509's (extensions).
+var (
+	defAlertConfigNotFound = def(atlasx509.KindNotFound, "ALERT_CONFIG_NOT_FOUND", "No alert configuration with ID %s exists.")
+	defInvalidAlertConfig  = def(atlasx509.KindNotFound, "INVALID_ALERT_CONFIG_ID", "An invalid alert configuration ID %s was specified.")
+	defAlertNotFound       = def(atlasx509.KindNotFound, "ALERT_NOT_FOUND", "No alert with ID %s exists.")
+	defInvalidAlertID      = def(atlasx509.KindNotFound, "INVALID_ALERT_ID", "An invalid alert ID %s was specified.")
+	defAckCommentTooLong   = def(atlasx509.KindInvalid, "ACKNOWLEDGEMENT_COMMENT_TOO_LONG", "The acknowledgement comment can be at most %d characters long.")
+	defAlertEventType      = def(atlasx509.KindInvalid, "UNSUPPORTED_ALERT_EVENT_TYPE", "This server does not alert on event type %s: it alerts only on "+
+		"NDS_X509_USER_AUTHENTICATION_MANAGED_USER_CERTS_EXPIRATION_CHECK, NDS_X509_USER_AUTHENTICATION_CUSTOMER_CA_EXPIRATION_CHECK "+
+		"and NDS_X509_USER_AUTHENTICATION_CUSTOMER_CRL_EXPIRATION_CHECK.")
+	defNotificationType = def(atlasx509.KindInvalid, "UNSUPPORTED_NOTIFICATION_TYPE", "This server does not send %s notifications: it sends WEBHOOK, EMAIL, GROUP and ORG notifications.")
+	defWebhookURL       = def(atlasx509.KindInvalid, "INVALID_WEBHOOK_URL", "The webhook URL %s is refused: it must be an absolute http or https URL whose host is a public address (not loopback, private or link-local).")
+)
+
+func errAlertConfigNotFound(id string) error      { return defAlertConfigNotFound.new(id) }
+func errInvalidAlertConfigID(id string) error     { return defInvalidAlertConfig.new(id) }
+func errAlertNotFound(id string) error            { return defAlertNotFound.new(id) }
+func errInvalidAlertID(id string) error           { return defInvalidAlertID.new(id) }
+func errAckCommentTooLong() error                 { return defAckCommentTooLong.new(maxAckComment) }
+func errUnsupportedAlertEventType(t string) error { return defAlertEventType.new(t) }
+func errUnsupportedNotificationType(t string) error {
+	return defNotificationType.new(t)
+}
+
+// errInvalidWebhookURL refuses a webhook URL; cause (logged, never sent)
+// says why, so that the answer tells nothing of internal names.
+func errInvalidWebhookURL(url string, cause error) error { return defWebhookURL.withCause(cause, url) }

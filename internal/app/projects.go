@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -61,11 +62,21 @@ func (a *App) CreateProject(ctx context.Context, p atlasx509.Principal, req Proj
 	project := atlasx509.Project{ID: atlasx509.NewID(now), OrgID: orgID, Name: name, Created: now,
 		WithDefaultAlertsSettings: req.WithDefaultAlertsSettings == nil || *req.WithDefaultAlertsSettings,
 		Tags:                      slices.Clone(req.Tags)}
+	defaults := defaultAlertConfig(project.ID, now)
 	err := a.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetOrganization(ctx, orgID); err != nil {
 			return err
 		}
-		return tx.InsertProject(ctx, project)
+		if err := tx.InsertProject(ctx, project); err != nil {
+			return err
+		}
+		if !project.WithDefaultAlertsSettings {
+			return nil
+		}
+		if err := tx.InsertAlertConfig(ctx, defaults); err != nil {
+			return fmt.Errorf("default alert config: %w", err)
+		}
+		return nil
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):

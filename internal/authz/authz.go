@@ -35,6 +35,10 @@ const (
 	// project, creates them there and assigns, changes or removes their
 	// project roles: Atlas requires Project Owner.
 	ProjectAccessManage Permission = "project.access.manage"
+	// AlertWrite creates, changes and deletes a project's alert
+	// configurations and acknowledges its alerts: Atlas requires Project
+	// Owner (or Project Alerts Manager, a role atlasx509 does not have).
+	AlertWrite Permission = "alert.write"
 	// OrgCredentialRead reads an organization's API keys, service accounts
 	// and their access lists: Atlas requires Organization Member, which every
 	// organization role includes.
@@ -68,6 +72,7 @@ var projectRoles = map[Permission][]atlasx509.Role{
 	CertificateCreate:    {atlasx509.RoleGroupOwner, atlasx509.RoleGroupDatabaseAccessAdmin, atlasx509.RoleGroupStreamProcessingOwner},
 	ProjectSecurityWrite: {atlasx509.RoleGroupOwner},
 	ProjectAccessManage:  {atlasx509.RoleGroupOwner},
+	AlertWrite:           {atlasx509.RoleGroupOwner},
 }
 
 // orgRoles lists, for each permission checked against an organization, the

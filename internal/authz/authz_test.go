@@ -20,7 +20,7 @@ const (
 // columns is the order of the permissions in the matrix below.
 var columns = []Permission{
 	ProjectRead, ProjectCreate, ProjectDelete, ProjectWrite, DatabaseUserWrite, CertificateCreate,
-	ProjectSecurityWrite, ProjectAccessManage, OrgCredentialRead, OrgCredentialWrite, OrgRead, OrgWrite,
+	ProjectSecurityWrite, ProjectAccessManage, OrgCredentialRead, OrgCredentialWrite, OrgRead, OrgWrite, AlertWrite,
 }
 
 // orgScoped are the permissions checked against the organization itself;
@@ -31,24 +31,24 @@ var orgScoped = map[Permission]bool{ProjectCreate: true, OrgCredentialRead: true
 // held over the organization (ORG_*) or over the project (GROUP_*), one
 // column per permission in the order of columns: Y allowed, - refused.
 var matrix = map[atlasx509.Role]string{
-	//                                    read create delete write users cert security access credRead credWrite orgRead orgWrite
-	atlasx509.RoleOrgOwner:                   "Y Y Y Y Y Y Y Y Y Y Y Y",
-	atlasx509.RoleOrgGroupCreator:            "- Y - - - - - - Y - Y -",
-	atlasx509.RoleOrgBillingAdmin:            "- - - - - - - - Y - Y -",
-	atlasx509.RoleOrgBillingReadOnly:         "- - - - - - - - Y - Y -",
-	atlasx509.RoleOrgReadOnly:                "Y - - - - - - - Y - Y -",
-	atlasx509.RoleOrgMember:                  "- - - - - - - - Y - Y -",
-	atlasx509.RoleGroupOwner:                 "Y - Y Y Y Y Y Y - - - -",
-	atlasx509.RoleGroupClusterManager:        "Y - - - - - - - - - - -",
-	atlasx509.RoleGroupStreamProcessingOwner: "Y - - - Y Y - - - - - -",
-	atlasx509.RoleGroupDataAccessAdmin:       "Y - - - - - - - - - - -",
-	atlasx509.RoleGroupDataAccessReadWrite:   "Y - - - - - - - - - - -",
-	atlasx509.RoleGroupDataAccessReadOnly:    "Y - - - - - - - - - - -",
-	atlasx509.RoleGroupDatabaseAccessAdmin:   "Y - - - Y Y - - - - - -",
-	atlasx509.RoleGroupBackupManager:         "Y - - - - - - - - - - -",
-	atlasx509.RoleGroupObservabilityViewer:   "Y - - - - - - - - - - -",
-	atlasx509.RoleGroupSearchIndexEditor:     "Y - - - - - - - - - - -",
-	atlasx509.RoleGroupReadOnly:              "Y - - - - - - - - - - -",
+	//                                    read create delete write users cert security access credRead credWrite orgRead orgWrite alerts
+	atlasx509.RoleOrgOwner:                   "Y Y Y Y Y Y Y Y Y Y Y Y Y",
+	atlasx509.RoleOrgGroupCreator:            "- Y - - - - - - Y - Y - -",
+	atlasx509.RoleOrgBillingAdmin:            "- - - - - - - - Y - Y - -",
+	atlasx509.RoleOrgBillingReadOnly:         "- - - - - - - - Y - Y - -",
+	atlasx509.RoleOrgReadOnly:                "Y - - - - - - - Y - Y - -",
+	atlasx509.RoleOrgMember:                  "- - - - - - - - Y - Y - -",
+	atlasx509.RoleGroupOwner:                 "Y - Y Y Y Y Y Y - - - - Y",
+	atlasx509.RoleGroupClusterManager:        "Y - - - - - - - - - - - -",
+	atlasx509.RoleGroupStreamProcessingOwner: "Y - - - Y Y - - - - - - -",
+	atlasx509.RoleGroupDataAccessAdmin:       "Y - - - - - - - - - - - -",
+	atlasx509.RoleGroupDataAccessReadWrite:   "Y - - - - - - - - - - - -",
+	atlasx509.RoleGroupDataAccessReadOnly:    "Y - - - - - - - - - - - -",
+	atlasx509.RoleGroupDatabaseAccessAdmin:   "Y - - - Y Y - - - - - - -",
+	atlasx509.RoleGroupBackupManager:         "Y - - - - - - - - - - - -",
+	atlasx509.RoleGroupObservabilityViewer:   "Y - - - - - - - - - - - -",
+	atlasx509.RoleGroupSearchIndexEditor:     "Y - - - - - - - - - - - -",
+	atlasx509.RoleGroupReadOnly:              "Y - - - - - - - - - - - -",
 }
 
 // allRoles lists every Atlas role, organization roles first.

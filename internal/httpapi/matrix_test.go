@@ -86,6 +86,12 @@ func matrixFixtures() map[string]fixture {
 			return at(e, method, strings.NewReplacer("{c}", sa.ClientID, "{s}", sa.Secrets[0].ID).Replace(suffix), body)
 		}
 	}
+	withAlertConfig := func(method, body string) fixture {
+		return func(e *env, n int) matrixCase {
+			id := e.createAlertConfig()
+			return matrixCase{method, "/groups/" + e.boot.ProjectID + "/alertConfigs/" + id, body, scopeProject, e.boot.ProjectID}
+		}
+	}
 	const saBody = `{"name":"m","description":"matrix","roles":["ORG_MEMBER"],"secretExpiresAfterHours":8}`
 	return map[string]fixture{
 		"createProject": func(e *env, n int) matrixCase {
@@ -133,6 +139,13 @@ func matrixFixtures() map[string]fixture {
 		"getManagedX509":                 proj("GET", "/userSecurity/managedX509", ""),
 		"updateManagedX509":              proj("PATCH", "/userSecurity/managedX509", `{"leafKeyType":"ECDSA_P256"}`),
 		"rotateManagedX509CA":            proj("POST", "/userSecurity/managedX509/ca:rotate", ""),
+
+		"listAlertConfigs":  proj("GET", "/alertConfigs", ""),
+		"createAlertConfig": proj("POST", "/alertConfigs", alertConfigBody),
+		"getAlertConfig":    withAlertConfig("GET", ""),
+		"updateAlertConfig": withAlertConfig("PUT", alertConfigBody),
+		"toggleAlertConfig": withAlertConfig("PATCH", `{"enabled":false}`),
+		"deleteAlertConfig": withAlertConfig("DELETE", ""),
 
 		"listOrganizations":        func(e *env, n int) matrixCase { return matrixCase{"GET", "/orgs", "", scopeList, ""} },
 		"getOrganization":          org("GET", "", ""),

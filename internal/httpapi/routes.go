@@ -80,6 +80,14 @@ func (s *server) atlasRoutes() []route {
 		{method: "PATCH", path: "/groups/{groupId}/userSecurity/managedX509", op: "updateManagedX509", perm: authz.ProjectSecurityWrite, versions: v2Base, limit: noRateLimit, handler: s.handleUpdateManagedX509},
 		{method: "POST", path: "/groups/{groupId}/userSecurity/managedX509/ca:rotate", op: "rotateManagedX509CA", perm: authz.ProjectSecurityWrite, versions: v2Base, limit: noRateLimit, handler: s.handleRotateManagedX509CA},
 
+		// Alert configurations (X.509 expiration alerts only).
+		{method: "GET", path: "/groups/{groupId}/alertConfigs", op: "listAlertConfigs", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleListAlertConfigs},
+		{method: "POST", path: "/groups/{groupId}/alertConfigs", op: "createAlertConfig", perm: authz.AlertWrite, versions: v2Base, limit: noRateLimit, handler: s.handleCreateAlertConfig},
+		{method: "GET", path: "/groups/{groupId}/alertConfigs/{alertConfigId}", op: "getAlertConfig", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetAlertConfig},
+		{method: "PUT", path: "/groups/{groupId}/alertConfigs/{alertConfigId}", op: "updateAlertConfig", perm: authz.AlertWrite, versions: v2Base, limit: noRateLimit, handler: s.handleUpdateAlertConfig},
+		{method: "PATCH", path: "/groups/{groupId}/alertConfigs/{alertConfigId}", op: "toggleAlertConfig", perm: authz.AlertWrite, versions: v2Base, limit: noRateLimit, handler: s.handleToggleAlertConfig},
+		{method: "DELETE", path: "/groups/{groupId}/alertConfigs/{alertConfigId}", op: "deleteAlertConfig", perm: authz.AlertWrite, versions: v2Base, limit: noRateLimit, handler: s.handleDeleteAlertConfig},
+
 		// Organizations.
 		{method: "GET", path: "/orgs", op: "listOrganizations", perm: authz.OrgRead, versions: v2Base, limit: noRateLimit, handler: s.handleListOrganizations},
 		{method: "GET", path: "/orgs/{orgId}", op: "getOrganization", perm: authz.OrgRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetOrganization},
