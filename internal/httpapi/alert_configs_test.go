@@ -3,8 +3,8 @@ package httpapi
 import (
 	"encoding/json"
 	"io"
-	"net/http/httptest"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
