@@ -1,15 +1,12 @@
 package main
 
 import (
-	"crypto/rand"
 	"crypto/x509"
 	"database/sql"
-	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,11 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/mongodb-forks/digest"
 
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
 	"github.com/atlasx509/atlasx509/internal/keyring"
+	"github.com/atlasx509/atlasx509/internal/testkit"
 )
 
 // TestBackupUnderIssuance backs up the store with `atlasx509 backup` while
@@ -351,34 +348,17 @@ func TestRestoreRefusesNonStore(t *testing.T) {
 // backup and restore point to pg_dump there.
 func TestCheckPostgres(t *testing.T) {
 	t.Parallel()
-	admin := replicaAdminURL(t)
-	ctx := t.Context()
-	var b [6]byte
-	rand.Read(b[:])
-	dbName := "atlasx509_check_" + hex.EncodeToString(b[:])
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+dbName); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Exec(t.Context(), "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)")
-		conn.Close(t.Context())
-	})
-	u, _ := url.Parse(admin)
-	u.Path = "/" + dbName
+	dbURL := testkit.PostgresDatabase(t, "atlasx509_check_")
 	dir := t.TempDir()
-	if r := runCLI(t, nil, "init", "--data-dir", dir, "--db", u.String()); r.code != 0 {
+	if r := runCLI(t, nil, "init", "--data-dir", dir, "--db", dbURL); r.code != 0 {
 		t.Fatalf("init exited %d; stderr:\n%s", r.code, r.stderr)
 	}
-	r := runCLI(t, nil, "check", "--data-dir", dir, "--db", u.String())
+	r := runCLI(t, nil, "check", "--data-dir", dir, "--db", dbURL)
 	if r.code != 0 || !strings.Contains(r.stdout, "ok sealed values opened") {
 		t.Errorf("check exited %d; stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	for _, args := range [][]string{{"backup", "--out", filepath.Join(dir, "b.db")}, {"restore", "--from", filepath.Join(dir, "b.db")}} {
-		r := runCLI(t, nil, append(args, "--data-dir", dir, "--db", u.String())...)
+		r := runCLI(t, nil, append(args, "--data-dir", dir, "--db", dbURL)...)
 		if r.code != 1 || !strings.Contains(r.stderr, "pg_dump") {
 			t.Errorf("%s on PostgreSQL: exit %d, stderr %q; want 1 and pg_dump", args[0], r.code, r.stderr)
 		}

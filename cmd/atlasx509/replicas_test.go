@@ -2,17 +2,13 @@ package main
 
 import (
 	"bufio"
-	"context"
-	"crypto/rand"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -22,30 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
+	"github.com/atlasx509/atlasx509/internal/testkit"
 )
-
-// replicaAdminURL is the PostgreSQL server the multi-replica test creates
-// its database on.
-func replicaAdminURL(t *testing.T) string {
-	if u := os.Getenv("ATLASX509_TEST_POSTGRES_URL"); u != "" {
-		return u
-	}
-	const def = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, def)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is needed in CI: %v", err)
-		}
-		t.Skipf("no PostgreSQL at %s (%v); set ATLASX509_TEST_POSTGRES_URL to run the multi-replica test", def, err)
-	}
-	conn.Close(ctx)
-	return def
-}
 
 // replica is one `atlasx509 serve` process.
 type replica struct {
@@ -118,25 +93,7 @@ func TestReplicasOnPostgres(t *testing.T) {
 		t.Skip("starts three server processes")
 	}
 	t.Parallel()
-	admin := replicaAdminURL(t)
-	ctx := context.Background()
-	var b [6]byte
-	rand.Read(b[:])
-	dbName := "atlasx509_replicas_" + hex.EncodeToString(b[:])
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+dbName); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)")
-		conn.Close(context.Background())
-	})
-	u, _ := url.Parse(admin)
-	u.Path = "/" + dbName
-	dbURL := u.String()
+	dbURL := testkit.PostgresDatabase(t, "atlasx509_replicas_")
 
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "atlasx509")

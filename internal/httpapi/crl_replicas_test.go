@@ -2,62 +2,24 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"net/http"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/store/postgres"
 	"github.com/atlasx509/atlasx509/internal/testkit"
 )
 
-// postgresDatabase creates a database of its own on the server of
-// ATLASX509_TEST_POSTGRES_URL (skipping the test without it), dropped when
-// the test ends, and returns its URL.
-func postgresDatabase(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("ATLASX509_TEST_POSTGRES_URL")
-	if admin == "" {
-		t.Skip("set ATLASX509_TEST_POSTGRES_URL to run the PostgreSQL replica tests")
-	}
-	ctx := context.Background()
-	var b [6]byte
-	rand.Read(b[:])
-	name := "atlasx509_crl_" + hex.EncodeToString(b[:])
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		conn.Close(context.Background())
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
 // postgresReplicas returns two servers (App and handler each, with a store
 // of their own) on one new PostgreSQL database, initialized, sharing the
 // bootstrap credentials.
 func postgresReplicas(t *testing.T) []*env {
-	dbURL := postgresDatabase(t)
+	dbURL := testkit.PostgresDatabase(t, "atlasx509_crl_")
 	ctx := context.Background()
 	kr := testkit.Keyring(t)
 	var replicas []*env
