@@ -1,6 +1,6 @@
 // Package testkit holds what the tests of several packages share: a fast
-// leaf key source, and a fresh store and keyring for an app under test. It
-// is imported by tests only.
+// leaf key source, a fresh store and keyring for an app under test, and a
+// throwaway PostgreSQL database. It is imported by tests only.
 package testkit
 
 import (
