@@ -20,6 +20,17 @@ func TestOfficialClientOrganizationsAndProjects(t *testing.T) {
 	ctx := context.Background()
 	orgID, groupID := s.Bootstrap.OrgID, s.Bootstrap.ProjectID
 
+	// The Root resource names the key's organization, as Terraform's
+	// mongodbatlas_roles_org_id reads it.
+	root, _, err := c.Root.List(ctx, nil)
+	if err != nil {
+		t.Fatalf("Root.List: %v", err)
+	}
+	if root.APIKey.ID != s.Bootstrap.APIKey.ID || root.APIKey.PublicKey != s.Bootstrap.APIKey.PublicKey ||
+		len(root.APIKey.Roles) != 1 || root.APIKey.Roles[0].OrgID != orgID || root.APIKey.Roles[0].RoleName != "ORG_OWNER" {
+		t.Fatalf("Root.List: %+v", root)
+	}
+
 	orgs, _, err := c.Organizations.List(ctx, &mongodbatlas.OrganizationsListOptions{Name: "atlas"})
 	if err != nil {
 		t.Fatalf("Organizations.List: %v", err)

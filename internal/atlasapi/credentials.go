@@ -150,3 +150,27 @@ type ServiceAccountAccessListEntry struct {
 type ServiceAccountGroup struct {
 	GroupID string `json:"groupId"`
 }
+
+// SystemStatus is the answer of GET /api/atlas/v2 (getSystemStatus).
+type SystemStatus struct {
+	APIKey     *SystemStatusAPIKey `json:"apiKey,omitempty"`
+	AppName    string              `json:"appName"`
+	Build      string              `json:"build"`
+	IPAddress  string              `json:"ipAddress"`
+	Links      []Link              `json:"links"`
+	Throttling bool                `json:"throttling"`
+}
+
+// SystemStatusAPIKey is the calling API key in a SystemStatus (ApiKey).
+type SystemStatusAPIKey struct {
+	AccessList []AccessListItem            `json:"accessList"`
+	ID         string                      `json:"id"`
+	PublicKey  string                      `json:"publicKey"`
+	Roles      []CloudAccessRoleAssignment `json:"roles"`
+}
+
+// AccessListItem is one network of a SystemStatusAPIKey's access list.
+type AccessListItem struct {
+	CIDRBlock string `json:"cidrBlock"`
+	IPAddress string `json:"ipAddress,omitempty"`
+}

@@ -72,6 +72,7 @@ func TestGolden(t *testing.T) {
 		{"list_project_teams", "GET", "{v}/groups/{g}/teams", "", 200, "", ""},
 		{"get_project_ip_addresses", "GET", "{v}/groups/{g}/ipAddresses", "", 200, "", ""},
 		{"list_projects", "GET", "{v}/groups?itemsPerPage=1", "", 200, "", ""},
+		{"get_system_status", "GET", "{v}", "", 200, "", ""},
 		{"list_orgs", "GET", "{v}/orgs?name=ATLAS", "", 200, "", ""},
 		{"get_org", "GET", "{v}/orgs/{o}", "", 200, "", ""},
 		{"rename_org", "PATCH", "{v}/orgs/{o}", `{"name":"atlasx509 {n}"}`, 200, "", ""},

@@ -147,6 +147,7 @@ func matrixFixtures() map[string]fixture {
 		"toggleAlertConfig": withAlertConfig("PATCH", `{"enabled":false}`),
 		"deleteAlertConfig": withAlertConfig("DELETE", ""),
 
+		"getSystemStatus":          func(e *env, n int) matrixCase { return matrixCase{"GET", "", "", scopeList, ""} },
 		"listOrganizations":        func(e *env, n int) matrixCase { return matrixCase{"GET", "/orgs", "", scopeList, ""} },
 		"getOrganization":          org("GET", "", ""),
 		"renameOrganization":       org("PATCH", "", `{"name":"atlasx509"}`),

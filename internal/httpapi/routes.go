@@ -88,6 +88,9 @@ func (s *server) atlasRoutes() []route {
 		{method: "PATCH", path: "/groups/{groupId}/alertConfigs/{alertConfigId}", op: "toggleAlertConfig", perm: authz.AlertWrite, versions: v2Base, limit: noRateLimit, handler: s.handleToggleAlertConfig},
 		{method: "DELETE", path: "/groups/{groupId}/alertConfigs/{alertConfigId}", op: "deleteAlertConfig", perm: authz.AlertWrite, versions: v2Base, limit: noRateLimit, handler: s.handleDeleteAlertConfig},
 
+		// The caller itself (Atlas's Root resource), at the version prefix.
+		{method: "GET", path: "", op: "getSystemStatus", perm: authz.OrgRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetSystemStatus},
+
 		// Organizations.
 		{method: "GET", path: "/orgs", op: "listOrganizations", perm: authz.OrgRead, versions: v2Base, limit: noRateLimit, handler: s.handleListOrganizations},
 		{method: "GET", path: "/orgs/{orgId}", op: "getOrganization", perm: authz.OrgRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetOrganization},

@@ -163,6 +163,12 @@ func TestSpecRoutes(t *testing.T) {
 		}
 		specID, inSpec := specOps[rt.method+" "+templ(path)]
 		_, extension := specExtensions[rt.op]
+		if _, outside := specOutsideCopy[rt.op]; outside {
+			if inSpec {
+				t.Errorf("%s is listed as outside the spec copy but is its %s", rt.op, specID)
+			}
+			continue
+		}
 		switch {
 		case inSpec && extension:
 			t.Errorf("%s (%s %s) is listed as an extension but is the spec's %s", rt.op, rt.method, rt.path, specID)

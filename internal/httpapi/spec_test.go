@@ -63,6 +63,13 @@ var specExtensions = map[string]string{
 	"revokeDatabaseUserCertificates": "atlasx509 extension: revocation of a user's managed certificates",
 }
 
+// specOutsideCopy are Atlas operations served here that the repository's
+// copy of the spec does not include; like extensions, only their errors are
+// checked.
+var specOutsideCopy = map[string]string{
+	"getSystemStatus": "Atlas's Root resource (GET /api/atlas/v2), which Terraform's mongodbatlas_roles_org_id reads",
+}
+
 // transversalStatus are statuses Atlas answers on any operation whether or
 // not the operation lists them [atlas-contract.md §4 and §7]: 400 for a
 // malformed body, path or query parameter (MALFORMED_JSON, INVALID_JSON,
@@ -224,7 +231,7 @@ func (s *loadedSpec) check(r *http.Request, status int, header http.Header, body
 		return nil // ServeMux's redirect to a cleaned path ("/a/../b"), before any route
 	}
 	op := s.routeOp(r)
-	if op == "" || specExtensions[op] != "" {
+	if op == "" || specExtensions[op] != "" || specOutsideCopy[op] != "" {
 		if status < 400 {
 			return nil // an extension's success answer: no spec to hold it to
 		}
@@ -353,7 +360,7 @@ func TestMain(m *testing.M) {
 		var missing []string
 		specSeen.Lock()
 		for _, rt := range (&server{}).atlasRoutes() {
-			if specExtensions[rt.op] == "" && !specSeen.ok[rt.op] && !slices.Contains(missing, rt.op) {
+			if specExtensions[rt.op] == "" && specOutsideCopy[rt.op] == "" && !specSeen.ok[rt.op] && !slices.Contains(missing, rt.op) {
 				missing = append(missing, rt.op)
 			}
 		}
