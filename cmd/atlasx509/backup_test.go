@@ -219,8 +219,8 @@ func copyDataDir(t *testing.T, dir string) string {
 }
 
 // TestCheck: check passes on a store that served, and fails, naming what
-// failed, with a wrong master key, a corrupted sealed CA key, a corrupted
-// database file and no store at all.
+// failed, with a wrong or missing master key (which it does not create), a
+// corrupted sealed CA key, a corrupted database file and no store at all.
 func TestCheck(t *testing.T) {
 	t.Parallel()
 	dir, gid := servedStore(t)
@@ -263,6 +263,15 @@ func TestCheck(t *testing.T) {
 			"FAIL ca-key " + gid + "/1: " + keyring.ErrWrongKey.Error(),
 			"FAIL api-key-ha1 ",
 		}},
+		{"missing master key", func(t *testing.T, dir string) []string {
+			os.Remove(filepath.Join(dir, "master.key"))
+			t.Cleanup(func() {
+				if _, err := os.Stat(filepath.Join(dir, "master.key")); err == nil {
+					t.Error("check created a master key")
+				}
+			})
+			return nil
+		}, 1, []string{"FAIL master key: "}},
 		{"corrupted sealed CA key", flipCAKeyByte, 1, []string{"FAIL ca-key " + gid + "/1: " + keyring.ErrCorrupt.Error()}},
 		{"corrupted database file", func(t *testing.T, dir string) []string {
 			corruptFile(t, filepath.Join(dir, "atlasx509.db"))
