@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
@@ -13,12 +14,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	msqlite "modernc.org/sqlite"
 )
 
 // Backup writes a consistent copy of the store file src to the new file dst
 // while other connections (a serving process) keep reading and writing src.
-// It uses VACUUM INTO, which reads one snapshot of src (under WAL it blocks
-// no writer) and writes a compact database. dst is created with mode 0600,
+// It uses SQLite's online backup API in one step, which copies the pages of
+// one snapshot of src (under WAL it blocks no writer). dst is created with mode 0600,
 // written under a temporary name in its directory, synced, and then linked
 // into place; Backup never replaces an existing file, and leaves nothing
 // behind when it fails.
@@ -38,17 +41,43 @@ func Backup(ctx context.Context, src, dst string) error {
 	tmpName := tmp.Name()
 	tmp.Close()
 	defer os.Remove(tmpName) // once linked, dst keeps the data
+	if err := copyPages(ctx, src, tmpName); err != nil {
+		return fmt.Errorf("back up %s: %w", src, err)
+	}
+	return install(tmpName, dst)
+}
+
+// copyPages copies the database src into the empty file dst with SQLite's
+// online backup API, in one step: one read transaction, so one snapshot,
+// during which writers (under WAL) go on.
+func copyPages(ctx context.Context, src, dst string) error {
 	db, err := openFile(src, "")
 	if err != nil {
 		return err
 	}
-	// VACUUM INTO accepts an existing empty file, whose mode it keeps.
-	_, err = db.ExecContext(ctx, `VACUUM INTO ?`, tmpName)
-	db.Close()
+	defer db.Close()
+	c, err := db.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("back up %s: %w", src, err)
+		return err
 	}
-	return install(tmpName, dst)
+	defer c.Close()
+	return c.Raw(func(dc any) error {
+		b, ok := dc.(interface {
+			NewBackup(dstURI string) (*msqlite.Backup, error)
+		})
+		if !ok {
+			return fmt.Errorf("the SQLite driver has no backup API (%T)", dc)
+		}
+		bk, err := b.NewBackup(fileURI(dst) + "?_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)")
+		if err != nil {
+			return err
+		}
+		if _, err := bk.Step(-1); err != nil {
+			bk.Finish()
+			return err
+		}
+		return bk.Finish()
+	})
 }
 
 // Restore installs the backup file from as the store file to. to must not
@@ -298,12 +327,26 @@ func openFile(path, mode string) (*sql.DB, error) {
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	db := sql.OpenDB(plainConnector(fileURI(abs) + "?mode=" + mode + "&" + q.Encode()))
+	db.SetMaxOpenConns(1)
+	return db, nil
+}
+
+// fileURI is the file: URI of the absolute path abs.
+func fileURI(abs string) string {
 	p := filepath.ToSlash(abs)
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p
 	}
 	u := url.URL{Scheme: "file", Path: p}
-	db := openDB(u.String() + "?mode=" + mode + "&" + q.Encode())
-	db.SetMaxOpenConns(1)
-	return db, nil
+	return u.String()
 }
+
+// plainConnector opens connections of modernc.org/sqlite's own driver
+// (without the statement cache), whose Raw connection has the backup API.
+type plainConnector string
+
+func (c plainConnector) Connect(context.Context) (driver.Conn, error) {
+	return (&msqlite.Driver{}).Open(string(c))
+}
+func (c plainConnector) Driver() driver.Driver { return &msqlite.Driver{} }
