@@ -7,7 +7,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,19 +17,10 @@ import (
 	"github.com/atlasx509/atlasx509/internal/testkit"
 )
 
-// clock is a settable clock for tests.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
-
 type fixture struct {
 	app   *App
 	store store.Store
-	clock *clock
+	clock *testkit.Clock
 	boot  atlasapi.Bootstrap
 	owner atlasx509.Principal
 }
@@ -39,7 +29,7 @@ func newFixture(tb testing.TB, keys pki.KeySource) *fixture {
 	tb.Helper()
 	ctx := context.Background()
 	st := testkit.Store(tb)
-	c := &clock{now: time.Date(2026, 8, 10, 3, 6, 35, 0, time.UTC)}
+	c := testkit.NewClock()
 	a, err := New(ctx, Config{Store: st, Keyring: testkit.Keyring(tb), Keys: keys, Now: c.Now})
 	if err != nil {
 		tb.Fatal(err)

@@ -45,7 +45,7 @@ func replicas(t *testing.T) (*fixture, *App, *hookRand) {
 	ctx := context.Background()
 	st := testkit.Store(t)
 	kr := testkit.Keyring(t)
-	c := &clock{now: time.Date(2026, 8, 10, 3, 6, 35, 0, time.UTC)}
+	c := testkit.NewClock()
 	r := &hookRand{}
 	a, err := New(ctx, Config{Store: st, Keyring: kr, Keys: testkit.FastKeys{}, Now: c.Now, Rand: r})
 	if err != nil {

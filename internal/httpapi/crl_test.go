@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,21 +17,12 @@ import (
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/store"
+	"github.com/atlasx509/atlasx509/internal/testkit"
 )
-
-// testClock is a settable clock.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // advance moves the clock by d and gives e a token of an organization owner
 // valid at the new time (tokens and secrets expire with the clock).
-func (e *env) advance(c *testClock, d time.Duration) {
+func (e *env) advance(c *testkit.Clock, d time.Duration) {
 	e.t.Helper()
 	c.Add(d)
 	ctx := context.Background()
@@ -59,8 +49,8 @@ func (e *env) advance(c *testClock, d time.Duration) {
 }
 
 // newClockEnv is an env on a settable clock, with CRLs valid for validity.
-func newClockEnv(t *testing.T, validity time.Duration) (*env, *testClock) {
-	c := &testClock{now: time.Date(2026, 8, 10, 3, 6, 35, 0, time.UTC)}
+func newClockEnv(t *testing.T, validity time.Duration) (*env, *testkit.Clock) {
+	c := testkit.NewClock()
 	e := newEnvWith(t, func(cfg *app.Config) { cfg.Now, cfg.CRLValidity = c.Now, validity })
 	return e, c
 }
