@@ -39,6 +39,10 @@ func (a *App) Bootstrap(ctx context.Context) (atlasapi.Bootstrap, error) {
 	if err != nil {
 		return atlasapi.Bootstrap{}, err
 	}
+	ca, err := a.newCA(project.ID, 1, now.Truncate(time.Second))
+	if err != nil {
+		return atlasapi.Bootstrap{}, err
+	}
 	err = a.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetSetting(ctx, settingBootstrap); err == nil {
 			return ErrAlreadyInitialized
@@ -52,6 +56,9 @@ func (a *App) Bootstrap(ctx context.Context) (atlasapi.Bootstrap, error) {
 			return err
 		}
 		if err := tx.InsertProject(ctx, project); err != nil {
+			return err
+		}
+		if err := tx.InsertProjectCA(ctx, ca); err != nil {
 			return err
 		}
 		if err := tx.InsertAlertConfig(ctx, defaults); err != nil {

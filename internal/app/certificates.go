@@ -329,9 +329,8 @@ func (a *App) ListDatabaseUserCertificates(ctx context.Context, p atlasx509.Prin
 // ProjectCAPEM returns the PEM of the CA certificates of the project's
 // managed X.509 that listedCAs keeps, newest first, followed by the CAs of
 // self-managed X.509 when set: what a mongod must trust (net.tls.CAFile) to
-// accept the project's client certificates. The first CA is created here
-// if the project has none yet, so that servers can be configured before
-// the first certificate is issued.
+// accept the project's client certificates. A read never creates a CA: the
+// project got its first when it was created.
 func (a *App) ProjectCAPEM(ctx context.Context, p atlasx509.Principal, groupID string) ([]byte, error) {
 	project, cas, err := a.projectCAs(ctx, p, groupID, a.now().UTC())
 	if err != nil {

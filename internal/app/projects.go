@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/atlasx509/atlasx509"
@@ -63,11 +64,19 @@ func (a *App) CreateProject(ctx context.Context, p atlasx509.Principal, req Proj
 		WithDefaultAlertsSettings: req.WithDefaultAlertsSettings == nil || *req.WithDefaultAlertsSettings,
 		Tags:                      slices.Clone(req.Tags)}
 	defaults := defaultAlertConfig(project.ID, now)
-	err := a.store.Update(ctx, func(tx store.Tx) error {
+	ca, err := a.newCA(project.ID, 1, now.Truncate(time.Second))
+	if err != nil {
+		return atlasx509.Project{}, internal("create project CA", err)
+	}
+	err = a.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetOrganization(ctx, orgID); err != nil {
 			return err
 		}
 		if err := tx.InsertProject(ctx, project); err != nil {
+			return err
+		}
+		// Its managed CA comes with it, so that reading it never writes.
+		if err := tx.InsertProjectCA(ctx, ca); err != nil {
 			return err
 		}
 		if !project.WithDefaultAlertsSettings {

@@ -189,9 +189,10 @@ func readCAs(ctx context.Context, tx store.Tx, groupID string, now time.Time) ([
 }
 
 // projectCAs checks the caller's permission on the project and returns it
-// with the CAs that listedCAs keeps at now, newest first, creating the
-// first CA if there is none yet, so that servers can be configured before
-// the first certificate is issued.
+// with the CAs that listedCAs keeps at now, newest first. It only reads: a
+// project has its first CA from creation (so servers can be configured
+// before the first certificate is issued); one created before that answers
+// no CA until its first issuance or rotation.
 func (a *App) projectCAs(ctx context.Context, p atlasx509.Principal, groupID string, now time.Time) (atlasx509.Project, []atlasx509.ProjectCA, error) {
 	var (
 		cas       []atlasx509.ProjectCA
@@ -209,34 +210,12 @@ func (a *App) projectCAs(ctx context.Context, p atlasx509.Principal, groupID str
 	if err := a.store.View(ctx, read); err != nil {
 		return project, nil, userStoreError("list CAs", err)
 	}
-	for attempt := 0; len(cas) == 0 && attempt < issueAttempts; attempt++ {
-		err := a.store.Update(ctx, func(tx store.Tx) error {
-			if err := read(tx); err != nil || len(cas) > 0 {
-				return err
-			}
-			rec, err := a.newCA(groupID, 1, now.Truncate(time.Second))
-			if err != nil {
-				return err
-			}
-			if err := tx.InsertProjectCA(ctx, rec); errors.Is(err, store.ErrConflict) {
-				return errRetry
-			} else if err != nil {
-				return err
-			}
-			cas = []atlasx509.ProjectCA{rec}
-			return nil
-		})
-		if err != nil && !errors.Is(err, errRetry) {
-			return project, nil, userStoreError("create CA", err)
-		}
-	}
 	return project, listedCAs(cas, unexpired, now), nil
 }
 
 // ProjectCRLPEM returns the PEM of one CRL per CA that ProjectCAPEM lists,
-// in the same order (what a mongod reads from net.tls.CRLFile). Like
-// ProjectCAPEM, it creates the project's first CA when there is none, so
-// that the two routes always match. Each CRL lists every revoked
+// in the same order (what a mongod reads from net.tls.CRLFile), so that the
+// two routes always match (both empty for a project without a CA). Each CRL lists every revoked
 // certificate of its CA that has not expired; a stored CRL is served while
 // it covers every committed revocation and less than half its validity
 // has passed, and is signed anew otherwise.

@@ -155,3 +155,62 @@ func TestOAuthEndpointsAreAudited(t *testing.T) {
 		}
 	}
 }
+
+// caCount counts the managed CA generations of a project in the store.
+func (e *env) caCount(groupID string) int {
+	e.t.Helper()
+	ctx := context.Background()
+	var n int
+	err := e.store.View(ctx, func(tx store.Tx) error {
+		cas, err := tx.ListProjectCAs(ctx, groupID)
+		n = len(cas)
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// TestReadsNeverCreateACA: a project has its CA from creation; a project
+// without one (made before CAs were created with projects) answers the CA
+// and CRL routes empty, from a read-only caller, and writes nothing.
+func TestReadsNeverCreateACA(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if n := e.caCount(e.boot.ProjectID); n != 1 {
+		t.Errorf("bootstrap project: %d CAs", n)
+	}
+	created := e.createProject("Fresh")
+	if n := e.caCount(created); n != 1 {
+		t.Errorf("created project: %d CAs", n)
+	}
+	legacy := e.secondOrg() // inserted in the store directly: no CA
+	reader := e.tokenWithRoles(atlasx509.RoleAssignment{OrgID: e.boot.OrgID, Role: atlasx509.RoleOrgReadOnly})
+	for _, c := range []struct{ token, group string }{{other(legacy), legacy.projectID}, {reader, e.boot.ProjectID}} {
+		for _, suffix := range []string{"/userSecurity/managedX509/ca", "/userSecurity/managedX509/crl"} {
+			rec := e.doAs(c.token, "GET", "/api/atlas/v1.0/groups/"+c.group+suffix, "")
+			if rec.Code != http.StatusOK {
+				t.Fatalf("GET %s: %d %s", suffix, rec.Code, rec.Body.String())
+			}
+			if c.group == legacy.projectID && rec.Body.Len() != 0 {
+				t.Errorf("GET %s of a project without a CA: %q", suffix, rec.Body.String())
+			}
+		}
+	}
+	if n := e.caCount(legacy.projectID); n != 0 {
+		t.Errorf("reads created %d CAs", n)
+	}
+	// The first issuance creates it.
+	if rec := e.doAs(legacy.token, "POST", "/api/atlas/v1.0/groups/"+legacy.projectID+"/databaseUsers", managedUserBody("alice")); rec.Code != http.StatusCreated {
+		t.Fatalf("create user: %d %s", rec.Code, rec.Body.String())
+	}
+	if rec := e.doAs(legacy.token, "POST", "/api/atlas/v1.0/groups/"+legacy.projectID+"/databaseUsers/alice/certs", `{}`); rec.Code != http.StatusCreated {
+		t.Fatalf("issue: %d %s", rec.Code, rec.Body.String())
+	}
+	if n := e.caCount(legacy.projectID); n != 1 {
+		t.Errorf("after the first issuance: %d CAs", n)
+	}
+}
+
+func other(o otherOrg) string { return o.token }

@@ -178,13 +178,19 @@ func TestRotateCA(t *testing.T) {
 	e.checkRoutesAgree("after revoking all", []caSummary{{Generation: 3, Unexpired: 0, Active: true}})
 }
 
-// TestRotateCAFirst: rotating a project that has no CA yet creates its
-// first; the document of such a project lists none.
+// TestRotateCAFirst: a created project lists its first CA at once; rotating
+// a project that has no CA yet (one created before projects came with
+// their CA) creates its first; the document of such a project lists none.
 func TestRotateCAFirst(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	id := e.createProject("fresh")
-	p := "/api/atlas/v1.0/groups/" + id
+	fresh := "/api/atlas/v1.0/groups/" + e.createProject("fresh")
+	if got := summarize(managedDoc(t, e.mustDo(http.StatusOK, "GET", fresh+"/userSecurity/managedX509", ""))); len(got) != 1 || got[0].Generation != 1 || !got[0].Active {
+		t.Errorf("document of a created project: %+v", got)
+	}
+	legacy := e.secondOrg() // inserted without a CA
+	e.token = legacy.token
+	p := "/api/atlas/v1.0/groups/" + legacy.projectID
 	if got := managedDoc(t, e.mustDo(http.StatusOK, "GET", p+"/userSecurity/managedX509", "")); len(got.Cas) != 0 {
 		t.Errorf("document of a project without a CA: %+v", got)
 	}
