@@ -148,7 +148,11 @@ func (a *App) UpdateDatabaseUser(ctx context.Context, p atlasx509.Principal, gro
 	now := a.now().UTC()
 	var scram string
 	if req.Password != nil {
-		// Derived outside the transaction: it is deliberately slow.
+		// Derived outside the transaction, since it is deliberately slow,
+		// and only for a caller that may change users.
+		if err := a.authorize(ctx, p, groupID, authz.DatabaseUserWrite); err != nil {
+			return atlasx509.DatabaseUser{}, userStoreError("update database user", err)
+		}
 		var err error
 		if scram, err = a.scramCredential(*req.Password); err != nil {
 			return atlasx509.DatabaseUser{}, err

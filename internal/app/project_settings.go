@@ -51,19 +51,19 @@ func validateTags(tags []atlasx509.Tag) error {
 // UpdateProject renames a project, replaces its tags or changes its alerts
 // flag (Atlas updateProject); it needs Project Owner.
 func (a *App) UpdateProject(ctx context.Context, p atlasx509.Principal, groupID string, in ProjectUpdateInput) (atlasx509.Project, error) {
-	if in.Name != nil && !validName(*in.Name) {
-		return atlasx509.Project{}, errInvalidGroupName(*in.Name)
-	}
-	if in.Tags != nil {
-		if err := validateTags(*in.Tags); err != nil {
-			return atlasx509.Project{}, err
-		}
-	}
 	var project atlasx509.Project
 	err := a.store.Update(ctx, func(tx store.Tx) error {
 		var err error
 		if project, err = loadProject(ctx, tx, p, groupID, authz.ProjectWrite); err != nil {
 			return err
+		}
+		if in.Name != nil && !validName(*in.Name) {
+			return errInvalidGroupName(*in.Name)
+		}
+		if in.Tags != nil {
+			if err := validateTags(*in.Tags); err != nil {
+				return err
+			}
 		}
 		if in.Name != nil {
 			project.Name = *in.Name
@@ -155,16 +155,16 @@ func (a *App) GetProjectSettings(ctx context.Context, p atlasx509.Principal, gro
 // UpdateProjectSettings sets the settings given, by name, and returns the
 // whole document (Atlas updateProjectSettings); it needs Project Owner.
 func (a *App) UpdateProjectSettings(ctx context.Context, p atlasx509.Principal, groupID string, set map[string]bool) (map[string]bool, error) {
-	for name := range set {
-		if !slices.Contains(ProjectSettingNames, name) {
-			return nil, errInvalidAttr(name)
-		}
-	}
 	var project atlasx509.Project
 	err := a.store.Update(ctx, func(tx store.Tx) error {
 		var err error
 		if project, err = loadProject(ctx, tx, p, groupID, authz.ProjectWrite); err != nil {
 			return err
+		}
+		for name := range set {
+			if !slices.Contains(ProjectSettingNames, name) {
+				return errInvalidAttr(name)
+			}
 		}
 		project.Settings = maps.Clone(project.Settings)
 		if project.Settings == nil {

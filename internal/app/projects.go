@@ -36,13 +36,6 @@ type ProjectInput struct {
 
 // CreateProject creates a project (Atlas createProject).
 func (a *App) CreateProject(ctx context.Context, p atlasx509.Principal, req ProjectInput) (atlasx509.Project, error) {
-	if req.Name == nil {
-		return atlasx509.Project{}, errMissing("name")
-	}
-	name := *req.Name
-	if !validName(name) {
-		return atlasx509.Project{}, errInvalidGroupName(name)
-	}
 	orgID := p.OrgID
 	if req.OrgID != nil {
 		orgID = *req.OrgID
@@ -55,6 +48,13 @@ func (a *App) CreateProject(ctx context.Context, p atlasx509.Principal, req Proj
 			return atlasx509.Project{}, errOrgNotFound(orgID)
 		}
 		return atlasx509.Project{}, errUnauthorized()
+	}
+	if req.Name == nil {
+		return atlasx509.Project{}, errMissing("name")
+	}
+	name := *req.Name
+	if !validName(name) {
+		return atlasx509.Project{}, errInvalidGroupName(name)
 	}
 	now := a.now().UTC()
 	if err := validateTags(req.Tags); err != nil {
@@ -169,6 +169,17 @@ func loadProject(ctx context.Context, tx store.Tx, p atlasx509.Principal, groupI
 		return atlasx509.Project{}, errUnauthorized()
 	}
 	return project, nil
+}
+
+// authorize checks, in a read transaction, that the project exists for p
+// and that p may perform perm on it: what a use case does before any work
+// on its body (a slow derivation, a parse), so that a caller without the
+// role costs nothing and learns nothing about its body.
+func (a *App) authorize(ctx context.Context, p atlasx509.Principal, groupID string, perm authz.Permission) error {
+	return a.store.View(ctx, func(tx store.Tx) error {
+		_, err := loadProject(ctx, tx, p, groupID, perm)
+		return err
+	})
 }
 
 // validName reports whether name can name a project or an organization:

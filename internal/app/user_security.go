@@ -83,6 +83,9 @@ func (a *App) UpdateUserSecurity(ctx context.Context, p atlasx509.Principal, gro
 // empty cas turns it off. Each certificate must be a CA that has not
 // expired.
 func (a *App) updateCustomerX509(ctx context.Context, p atlasx509.Principal, groupID, cas string) (atlasx509.Project, error) {
+	if err := a.authorize(ctx, p, groupID, authz.ProjectSecurityWrite); err != nil {
+		return atlasx509.Project{}, userStoreError("update user security", err)
+	}
 	canonical, err := a.checkCustomerCAs(cas)
 	if err != nil {
 		return atlasx509.Project{}, err
@@ -167,19 +170,19 @@ func leafKeyType(p atlasx509.Project) pki.KeyType {
 // the managed X.509 document. keyType is required; it is checked before
 // the caller's right.
 func (a *App) SetLeafKeyType(ctx context.Context, p atlasx509.Principal, groupID string, keyType *string) (ManagedX509, error) {
-	if keyType == nil {
-		return ManagedX509{}, errMissing("leafKeyType")
-	}
-	kt, err := pki.ParseKeyType(*keyType)
-	if err != nil {
-		return ManagedX509{}, errInvalidEnum(*keyType)
-	}
 	now := a.now().UTC()
 	var doc ManagedX509
-	err = a.store.Update(ctx, func(tx store.Tx) error {
+	err := a.store.Update(ctx, func(tx store.Tx) error {
 		project, err := loadProject(ctx, tx, p, groupID, authz.ProjectSecurityWrite)
 		if err != nil {
 			return err
+		}
+		if keyType == nil {
+			return errMissing("leafKeyType")
+		}
+		kt, err := pki.ParseKeyType(*keyType)
+		if err != nil {
+			return errInvalidEnum(*keyType)
 		}
 		project.LeafKeyType = string(kt)
 		if kt == pki.DefaultKeyType {

@@ -214,3 +214,34 @@ func TestReadsNeverCreateACA(t *testing.T) {
 }
 
 func other(o otherOrg) string { return o.token }
+
+// TestRoleBeforeBody: a caller without the route's role, or without access
+// to the project, is answered 401 or 404 whatever is wrong with its body:
+// nothing of the body is derived, parsed or judged before the role.
+func TestRoleBeforeBody(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createUser(scramUserBody("carol"))
+	reader := e.tokenWithRoles(roleOn(e, "GROUP_READ_ONLY"))
+	outsider := e.secondOrg().token
+	g := e.group()
+	for _, c := range []struct{ method, path, body string }{
+		{"PATCH", g + "/databaseUsers/admin/carol", `{"password":"short"}`},
+		{"PATCH", g + "/databaseUsers/admin/carol", `{"password":"a long enough password"}`},
+		{"PATCH", g + "/userSecurity", `{"customerX509":{"cas":"not a PEM"}}`},
+		{"PATCH", g, `{"name":""}`},
+		{"PATCH", g, `{"tags":[{"key":"","value":""}]}`},
+		{"PATCH", g + "/settings", `{"isNotASetting":true}`},
+		{"PATCH", g + "/userSecurity/managedX509", `{"leafKeyType":"DSA"}`},
+		{"PATCH", g + "/userSecurity/managedX509", `{}`},
+	} {
+		for _, who := range []struct {
+			token string
+			code  int
+		}{{reader, http.StatusUnauthorized}, {outsider, http.StatusNotFound}} {
+			if rec := e.doAs(who.token, c.method, c.path, c.body); rec.Code != who.code {
+				t.Errorf("%s %s %s: %d %s, want %d", c.method, c.path, c.body, rec.Code, rec.Body.String(), who.code)
+			}
+		}
+	}
+}
