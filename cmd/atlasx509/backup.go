@@ -117,7 +117,7 @@ func runCheck(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	if len(lines) > 0 {
 		return problems(lines)
 	}
-	fmt.Fprintf(stdout, "ok sealed values opened with master key %s: %d CA keys, %d API key digests, %d server secrets\n",
-		kr.ID(), r.Opened[app.SealedCAKey], r.Opened[app.SealedAPIKey], r.Opened[app.SealedSetting])
+	fmt.Fprintf(stdout, "ok sealed values opened with master key %s: %d CA keys, %d API key digests, %d server secrets, %d webhook secrets\n",
+		kr.ID(), r.Opened[app.SealedCAKey], r.Opened[app.SealedAPIKey], r.Opened[app.SealedSetting], r.Opened[app.SealedWebhookSecret])
 	return nil
 }

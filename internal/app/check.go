@@ -16,6 +16,9 @@ const (
 	SealedSetting = "setting"     // a server-wide secret; id: the setting's name
 	SealedCAKey   = "ca-key"      // a project CA's private key; id: "<groupId>/<generation>"
 	SealedAPIKey  = "api-key-ha1" // an API key's Digest HA1; id: "<apiKeyId>/<algorithm>"
+	// SealedWebhookSecret is the secret of a WEBHOOK notification of an
+	// alert configuration; id: "<alertConfigId>/<notification index>".
+	SealedWebhookSecret = "webhook-secret"
 )
 
 // SealedFailure is a sealed value that did not open, or opened to something
@@ -53,6 +56,7 @@ var sealedWalks = []func(ctx context.Context, tx store.Tx, visit func(sealedValu
 	walkSealedSettings,
 	walkSealedCAKeys,
 	walkSealedAPIKeys,
+	walkSealedWebhookSecrets,
 }
 
 // walkPage is how many rows a walk reads at a time.
@@ -114,6 +118,27 @@ func walkSealedAPIKeys(ctx context.Context, tx store.Tx, visit func(sealedValue)
 			}
 		}
 		if len(keys) < walkPage {
+			return nil
+		}
+	}
+}
+
+func walkSealedWebhookSecrets(ctx context.Context, tx store.Tx, visit func(sealedValue)) error {
+	for offset := 0; ; offset += walkPage {
+		configs, err := tx.ListAlertConfigs(ctx, "", store.Page{Limit: walkPage, Offset: offset})
+		if err != nil {
+			return err
+		}
+		for _, c := range configs {
+			for i, n := range c.Notifications {
+				if len(n.SealedWebhookSecret) == 0 {
+					continue
+				}
+				visit(sealedValue{kind: SealedWebhookSecret, id: c.ID + "/" + strconv.Itoa(i),
+					sealed: n.SealedWebhookSecret, aad: webhookSecretAAD(c.GroupID)})
+			}
+		}
+		if len(configs) < walkPage {
 			return nil
 		}
 	}

@@ -18,9 +18,9 @@ import (
 )
 
 // TestCheckSealed opens every sealed value of a store that served: the
-// server secrets, the project's CA key and the bootstrap API key's HA1s;
-// then finds each value that a wrong key, a value moved to another row or a
-// key that is not its certificate's makes fail, naming it.
+// server secrets, the project's CA key, the bootstrap API key's HA1s and a
+// webhook secret; then finds each value that a wrong key, a value moved to
+// another row or a key that is not its certificate's makes fail, naming it.
 func TestCheckSealed(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -38,7 +38,24 @@ func TestCheckSealed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	allOpened := map[string]int{SealedSetting: 2, SealedCAKey: 1, SealedAPIKey: 2}
+	// An alert configuration with a webhook secret, as CreateAlertConfig seals it.
+	webhook := func(id, sealedFor string) atlasx509.AlertConfig {
+		sealed, err := f.app.keyring.Seal([]byte("webhook secret"), webhookSecretAAD(sealedFor))
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := f.clock.Now()
+		return atlasx509.AlertConfig{ID: id, GroupID: f.boot.ProjectID, EventTypeName: atlasx509.EventManagedCertsExpiration,
+			Enabled: true, Threshold: 30, Created: now, Updated: now, Notifications: []atlasx509.Notification{
+				{TypeName: "EMAIL", EmailAddress: "ops@example.com", IntervalMin: 60},
+				{TypeName: "WEBHOOK", WebhookURL: "https://hooks.example.com/x", SealedWebhookSecret: sealed, IntervalMin: 60},
+			}}
+	}
+	hooked := webhook("0000000000000000000000a1", f.boot.ProjectID)
+	if err := f.store.Update(ctx, func(tx store.Tx) error { return tx.InsertAlertConfig(ctx, hooked) }); err != nil {
+		t.Fatal(err)
+	}
+	allOpened := map[string]int{SealedSetting: 2, SealedCAKey: 1, SealedAPIKey: 2, SealedWebhookSecret: 1}
 	type failure struct{ Kind, ID, Err string }
 	failures := func(r SealedReport) []failure {
 		var out []failure
@@ -68,6 +85,7 @@ func TestCheckSealed(t *testing.T) {
 		{SealedSetting, settingNonceKey, wrong}, {SealedSetting, settingTokenKey, wrong},
 		{SealedCAKey, f.boot.ProjectID + "/1", wrong},
 		{SealedAPIKey, k + "/MD5", wrong}, {SealedAPIKey, k + "/SHA-256", wrong},
+		{SealedWebhookSecret, hooked.ID + "/1", wrong},
 	}
 	if d := cmp.Diff(want, failures(r)); d != "" || len(r.Opened) != 0 {
 		t.Errorf("wrong key: failures (-want +got):\n%s\nopened: %v", d, r.Opened)
@@ -91,7 +109,8 @@ func TestCheckSealed(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = f.store.Update(ctx, func(tx store.Tx) error {
-		return errors.Join(tx.InsertProjectCA(ctx, moved), tx.InsertProjectCA(ctx, mismatched))
+		return errors.Join(tx.InsertProjectCA(ctx, moved), tx.InsertProjectCA(ctx, mismatched),
+			tx.InsertAlertConfig(ctx, webhook("0000000000000000000000a2", "another project")))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -101,8 +120,9 @@ func TestCheckSealed(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := failures(r)
-	if len(got) != 2 || got[0] != (failure{SealedCAKey, first.GroupID + "/2", keyring.ErrCorrupt.Error()}) ||
-		got[1].Kind != SealedCAKey || got[1].ID != first.GroupID+"/3" || !strings.Contains(got[1].Err, "key") {
+	if len(got) != 3 || got[0] != (failure{SealedCAKey, first.GroupID + "/2", keyring.ErrCorrupt.Error()}) ||
+		got[1].Kind != SealedCAKey || got[1].ID != first.GroupID+"/3" || !strings.Contains(got[1].Err, "key") ||
+		got[2] != (failure{SealedWebhookSecret, "0000000000000000000000a2/1", keyring.ErrCorrupt.Error()}) {
 		t.Errorf("corrupt CA rows: failures = %+v", got)
 	}
 	if d := cmp.Diff(allOpened, r.Opened); d != "" {
