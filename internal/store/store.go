@@ -109,6 +109,19 @@ type AlertFilter struct {
 // deleting a database user revokes its certificates.
 const ReasonCessationOfOperation = 5
 
+// EventFilter selects events: those of the project GroupID, or, when
+// GroupID is empty, those of the organization OrgID; of one of Types when
+// Types is not empty, of none of ExcludedTypes; created at or after MinDate
+// and before MaxDate when they are not zero.
+type EventFilter struct {
+	GroupID       string
+	OrgID         string
+	Types         []string
+	ExcludedTypes []string
+	MinDate       time.Time
+	MaxDate       time.Time
+}
+
 // Tx is what a transaction can do. Methods named Get return ErrNotFound for a
 // missing row; methods named Insert return ErrConflict for a duplicate key;
 // Update and Delete methods return ErrNotFound when nothing matched.
@@ -333,4 +346,16 @@ type Tx interface {
 	// and reports whether holder has it: it does when the lease is free,
 	// expired at now, or already held by holder.
 	AcquireLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error)
+	// InsertEvent records an event; ErrConflict if its ID is taken.
+	InsertEvent(ctx context.Context, e atlasx509.Event) error
+	// GetEvent returns the event id of the project groupID, or, when
+	// groupID is empty, of the organization orgID.
+	GetEvent(ctx context.Context, groupID, orgID, id string) (atlasx509.Event, error)
+	// ListEvents lists the events f selects, newest first (by Created,
+	// then, among events of the same time, the last inserted first).
+	ListEvents(ctx context.Context, f EventFilter, page Page) ([]atlasx509.Event, error)
+	CountEvents(ctx context.Context, f EventFilter) (int, error)
+	// DeleteEventsBefore deletes the events created before t and returns
+	// how many.
+	DeleteEventsBefore(ctx context.Context, t time.Time) (int, error)
 }

@@ -131,6 +131,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Alerts", testAlerts},
 		{"Outbox", testOutbox},
 		{"Leases", testLeases},
+		{"Events", testEvents},
 		{"Times", testTimes},
 		{"Pages", testPages},
 		{"UpdateRollback", testUpdateRollback},
