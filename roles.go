@@ -85,6 +85,11 @@ type Principal struct {
 	// AccessList lists the networks the credential may be used from; empty
 	// means from anywhere.
 	AccessList []netip.Prefix
+	// PublicKey is the public part of an API key ("" for a service
+	// account), and RemoteAddress the address the request came from
+	// (invalid when unknown): what events record of their caller.
+	PublicKey     string
+	RemoteAddress netip.Addr
 }
 
 // String names the kind of credential.

@@ -84,7 +84,7 @@ func (a *App) AuthenticateDigest(ctx context.Context, header, method, requestURI
 	if !a.nonces.Accept(creds.Nonce, creds.NC) {
 		return atlasx509.Principal{}, &AuthError{Reason: "replayed nonce count"}
 	}
-	return atlasx509.Principal{ID: key.ID, Kind: atlasx509.PrincipalAPIKey, OrgID: key.OrgID, Roles: roles, AccessList: access}, nil
+	return atlasx509.Principal{ID: key.ID, Kind: atlasx509.PrincipalAPIKey, OrgID: key.OrgID, Roles: roles, AccessList: access, PublicKey: key.PublicKey}, nil
 }
 
 // AuthenticateBearer checks an OAuth access token and returns the service

@@ -175,7 +175,12 @@ func (a *App) record(ctx context.Context, p atlasx509.Principal, rec atlasx509.C
 		} else if err != nil {
 			return err
 		}
-		return nil
+		// As recorded from Atlas, the event names neither the user nor the
+		// certificate; raw has them.
+		ev := groupEvent(p, EventX509CertCreated, rec.GroupID)
+		ev.Details = map[string]string{"username": rec.Username, "serial": strconv.FormatInt(rec.Serial, 10),
+			"notAfter": rec.NotAfter.UTC().Format(time.RFC3339), "caGeneration": strconv.Itoa(rec.CAGeneration)}
+		return a.recordEvent(ctx, tx, ev)
 	})
 }
 

@@ -98,7 +98,10 @@ func (a *App) CreateDatabaseUser(ctx context.Context, p atlasx509.Principal, gro
 		if limit := limitValue(project, LimitDatabaseUsers); int64(n) >= limit {
 			return errGroupUsersLimitExceeded(int(limit))
 		}
-		return tx.InsertDatabaseUser(ctx, u)
+		if err := tx.InsertDatabaseUser(ctx, u); err != nil {
+			return err
+		}
+		return a.recordEvent(ctx, tx, userEvent(p, EventDatabaseUserAdded, u))
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return atlasx509.DatabaseUser{}, errUserAlreadyExists(u.Username)
@@ -190,7 +193,10 @@ func (a *App) UpdateDatabaseUser(ctx context.Context, p atlasx509.Principal, gro
 			u.SCRAMCredential = scram
 		}
 		u.Updated = now
-		return tx.UpdateDatabaseUser(ctx, u)
+		if err := tx.UpdateDatabaseUser(ctx, u); err != nil {
+			return err
+		}
+		return a.recordEvent(ctx, tx, userEvent(p, EventDatabaseUserUpdated, u))
 	})
 	if err != nil {
 		return atlasx509.DatabaseUser{}, userStoreError("update database user", err)
@@ -210,7 +216,8 @@ func (a *App) DeleteDatabaseUser(ctx context.Context, p atlasx509.Principal, gro
 		if _, err := loadProject(ctx, tx, p, groupID, authz.DatabaseUserWrite); err != nil {
 			return err
 		}
-		if _, err := getUser(ctx, tx, groupID, databaseName, username); err != nil {
+		u, err := getUser(ctx, tx, groupID, databaseName, username)
+		if err != nil {
 			return err
 		}
 		before, err := tx.ListProjectCAs(ctx, groupID)
@@ -220,8 +227,10 @@ func (a *App) DeleteDatabaseUser(ctx context.Context, p atlasx509.Principal, gro
 		if err := tx.DeleteDatabaseUser(ctx, groupID, databaseName, username, now); err != nil {
 			return err
 		}
-		numbered, err = allocateCRLNumbers(ctx, tx, before)
-		return err
+		if numbered, err = allocateCRLNumbers(ctx, tx, before); err != nil {
+			return err
+		}
+		return a.recordEvent(ctx, tx, userEvent(p, EventDatabaseUserDeleted, u))
 	})
 	if err != nil {
 		return userStoreError("delete database user", err)
@@ -318,14 +327,38 @@ func hmacSum(key []byte, msg string) []byte {
 // go too: nothing lists them any more.
 func (a *App) DeleteExpiredUsers(ctx context.Context) (int, error) {
 	var n int
+	now := a.now().UTC()
 	err := a.store.Update(ctx, func(tx store.Tx) error {
-		var err error
-		now := a.now().UTC()
+		expired, err := tx.ListExpiredDatabaseUsers(ctx, now)
+		if err != nil {
+			return err
+		}
 		if n, err = tx.DeleteExpiredDatabaseUsers(ctx, now); err != nil {
 			return err
 		}
-		_, err = tx.DeleteDeletedUsersCertificates(ctx, now)
-		return err
+		if _, err = tx.DeleteDeletedUsersCertificates(ctx, now); err != nil {
+			return err
+		}
+		// The server deleted them: the events have no caller.
+		for _, u := range expired {
+			if err := a.recordEvent(ctx, tx, userEvent(atlasx509.Principal{}, EventDatabaseUserDeleted, u)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return n, err
+}
+
+// userEvent returns the event of type typ about the database user u. Its
+// dbUserUsername is the name the mongod knows the user by, as Atlas records
+// it: the subject "CN=<username>" of an Atlas-managed X.509 user, the
+// username of any other.
+func userEvent(p atlasx509.Principal, typ string, u atlasx509.DatabaseUser) atlasx509.Event {
+	ev := groupEvent(p, typ, u.GroupID)
+	ev.DBUserUsername = u.Username
+	if u.X509Type == atlasx509.X509Managed {
+		ev.DBUserUsername = "CN=" + u.Username
+	}
+	return ev
 }

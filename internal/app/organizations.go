@@ -89,7 +89,10 @@ func (a *App) RenameOrganization(ctx context.Context, p atlasx509.Principal, org
 		if in.SkipDefaultAlertsSettings != nil {
 			org.SkipDefaultAlertsSettings = *in.SkipDefaultAlertsSettings
 		}
-		return tx.UpdateOrganization(ctx, org)
+		if err := tx.UpdateOrganization(ctx, org); err != nil {
+			return err
+		}
+		return a.recordEvent(ctx, tx, orgEvent(p, EventOrgRenamed, orgID))
 	})
 	var e *atlasx509.Error
 	if err != nil && !errors.As(err, &e) {

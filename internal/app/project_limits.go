@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strconv"
 
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/authz"
@@ -154,6 +155,14 @@ func (a *App) changeProjectLimit(ctx context.Context, p atlasx509.Principal, gro
 		}
 		project.Limits = limits
 		if err := tx.UpdateProject(ctx, project); err != nil {
+			return err
+		}
+		ev := groupEvent(p, EventGroupLimitUpdated, groupID)
+		ev.Details = map[string]string{"limitName": name}
+		if v, ok := limits[name]; ok {
+			ev.Details["value"] = strconv.FormatInt(v, 10)
+		}
+		if err := a.recordEvent(ctx, tx, ev); err != nil {
 			return err
 		}
 		l, err = projectLimit(ctx, tx, project, name)

@@ -53,8 +53,8 @@ func validateTags(tags []atlasx509.Tag) error {
 func (a *App) UpdateProject(ctx context.Context, p atlasx509.Principal, groupID string, in ProjectUpdateInput) (atlasx509.Project, error) {
 	var project atlasx509.Project
 	err := a.store.Update(ctx, func(tx store.Tx) error {
-		var err error
-		if project, err = loadProject(ctx, tx, p, groupID, authz.ProjectWrite); err != nil {
+		old, err := loadProject(ctx, tx, p, groupID, authz.ProjectWrite)
+		if err != nil {
 			return err
 		}
 		if in.Name != nil && !validName(*in.Name) {
@@ -65,6 +65,7 @@ func (a *App) UpdateProject(ctx context.Context, p atlasx509.Principal, groupID 
 				return err
 			}
 		}
+		project = old
 		if in.Name != nil {
 			project.Name = *in.Name
 		}
@@ -74,7 +75,10 @@ func (a *App) UpdateProject(ctx context.Context, p atlasx509.Principal, groupID 
 		if in.WithDefaultAlertsSettings != nil {
 			project.WithDefaultAlertsSettings = *in.WithDefaultAlertsSettings
 		}
-		return tx.UpdateProject(ctx, project)
+		if err := tx.UpdateProject(ctx, project); err != nil {
+			return err
+		}
+		return a.recordProjectUpdate(ctx, tx, p, old, project)
 	})
 	var e *atlasx509.Error
 	switch {
@@ -171,7 +175,10 @@ func (a *App) UpdateProjectSettings(ctx context.Context, p atlasx509.Principal, 
 			project.Settings = map[string]bool{}
 		}
 		maps.Copy(project.Settings, set)
-		return tx.UpdateProject(ctx, project)
+		if err := tx.UpdateProject(ctx, project); err != nil {
+			return err
+		}
+		return a.recordEvent(ctx, tx, groupEvent(p, EventGroupSettingsUpdated, groupID))
 	})
 	if err != nil {
 		return nil, projectStoreError("update project settings", err)
@@ -186,4 +193,26 @@ func projectStoreError(op string, err error) error {
 		return err
 	}
 	return internal(op, err)
+}
+
+// recordProjectUpdate records the events of an updateProject: a name
+// change, a change of tags, or else (the alert flag alone) a
+// GROUP_SETTINGS_UPDATED, so that every update has its event.
+func (a *App) recordProjectUpdate(ctx context.Context, tx store.Tx, p atlasx509.Principal, old, project atlasx509.Project) error {
+	var types []string
+	if old.Name != project.Name {
+		types = append(types, EventGroupNameChanged)
+	}
+	if !slices.Equal(old.Tags, project.Tags) {
+		types = append(types, EventGroupTagsModified)
+	}
+	if len(types) == 0 {
+		types = append(types, EventGroupSettingsUpdated)
+	}
+	for _, typ := range types {
+		if err := a.recordEvent(ctx, tx, groupEvent(p, typ, project.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

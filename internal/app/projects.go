@@ -75,6 +75,9 @@ func (a *App) CreateProject(ctx context.Context, p atlasx509.Principal, req Proj
 		if err := tx.InsertProject(ctx, project); err != nil {
 			return err
 		}
+		if err := a.recordEvent(ctx, tx, projectEvent(p, EventGroupCreated, project)); err != nil {
+			return err
+		}
 		// Its managed CA comes with it, so that reading it never writes.
 		if err := tx.InsertProjectCA(ctx, ca); err != nil {
 			return err
@@ -139,15 +142,27 @@ func (a *App) GetProject(ctx context.Context, p atlasx509.Principal, groupID str
 // DeleteProject deletes a project with everything it holds (Atlas deleteProject).
 func (a *App) DeleteProject(ctx context.Context, p atlasx509.Principal, groupID string) error {
 	err := a.store.Update(ctx, func(tx store.Tx) error {
-		if _, err := loadProject(ctx, tx, p, groupID, authz.ProjectDelete); err != nil {
+		project, err := loadProject(ctx, tx, p, groupID, authz.ProjectDelete)
+		if err != nil {
 			return err
 		}
-		return tx.DeleteProject(ctx, groupID)
+		if err := tx.DeleteProject(ctx, groupID); err != nil {
+			return err
+		}
+		return a.recordEvent(ctx, tx, projectEvent(p, EventGroupDeleted, project))
 	})
 	if err == nil {
 		a.forgetCAs(groupID)
 	}
 	return err
+}
+
+// projectEvent is an event of the project itself: listed under the project
+// and under its organization, as Atlas lists GROUP_CREATED and GROUP_DELETED.
+func projectEvent(p atlasx509.Principal, typ string, project atlasx509.Project) atlasx509.Event {
+	ev := groupEvent(p, typ, project.ID)
+	ev.OrgID = project.OrgID
+	return ev
 }
 
 // loadProject reads the project groupID and checks that p may perform perm

@@ -78,7 +78,8 @@ func (a *App) revoke(ctx context.Context, p atlasx509.Principal, r store.Revocat
 		if _, err := loadProject(ctx, tx, p, r.GroupID, authz.CertificateCreate); err != nil {
 			return err
 		}
-		if _, err := tx.FindDatabaseUser(ctx, r.GroupID, r.Username); errors.Is(err, store.ErrNotFound) {
+		u, err := tx.FindDatabaseUser(ctx, r.GroupID, r.Username)
+		if errors.Is(err, store.ErrNotFound) {
 			return errUsernameNotFound(r.Username)
 		} else if err != nil {
 			return err
@@ -97,8 +98,16 @@ func (a *App) revoke(ctx context.Context, p atlasx509.Principal, r store.Revocat
 		if err != nil || revoked == 0 {
 			return err
 		}
-		numbered, err = allocateCRLNumbers(ctx, tx, before)
-		return err
+		if numbered, err = allocateCRLNumbers(ctx, tx, before); err != nil {
+			return err
+		}
+		ev := userEvent(p, EventX509CertRevoked, u)
+		ev.Details = map[string]string{"username": u.Username, "revoked": strconv.Itoa(revoked),
+			"reason": pki.RevocationReasonName(r.Reason)}
+		if r.Serial != 0 {
+			ev.Details["serial"] = strconv.FormatInt(r.Serial, 10)
+		}
+		return a.recordEvent(ctx, tx, ev)
 	})
 	if err != nil {
 		return userStoreError("revoke certificates", err)

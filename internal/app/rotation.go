@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/atlasx509/atlasx509"
@@ -118,6 +119,12 @@ func (a *App) RotateManagedX509CA(ctx context.Context, p atlasx509.Principal, gr
 				if err := tx.InsertProjectCA(ctx, rec); errors.Is(err, store.ErrConflict) {
 					return errRetry
 				} else if err != nil {
+					return err
+				}
+				ev := groupEvent(p, EventManagedX509CARotated, groupID)
+				ev.Details = map[string]string{"caGeneration": strconv.Itoa(rec.Generation),
+					"notAfter": rec.NotAfter.UTC().Format(time.RFC3339)}
+				if err := a.recordEvent(ctx, tx, ev); err != nil {
 					return err
 				}
 			}

@@ -107,7 +107,17 @@ func (a *App) setCustomerCAs(ctx context.Context, p atlasx509.Principal, groupID
 			return err
 		}
 		project.CustomerX509CAs = cas
-		return tx.UpdateProject(ctx, project)
+		if err := tx.UpdateProject(ctx, project); err != nil {
+			return err
+		}
+		// Atlas has no event type of its own for self-managed X.509; its
+		// security settings event says which way it went in raw.
+		ev := groupEvent(p, EventUserSecurityUpdated, groupID)
+		ev.Details = map[string]string{"customerX509": "disabled"}
+		if cas != "" {
+			ev.Details["customerX509"] = "enabled"
+		}
+		return a.recordEvent(ctx, tx, ev)
 	})
 	return project, userStoreError("update user security", err)
 }
@@ -189,6 +199,11 @@ func (a *App) SetLeafKeyType(ctx context.Context, p atlasx509.Principal, groupID
 			project.LeafKeyType = ""
 		}
 		if err := tx.UpdateProject(ctx, project); err != nil {
+			return err
+		}
+		ev := groupEvent(p, EventManagedX509Updated, groupID)
+		ev.Details = map[string]string{"leafKeyType": string(kt)}
+		if err := a.recordEvent(ctx, tx, ev); err != nil {
 			return err
 		}
 		doc, err = managedX509Doc(ctx, tx, project, now)

@@ -337,3 +337,38 @@ type ResourceTag struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
 }
+
+// Event is one event of a project or an organization
+// (EventViewForNdsGroup, EventViewForOrg). Fields in alphabetical order, as
+// Atlas answers them; absent values are omitted.
+type Event struct {
+	AlertConfigID  string          `json:"alertConfigId,omitempty"`
+	AlertID        string          `json:"alertId,omitempty"`
+	APIKeyID       string          `json:"apiKeyId,omitempty"`
+	Created        string          `json:"created"`
+	DBUserUsername string          `json:"dbUserUsername,omitempty"`
+	EventTypeName  string          `json:"eventTypeName"`
+	GroupID        string          `json:"groupId,omitempty"`
+	ID             string          `json:"id"`
+	IsGlobalAdmin  bool            `json:"isGlobalAdmin"`
+	Links          []Link          `json:"links"`
+	OrgID          string          `json:"orgId,omitempty"`
+	PublicKey      string          `json:"publicKey,omitempty"`
+	Raw            json.RawMessage `json:"raw,omitempty"`
+	RemoteAddress  string          `json:"remoteAddress,omitempty"`
+	// TargetClientID is an atlasx509 extension: the service account a
+	// SERVICE_ACCOUNT_* event is about.
+	TargetClientID  string `json:"targetClientId,omitempty"`
+	TargetPublicKey string `json:"targetPublicKey,omitempty"`
+	// Username is the client id of the service account that caused the
+	// event (Atlas: the console user's email).
+	Username       string `json:"username,omitempty"`
+	WhitelistEntry string `json:"whitelistEntry,omitempty"`
+}
+
+// EventType is one entry of GET /eventTypes (EventTypeDetails).
+type EventType struct {
+	Alertable   bool   `json:"alertable"`
+	Description string `json:"description"`
+	EventType   string `json:"eventType"`
+}

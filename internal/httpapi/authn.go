@@ -54,6 +54,7 @@ func (s *server) authenticated(op string, limit rateSet, h handlerFunc) http.Han
 			return err
 		}
 		rl.principal, rl.principalKind = p.ID, p.Kind.String()
+		p.RemoteAddress = source.Unmap()
 		if !p.AllowedFrom(source) {
 			return notOnAccessList(source)
 		}

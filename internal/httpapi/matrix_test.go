@@ -146,6 +146,18 @@ func matrixFixtures() map[string]fixture {
 		"updateAlertConfig": withAlertConfig("PUT", alertConfigBody),
 		"toggleAlertConfig": withAlertConfig("PATCH", `{"enabled":false}`),
 		"deleteAlertConfig": withAlertConfig("DELETE", ""),
+		"listGroupEvents": proj("GET", "/events?eventType=MONGODB_USER_ADDED&includeRaw=true", ""),
+		"getGroupEvent": func(e *env, n int) matrixCase {
+			e.createUser(managedUserBody(fmt.Sprintf("u%d", n)))
+			id := e.lastEvent(e.group()).ID
+			return matrixCase{"GET", "/groups/" + e.boot.ProjectID + "/events/" + id, "", scopeProject, e.boot.ProjectID}
+		},
+		"listOrgEvents": org("GET", "/events", ""),
+		"getOrgEvent": func(e *env, n int) matrixCase {
+			e.mustDo(http.StatusOK, "PATCH", e.orgs(), `{"name":"atlasx509"}`)
+			return matrixCase{"GET", "/orgs/" + e.boot.OrgID + "/events/" + e.lastEvent(e.orgs()).ID, "", scopeOrg, ""}
+		},
+		"listEventTypes": func(e *env, n int) matrixCase { return matrixCase{"GET", "/eventTypes", "", scopeList, ""} },
 
 		"getSystemStatus":          func(e *env, n int) matrixCase { return matrixCase{"GET", "", "", scopeList, ""} },
 		"listOrganizations":        func(e *env, n int) matrixCase { return matrixCase{"GET", "/orgs", "", scopeList, ""} },

@@ -87,6 +87,13 @@ func (s *server) atlasRoutes() []route {
 		{method: "PUT", path: "/groups/{groupId}/alertConfigs/{alertConfigId}", op: "updateAlertConfig", perm: authz.AlertWrite, versions: v2Base, limit: noRateLimit, handler: s.handleUpdateAlertConfig},
 		{method: "PATCH", path: "/groups/{groupId}/alertConfigs/{alertConfigId}", op: "toggleAlertConfig", perm: authz.AlertWrite, versions: v2Base, limit: noRateLimit, handler: s.handleToggleAlertConfig},
 		{method: "DELETE", path: "/groups/{groupId}/alertConfigs/{alertConfigId}", op: "deleteAlertConfig", perm: authz.AlertWrite, versions: v2Base, limit: noRateLimit, handler: s.handleDeleteAlertConfig},
+		// Events.
+		{method: "GET", path: "/groups/{groupId}/events", op: "listGroupEvents", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleListGroupEvents},
+		{method: "GET", path: "/groups/{groupId}/events/{eventId}", op: "getGroupEvent", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetGroupEvent},
+		{method: "GET", path: "/orgs/{orgId}/events", op: "listOrgEvents", perm: authz.OrgRead, versions: v2Base, limit: noRateLimit, handler: s.handleListOrgEvents},
+		{method: "GET", path: "/orgs/{orgId}/events/{eventId}", op: "getOrgEvent", perm: authz.OrgRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetOrgEvent},
+		// Any authenticated caller: the list is the same for all.
+		{method: "GET", path: "/eventTypes", op: "listEventTypes", perm: authz.OrgRead, versions: v2Base, limit: noRateLimit, handler: s.handleListEventTypes},
 
 		// The caller itself (Atlas's Root resource), at the version prefix.
 		{method: "GET", path: "", op: "getSystemStatus", perm: authz.OrgRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetSystemStatus},

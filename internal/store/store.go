@@ -177,6 +177,10 @@ type Tx interface {
 	// users whose DeleteAfterDate is not after t, as DeleteDatabaseUser
 	// with revokeAt t, and returns how many.
 	DeleteExpiredDatabaseUsers(ctx context.Context, t time.Time) (int, error)
+	// ListExpiredDatabaseUsers lists, in every project, the temporary users
+	// whose DeleteAfterDate is not after t (those DeleteExpiredDatabaseUsers
+	// would delete), by project and username.
+	ListExpiredDatabaseUsers(ctx context.Context, t time.Time) ([]atlasx509.DatabaseUser, error)
 
 	// InsertProjectCA returns ErrConflict when (GroupID, Generation) exists.
 	InsertProjectCA(ctx context.Context, ca atlasx509.ProjectCA) error

@@ -36,6 +36,13 @@ func (t *tx) DeleteExpiredDatabaseUsers(ctx context.Context, at time.Time) (int,
 	return t.exec(ctx, op, `DELETE FROM database_users WHERE delete_after_date <= $1`, ts(at))
 }
 
+// ListExpiredDatabaseUsers implements store.Tx.
+func (t *tx) ListExpiredDatabaseUsers(ctx context.Context, at time.Time) ([]atlasx509.DatabaseUser, error) {
+	return list(ctx, t, "list expired database users", scanUser,
+		`SELECT `+userColumns+` FROM database_users WHERE delete_after_date <= $1
+		ORDER BY group_id, username`, ts(at))
+}
+
 // placeholderRE finds the numbered placeholders of a condition.
 var placeholderRE = regexp.MustCompile(`\$(\d+)`)
 

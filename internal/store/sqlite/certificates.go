@@ -35,6 +35,13 @@ func (t *tx) DeleteExpiredDatabaseUsers(ctx context.Context, cutoff time.Time) (
 		`DELETE FROM database_users WHERE delete_after_date <= ?`, timeArg(cutoff))
 }
 
+// ListExpiredDatabaseUsers implements store.Tx.
+func (t *tx) ListExpiredDatabaseUsers(ctx context.Context, cutoff time.Time) ([]atlasx509.DatabaseUser, error) {
+	return list(ctx, t, "list expired database users", scanUser,
+		`SELECT `+userColumns+` FROM database_users WHERE delete_after_date <= ?
+		ORDER BY group_id, username`, timeArg(cutoff))
+}
+
 // retireCertificates handles the certificate records of the users that
 // cond selects, which are being deleted: unexpired ones are revoked at at
 // (cessationOfOperation), expired ones deleted, and all are marked as

@@ -433,9 +433,17 @@ func testDeleteExpiredDatabaseUsers(t *testing.T, s store.Store) {
 		t.Helper()
 		var n int
 		update(t, s, func(tx store.Tx) error {
-			var err error
-			n, err = tx.DeleteExpiredDatabaseUsers(ctx, cutoff)
-			return err
+			listed, err := tx.ListExpiredDatabaseUsers(ctx, cutoff)
+			if err != nil {
+				return err
+			}
+			if n, err = tx.DeleteExpiredDatabaseUsers(ctx, cutoff); err != nil {
+				return err
+			}
+			if len(listed) != n {
+				t.Errorf("ListExpiredDatabaseUsers(%v) listed %d users, DeleteExpiredDatabaseUsers deleted %d", cutoff, len(listed), n)
+			}
+			return nil
 		})
 		return n
 	}
