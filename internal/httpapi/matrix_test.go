@@ -146,7 +146,7 @@ func matrixFixtures() map[string]fixture {
 		"updateAlertConfig": withAlertConfig("PUT", alertConfigBody),
 		"toggleAlertConfig": withAlertConfig("PATCH", `{"enabled":false}`),
 		"deleteAlertConfig": withAlertConfig("DELETE", ""),
-		"listGroupEvents": proj("GET", "/events?eventType=MONGODB_USER_ADDED&includeRaw=true", ""),
+		"listGroupEvents":   proj("GET", "/events?eventType=MONGODB_USER_ADDED&includeRaw=true", ""),
 		"getGroupEvent": func(e *env, n int) matrixCase {
 			e.createUser(managedUserBody(fmt.Sprintf("u%d", n)))
 			id := e.lastEvent(e.group()).ID
