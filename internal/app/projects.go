@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -197,10 +198,15 @@ func (a *App) authorize(ctx context.Context, p atlasx509.Principal, groupID stri
 	})
 }
 
+// nameRE is Atlas's pattern of project and organization names (the spec's,
+// with the space Atlas's own default names hold): letters, digits, spaces
+// and - _ . ( ) , : & @ + ', at most 64.
+var nameRE = regexp.MustCompile(`^[\p{L}\p{N}\-_.(),:&@+' ]{1,64}$`)
+
 // validName reports whether name can name a project or an organization:
-// not blank, at most 64 characters.
+// Atlas's pattern, and not blank.
 func validName(name string) bool {
-	return strings.TrimSpace(name) != "" && utf8.RuneCountInString(name) <= 64 && utf8.ValidString(name)
+	return strings.TrimSpace(name) != "" && utf8.ValidString(name) && nameRE.MatchString(name)
 }
 
 func memberOf(p atlasx509.Principal, orgID string) bool {

@@ -71,6 +71,7 @@ func TestOrganizations(t *testing.T) {
 		{"projects of an unknown org", "GET", v1 + "/orgs/0123456789abcdef01234567/groups", "", 404, "ORG_NOT_FOUND"},
 		{"rename without a name", "PATCH", e.orgs(), `{}`, 400, "MISSING_ATTRIBUTE"},
 		{"rename to blank", "PATCH", e.orgs(), `{"name":"  "}`, 400, "INVALID_ORG_NAME"},
+		{"rename outside Atlas's characters", "PATCH", e.orgs(), `{"name":"Acme; DROP"}`, 400, "INVALID_ORG_NAME"},
 		{"rename with an unknown attribute", "PATCH", e.orgs(), `{"name":"x","owner":"me"}`, 400, "INVALID_ATTRIBUTE"},
 	}
 	for _, tc := range errs {

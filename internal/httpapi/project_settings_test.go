@@ -29,6 +29,8 @@ func TestProjectChanges(t *testing.T) {
 		{"a path beside byName", "GET", "/api/atlas/v1.0/groups/byNumber/Tagged", "", 404, "RESOURCE_NOT_FOUND"},
 		{"rename to a taken name", "PATCH", g, `{"name":"Other"}`, 409, "GROUP_ALREADY_EXISTS"},
 		{"rename to blank", "PATCH", g, `{"name":" "}`, 400, "INVALID_GROUP_NAME"},
+		{"rename outside Atlas's characters", "PATCH", g, `{"name":"a/b"}`, 400, "INVALID_GROUP_NAME"},
+		{"create outside Atlas's characters", "POST", "/api/atlas/v1.0/groups", `{"name":"<b>","orgId":"` + e.boot.OrgID + `"}`, 400, "INVALID_GROUP_NAME"},
 		{"tag key too long", "PATCH", g, `{"tags":[{"key":"` + long + `","value":"v"}]}`, 400, "VALIDATION_ERROR"},
 		{"empty tag value", "PATCH", g, `{"tags":[{"key":"k","value":""}]}`, 400, "VALIDATION_ERROR"},
 		{"unknown attribute", "PATCH", g, `{"owner":"me"}`, 400, "INVALID_ATTRIBUTE"},
