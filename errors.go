@@ -11,17 +11,18 @@ type Kind uint8
 
 // Error kinds.
 const (
-	KindInternal         Kind = iota // a fault of the server: 500, logged, never shown
-	KindInvalid                      // the request is wrong: 400
-	KindUnauthenticated              // no or bad credentials: 401 with a challenge
-	KindUnauthorized                 // authenticated but lacking the role: 401, as Atlas answers
-	KindForbidden                    // refused for a reason other than roles (limits, access lists): 403
-	KindNotFound                     // 404
-	KindConflict                     // 409
-	KindNotAcceptable                // 406
-	KindGone                         // 410
-	KindTooManyRequests              // 429
-	KindMethodNotAllowed             // 405
+	KindInternal             Kind = iota // a fault of the server: 500, logged, never shown
+	KindInvalid                          // the request is wrong: 400
+	KindUnauthenticated                  // no or bad credentials: 401 with a challenge
+	KindUnauthorized                     // authenticated but lacking the role: 401, as Atlas answers
+	KindForbidden                        // refused for a reason other than roles (limits, access lists): 403
+	KindNotFound                         // 404
+	KindConflict                         // 409
+	KindNotAcceptable                    // 406
+	KindGone                             // 410
+	KindTooManyRequests                  // 429
+	KindMethodNotAllowed                 // 405
+	KindUnsupportedMediaType             // 415
 )
 
 // Error is the one error type whose text may reach a client. Code is the Atlas

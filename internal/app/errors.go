@@ -52,15 +52,19 @@ func (d ErrorDef) withCause(cause error, params ...any) *atlasx509.Error {
 // Errors of the HTTP layer: routing, versions, request decoding, rate
 // limits, access lists and faults.
 var (
-	defUnexpected        = def(atlasx509.KindInternal, "UNEXPECTED_ERROR", "Unexpected error.")
-	defUnauthenticated   = def(atlasx509.KindUnauthenticated, "UNEXPECTED_ERROR", "You are not authorized for this resource.")
-	defResourceNotFound  = def(atlasx509.KindNotFound, "RESOURCE_NOT_FOUND", "Cannot find resource %s.")
-	defMethodNotAllowed  = def(atlasx509.KindMethodNotAllowed, "METHOD_NOT_ALLOWED", "The method is not allowed for this resource.")
-	defInvalidVersion    = def(atlasx509.KindNotAcceptable, "INVALID_VERSION_DATE", "Invalid accept header or version date.")
-	defVersionGone       = def(atlasx509.KindGone, "VERSION_GONE", "Version %s of %s is no longer available.")
-	defMalformedJSON     = def(atlasx509.KindInvalid, "MALFORMED_JSON", "Received JSON is malformed.")
-	defInvalidJSON       = def(atlasx509.KindInvalid, "INVALID_JSON", "Received JSON does not match expected format.")
-	defBodyTooLarge      = def(atlasx509.KindInvalid, "INVALID_JSON", "The request body is larger than %d bytes.")
+	defUnexpected       = def(atlasx509.KindInternal, "UNEXPECTED_ERROR", "Unexpected error.")
+	defUnauthenticated  = def(atlasx509.KindUnauthenticated, "UNEXPECTED_ERROR", "You are not authorized for this resource.")
+	defResourceNotFound = def(atlasx509.KindNotFound, "RESOURCE_NOT_FOUND", "Cannot find resource %s.")
+	defMethodNotAllowed = def(atlasx509.KindMethodNotAllowed, "METHOD_NOT_ALLOWED", "The method is not allowed for this resource.")
+	defInvalidVersion   = def(atlasx509.KindNotAcceptable, "INVALID_VERSION_DATE", "Invalid accept header or version date.")
+	defVersionGone      = def(atlasx509.KindGone, "VERSION_GONE", "Version %s of %s is no longer available.")
+	defMalformedJSON    = def(atlasx509.KindInvalid, "MALFORMED_JSON", "Received JSON is malformed.")
+	defInvalidJSON      = def(atlasx509.KindInvalid, "INVALID_JSON", "Received JSON does not match expected format.")
+	defBodyTooLarge     = def(atlasx509.KindInvalid, "INVALID_JSON", "The request body is larger than %d bytes.")
+	// Atlas's code for a body of another media type is not known: this one
+	// is atlasx509's.
+	defUnsupportedMedia = def(atlasx509.KindUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
+		"Content type %s is not supported: send the body as application/json or application/vnd.atlas.YYYY-MM-DD+json.")
 	defInvalidJSONAttr   = def(atlasx509.KindInvalid, "INVALID_JSON_ATTRIBUTE", "Received JSON for the %s attribute does not match expected format.")
 	defInvalidAttribute  = def(atlasx509.KindInvalid, "INVALID_ATTRIBUTE", "Invalid attribute %s specified.")
 	defInvalidQueryParam = def(atlasx509.KindInvalid, "INVALID_QUERY_PARAMETER", "Invalid query parameter %s specified.")
@@ -94,6 +98,10 @@ func ErrVersionGone(version, path string) error { return defVersionGone.new(vers
 
 // ErrMalformedJSON answers a body that is not JSON; cause may be nil.
 func ErrMalformedJSON(cause error) error { return defMalformedJSON.withCause(cause) }
+
+// ErrUnsupportedMediaType answers a body sent as another media type than
+// JSON (text/plain or a form, which a browser may send cross-site).
+func ErrUnsupportedMediaType(contentType string) error { return defUnsupportedMedia.new(contentType) }
 
 // ErrInvalidJSON answers JSON of the wrong shape.
 func ErrInvalidJSON(cause error) error { return defInvalidJSON.withCause(cause) }

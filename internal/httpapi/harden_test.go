@@ -245,3 +245,37 @@ func TestRoleBeforeBody(t *testing.T) {
 		}
 	}
 }
+
+// TestBodyContentType: a body is read only as application/json or Atlas's
+// versioned JSON type; any other type, or none, is answered 415 and
+// changes nothing. Requests without a body need no Content-Type.
+func TestBodyContentType(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	send := func(contentType, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", e.group()+"/databaseUsers", strings.NewReader(body))
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		req.Header.Set("Authorization", "Bearer "+e.token)
+		return recorder(e.handler, req)
+	}
+	for i, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "", "application/json; charset=latin1", "application/vnd.atlas.latest+json", "application/jsonx"} {
+		rec := send(ct, managedUserBody(fmt.Sprintf("u%d", i)))
+		if rec.Code != http.StatusUnsupportedMediaType || apiError(t, rec).ErrorCode != "UNSUPPORTED_MEDIA_TYPE" {
+			t.Errorf("Content-Type %q: %d %s", ct, rec.Code, rec.Body.String())
+		}
+	}
+	if n := e.userCount(); n != 0 {
+		t.Fatalf("%d users created", n)
+	}
+	for i, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8", "application/vnd.atlas.2023-01-01+json", "application/vnd.atlas.2023-02-01+json;charset=utf-8"} {
+		if rec := send(ct, managedUserBody(fmt.Sprintf("ok%d", i))); rec.Code != http.StatusCreated {
+			t.Errorf("Content-Type %q: %d %s", ct, rec.Code, rec.Body.String())
+		}
+	}
+	// No body, no Content-Type: a POST that needs none, a GET, a DELETE.
+	e.mustDo(http.StatusCreated, "POST", e.group()+"/databaseUsers/ok0/certs", "")
+	e.mustDo(http.StatusOK, "GET", e.group()+"/databaseUsers", "")
+	e.mustDo(http.StatusNoContent, "DELETE", e.group()+"/databaseUsers/$external/ok0", "")
+}

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -34,7 +36,33 @@ func decodeBody(r *http.Request, v any, allowEmpty bool) error {
 		}
 		return app.ErrMalformedJSON(nil)
 	}
+	if len(bytes.TrimSpace(body)) > 0 && !jsonMediaType(r.Header.Get("Content-Type")) {
+		ct := r.Header.Get("Content-Type")
+		if ct == "" {
+			ct = "(none)"
+		}
+		return app.ErrUnsupportedMediaType(ct)
+	}
 	return decodeJSON(body, v, allowEmpty)
+}
+
+// atlasJSONType matches Atlas's versioned JSON media types.
+var atlasJSONType = regexp.MustCompile(`^application/vnd\.atlas\.[0-9]{4}-[0-9]{2}-[0-9]{2}\+json$`)
+
+// jsonMediaType reports whether a Content-Type is JSON as Atlas takes it:
+// application/json or application/vnd.atlas.YYYY-MM-DD+json, with no
+// parameter but charset=utf-8.
+func jsonMediaType(contentType string) bool {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "application/json" && !atlasJSONType.MatchString(mt) {
+		return false
+	}
+	for k, v := range params {
+		if k != "charset" || !strings.EqualFold(v, "utf-8") {
+			return false
+		}
+	}
+	return true
 }
 
 func decodeJSON(body []byte, v any, allowEmpty bool) error {

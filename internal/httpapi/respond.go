@@ -14,17 +14,18 @@ import (
 
 // statusOf maps an error kind to its HTTP status: the one table.
 var statusOf = map[atlasx509.Kind]int{
-	atlasx509.KindInternal:         http.StatusInternalServerError,
-	atlasx509.KindInvalid:          http.StatusBadRequest,
-	atlasx509.KindUnauthenticated:  http.StatusUnauthorized,
-	atlasx509.KindUnauthorized:     http.StatusUnauthorized,
-	atlasx509.KindForbidden:        http.StatusForbidden,
-	atlasx509.KindNotFound:         http.StatusNotFound,
-	atlasx509.KindConflict:         http.StatusConflict,
-	atlasx509.KindNotAcceptable:    http.StatusNotAcceptable,
-	atlasx509.KindGone:             http.StatusGone,
-	atlasx509.KindTooManyRequests:  http.StatusTooManyRequests,
-	atlasx509.KindMethodNotAllowed: http.StatusMethodNotAllowed,
+	atlasx509.KindInternal:             http.StatusInternalServerError,
+	atlasx509.KindInvalid:              http.StatusBadRequest,
+	atlasx509.KindUnauthenticated:      http.StatusUnauthorized,
+	atlasx509.KindUnauthorized:         http.StatusUnauthorized,
+	atlasx509.KindForbidden:            http.StatusForbidden,
+	atlasx509.KindNotFound:             http.StatusNotFound,
+	atlasx509.KindConflict:             http.StatusConflict,
+	atlasx509.KindNotAcceptable:        http.StatusNotAcceptable,
+	atlasx509.KindGone:                 http.StatusGone,
+	atlasx509.KindTooManyRequests:      http.StatusTooManyRequests,
+	atlasx509.KindMethodNotAllowed:     http.StatusMethodNotAllowed,
+	atlasx509.KindUnsupportedMediaType: http.StatusUnsupportedMediaType,
 }
 
 // writeError writes err as Atlas's error body. Only *atlasx509.Error text

@@ -77,9 +77,9 @@ var specOutsideCopy = map[string]string{
 // applies them to every request, while the spec omits 400 on some
 // operations, e.g. createOrgApiKey), 401 for missing
 // or bad credentials, 403 outside the API access list, 406 for an unknown
-// Accept version, 410 for a sunset version, 429 when rate limited. Their body
-// is still an ApiError.
-var transversalStatus = map[int]bool{400: true, 401: true, 403: true, 406: true, 410: true, 429: true}
+// Accept version, 410 for a sunset version, 415 for a body that is not
+// JSON, 429 when rate limited. Their body is still an ApiError.
+var transversalStatus = map[int]bool{400: true, 401: true, 403: true, 406: true, 410: true, 415: true, 429: true}
 
 // specPathAliases maps a route whose path template cannot be written the
 // spec's way in a ServeMux pattern to the spec's template.
