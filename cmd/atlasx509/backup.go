@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/config"
@@ -117,7 +118,10 @@ func runCheck(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	if len(lines) > 0 {
 		return problems(lines)
 	}
-	fmt.Fprintf(stdout, "ok sealed values opened with master key %s: %d CA keys, %d API key digests, %d server secrets, %d webhook secrets\n",
-		kr.ID(), r.Opened[app.SealedCAKey], r.Opened[app.SealedAPIKey], r.Opened[app.SealedSetting], r.Opened[app.SealedWebhookSecret])
+	counts := make([]string, 0, len(app.SealedKinds))
+	for _, kind := range app.SealedKinds {
+		counts = append(counts, fmt.Sprintf("%s %d", kind, r.Opened[kind]))
+	}
+	fmt.Fprintf(stdout, "ok sealed values opened with master key %s: %s\n", kr.ID(), strings.Join(counts, ", "))
 	return nil
 }

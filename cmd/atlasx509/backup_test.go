@@ -250,7 +250,7 @@ func TestCheck(t *testing.T) {
 		want     []string // lines of stdout
 	}{
 		{"good store", func(*testing.T, string) []string { return nil }, 0,
-			[]string{"ok store integrity", "ok sealed values opened", "1 CA keys, 2 API key digests, 2 server secrets"}},
+			[]string{"ok store integrity", "ok sealed values opened", "setting 2, ca-key 1, api-key-ha1 2, webhook-secret 0, outbox-secret 0"}},
 		{"wrong master key", func(t *testing.T, dir string) []string {
 			other := filepath.Join(t.TempDir(), "other.key")
 			if _, err := keyring.Create(other); err != nil {

@@ -19,7 +19,13 @@ const (
 	// SealedWebhookSecret is the secret of a WEBHOOK notification of an
 	// alert configuration; id: "<alertConfigId>/<notification index>".
 	SealedWebhookSecret = "webhook-secret"
+	// SealedOutboxSecret is the webhook secret a queued (or sent)
+	// notification carries; id: the message's id.
+	SealedOutboxSecret = "outbox-secret"
 )
+
+// SealedKinds lists every kind, in the order CheckSealed walks them.
+var SealedKinds = []string{SealedSetting, SealedCAKey, SealedAPIKey, SealedWebhookSecret, SealedOutboxSecret}
 
 // SealedFailure is a sealed value that did not open, or opened to something
 // unusable. It never holds the secret.
@@ -57,6 +63,7 @@ var sealedWalks = []func(ctx context.Context, tx store.Tx, visit func(sealedValu
 	walkSealedCAKeys,
 	walkSealedAPIKeys,
 	walkSealedWebhookSecrets,
+	walkSealedOutboxSecrets,
 }
 
 // walkPage is how many rows a walk reads at a time.
@@ -139,6 +146,23 @@ func walkSealedWebhookSecrets(ctx context.Context, tx store.Tx, visit func(seale
 			}
 		}
 		if len(configs) < walkPage {
+			return nil
+		}
+	}
+}
+
+func walkSealedOutboxSecrets(ctx context.Context, tx store.Tx, visit func(sealedValue)) error {
+	for offset := 0; ; offset += walkPage {
+		msgs, err := tx.ListAllOutboxMessages(ctx, store.Page{Limit: walkPage, Offset: offset})
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if len(m.SealedSecret) > 0 {
+				visit(sealedValue{kind: SealedOutboxSecret, id: m.ID, sealed: m.SealedSecret, aad: webhookSecretAAD(m.GroupID)})
+			}
+		}
+		if len(msgs) < walkPage {
 			return nil
 		}
 	}

@@ -17,55 +17,82 @@ import (
 	"github.com/atlasx509/atlasx509/internal/testkit"
 )
 
-// TestCheckSealed opens every sealed value of a store that served: the
-// server secrets, the project's CA key, the bootstrap API key's HA1s and a
-// webhook secret; then finds each value that a wrong key, a value moved to
-// another row or a key that is not its certificate's makes fail, naming it.
-func TestCheckSealed(t *testing.T) {
-	t.Parallel()
+// sealedFixture is a store that served: the server secrets, the bootstrap
+// API key, a project CA that signed a certificate, and an alert
+// configuration with a webhook secret whose copy waits in the outbox.
+type sealedFixture struct {
+	*fixture
+	ca     atlasx509.ProjectCA // generation 1
+	hooked atlasx509.AlertConfig
+}
+
+// allOpened is what CheckSealed opens in a sealedFixture.
+var allOpened = map[string]int{SealedSetting: 2, SealedCAKey: 1, SealedAPIKey: 2, SealedWebhookSecret: 1, SealedOutboxSecret: 1}
+
+func newSealedFixture(t *testing.T) *sealedFixture {
+	t.Helper()
 	ctx := t.Context()
-	f := newFixture(t, testkit.FastKeys{})
+	f := &sealedFixture{fixture: newFixture(t, testkit.FastKeys{})}
 	f.managedUser(t, "alice")
 	f.issue(t, "alice", 3)
-	var first atlasx509.ProjectCA
-	err := f.store.View(ctx, func(tx store.Tx) error {
+	f.hooked = f.webhookConfig(t, "0000000000000000000000a1", f.boot.ProjectID)
+	err := f.store.Update(ctx, func(tx store.Tx) error {
 		cas, err := tx.ListProjectCAs(ctx, f.boot.ProjectID)
-		if err == nil {
-			first = cas[0]
+		if err != nil {
+			return err
 		}
-		return err
+		f.ca = cas[len(cas)-1]
+		return errors.Join(tx.InsertAlertConfig(ctx, f.hooked), tx.InsertOutboxMessage(ctx, queued("0000000000000000000000b1", f.hooked)))
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// An alert configuration with a webhook secret, as CreateAlertConfig seals it.
-	webhook := func(id, sealedFor string) atlasx509.AlertConfig {
-		sealed, err := f.app.keyring.Seal([]byte("webhook secret"), webhookSecretAAD(sealedFor))
-		if err != nil {
-			t.Fatal(err)
-		}
-		now := f.clock.Now()
-		return atlasx509.AlertConfig{ID: id, GroupID: f.boot.ProjectID, EventTypeName: atlasx509.EventManagedCertsExpiration,
-			Enabled: true, Threshold: 30, Created: now, Updated: now, Notifications: []atlasx509.Notification{
-				{TypeName: "EMAIL", EmailAddress: "ops@example.com", IntervalMin: 60},
-				{TypeName: "WEBHOOK", WebhookURL: "https://hooks.example.com/x", SealedWebhookSecret: sealed, IntervalMin: 60},
-			}}
-	}
-	hooked := webhook("0000000000000000000000a1", f.boot.ProjectID)
-	if err := f.store.Update(ctx, func(tx store.Tx) error { return tx.InsertAlertConfig(ctx, hooked) }); err != nil {
+	return f
+}
+
+// webhookConfig is an alert configuration of the bootstrap project whose
+// webhook secret is sealed as CreateAlertConfig seals it, for the project
+// sealedFor.
+func (f *sealedFixture) webhookConfig(t *testing.T, id, sealedFor string) atlasx509.AlertConfig {
+	t.Helper()
+	sealed, err := f.app.keyring.Seal([]byte("webhook secret"), webhookSecretAAD(sealedFor))
+	if err != nil {
 		t.Fatal(err)
 	}
-	allOpened := map[string]int{SealedSetting: 2, SealedCAKey: 1, SealedAPIKey: 2, SealedWebhookSecret: 1}
-	type failure struct{ Kind, ID, Err string }
-	failures := func(r SealedReport) []failure {
-		var out []failure
-		for _, f := range r.Failures {
-			out = append(out, failure{f.Kind, f.ID, f.Err.Error()})
-		}
-		return out
-	}
+	now := f.clock.Now()
+	return atlasx509.AlertConfig{ID: id, GroupID: f.boot.ProjectID, EventTypeName: atlasx509.EventManagedCertsExpiration,
+		Enabled: true, Threshold: 30, Created: now, Updated: now, Notifications: []atlasx509.Notification{
+			{TypeName: "EMAIL", EmailAddress: "ops@example.com", IntervalMin: 60},
+			{TypeName: "WEBHOOK", WebhookURL: "https://hooks.example.com/x", SealedWebhookSecret: sealed, IntervalMin: 60},
+		}}
+}
 
-	// A good store.
+// queued is a notification of c's webhook waiting in the outbox, with its
+// copy of the sealed secret.
+func queued(id string, c atlasx509.AlertConfig) atlasx509.OutboxMessage {
+	return atlasx509.OutboxMessage{ID: id, GroupID: c.GroupID, AlertID: "0000000000000000000000c1", Kind: "WEBHOOK",
+		Destination: c.Notifications[1].WebhookURL, SealedSecret: c.Notifications[1].SealedWebhookSecret,
+		Event: "alert.open", Body: []byte("{}"), Status: "PENDING", NextAttempt: c.Created, Created: c.Created, Updated: c.Created}
+}
+
+// failure is a SealedFailure with its error as text, for comparisons.
+type failure struct{ Kind, ID, Err string }
+
+func failures(r SealedReport) []failure {
+	var out []failure
+	for _, f := range r.Failures {
+		out = append(out, failure{f.Kind, f.ID, f.Err.Error()})
+	}
+	return out
+}
+
+// TestCheckSealed opens every sealed value of a store that served (the
+// server secrets, the CA key, the API key's HA1s, a webhook secret and its
+// copy in the outbox), and names each one when the master key is another.
+func TestCheckSealed(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	f := newSealedFixture(t)
 	r, err := CheckSealed(ctx, f.store, f.app.keyring)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +101,6 @@ func TestCheckSealed(t *testing.T) {
 		t.Errorf("good store: opened (-want +got):\n%s\nfailures: %v", d, r.Failures)
 	}
 
-	// A wrong master key: every value fails, each named.
 	r, err = CheckSealed(ctx, f.store, testkit.Keyring(t))
 	if err != nil {
 		t.Fatal(err)
@@ -85,15 +111,24 @@ func TestCheckSealed(t *testing.T) {
 		{SealedSetting, settingNonceKey, wrong}, {SealedSetting, settingTokenKey, wrong},
 		{SealedCAKey, f.boot.ProjectID + "/1", wrong},
 		{SealedAPIKey, k + "/MD5", wrong}, {SealedAPIKey, k + "/SHA-256", wrong},
-		{SealedWebhookSecret, hooked.ID + "/1", wrong},
+		{SealedWebhookSecret, f.hooked.ID + "/1", wrong},
+		{SealedOutboxSecret, "0000000000000000000000b1", wrong},
 	}
 	if d := cmp.Diff(want, failures(r)); d != "" || len(r.Opened) != 0 {
 		t.Errorf("wrong key: failures (-want +got):\n%s\nopened: %v", d, r.Opened)
 	}
+}
 
-	// Generation 2 holds generation 1's sealed key (bound to generation 1);
-	// generation 3 a key sealed for it that is not its certificate's.
-	moved := first
+// TestCheckSealedCorruptRows: a sealed value moved to another row (bound to
+// the other row) and a CA key that is not its certificate's are named, the
+// rest still open.
+func TestCheckSealedCorruptRows(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	f := newSealedFixture(t)
+	// Generation 2 holds generation 1's sealed key; generation 3 a key
+	// sealed for it that is not its certificate's.
+	moved := f.ca
 	moved.Generation = 2
 	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -103,29 +138,33 @@ func TestCheckSealed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mismatched := first
+	mismatched := f.ca
 	mismatched.Generation = 3
-	if mismatched.SealedKey, err = f.app.keyring.Seal(der, caAAD(first.GroupID, 3)); err != nil {
+	if mismatched.SealedKey, err = f.app.keyring.Seal(der, caAAD(f.ca.GroupID, 3)); err != nil {
 		t.Fatal(err)
 	}
+	// A webhook secret sealed for another project, and its outbox copy.
+	hook := f.webhookConfig(t, "0000000000000000000000a2", "another project")
 	err = f.store.Update(ctx, func(tx store.Tx) error {
 		return errors.Join(tx.InsertProjectCA(ctx, moved), tx.InsertProjectCA(ctx, mismatched),
-			tx.InsertAlertConfig(ctx, webhook("0000000000000000000000a2", "another project")))
+			tx.InsertAlertConfig(ctx, hook), tx.InsertOutboxMessage(ctx, queued("0000000000000000000000b2", hook)))
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err = CheckSealed(ctx, f.store, f.app.keyring)
+	r, err := CheckSealed(ctx, f.store, f.app.keyring)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := failures(r)
-	if len(got) != 3 || got[0] != (failure{SealedCAKey, first.GroupID + "/2", keyring.ErrCorrupt.Error()}) ||
-		got[1].Kind != SealedCAKey || got[1].ID != first.GroupID+"/3" || !strings.Contains(got[1].Err, "key") ||
-		got[2] != (failure{SealedWebhookSecret, "0000000000000000000000a2/1", keyring.ErrCorrupt.Error()}) {
-		t.Errorf("corrupt CA rows: failures = %+v", got)
+	corrupt := keyring.ErrCorrupt.Error()
+	if len(got) != 4 || got[0] != (failure{SealedCAKey, f.ca.GroupID + "/2", corrupt}) ||
+		got[1].Kind != SealedCAKey || got[1].ID != f.ca.GroupID+"/3" || !strings.Contains(got[1].Err, "key") ||
+		got[2] != (failure{SealedWebhookSecret, hook.ID + "/1", corrupt}) ||
+		got[3] != (failure{SealedOutboxSecret, "0000000000000000000000b2", corrupt}) {
+		t.Errorf("corrupt rows: failures = %+v", got)
 	}
 	if d := cmp.Diff(allOpened, r.Opened); d != "" {
-		t.Errorf("corrupt CA rows: opened (-want +got):\n%s", d)
+		t.Errorf("corrupt rows: opened (-want +got):\n%s", d)
 	}
 }

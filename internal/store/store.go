@@ -342,6 +342,9 @@ type Tx interface {
 	// ListOutboxMessages lists the messages of an alert, oldest first
 	// (by Created, then ID).
 	ListOutboxMessages(ctx context.Context, alertID string) ([]atlasx509.OutboxMessage, error)
+	// ListAllOutboxMessages lists every message, whatever its alert and
+	// status, by ID (for walks over every sealed value).
+	ListAllOutboxMessages(ctx context.Context, page Page) ([]atlasx509.OutboxMessage, error)
 	// UpdateOutboxMessage replaces Status, Attempts, NextAttempt, LastError
 	// and Updated of m.ID.
 	UpdateOutboxMessage(ctx context.Context, m atlasx509.OutboxMessage) error

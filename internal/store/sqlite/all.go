@@ -33,3 +33,13 @@ func (t *tx) ListAllAPIKeys(ctx context.Context, page store.Page) ([]atlasx509.A
 	return list(ctx, t, "list all API keys", scanAPIKey,
 		`SELECT `+apiKeyColumns+` FROM api_keys ORDER BY id LIMIT ? OFFSET ?`, limit, offset)
 }
+
+// ListAllOutboxMessages implements store.Tx.
+func (t *tx) ListAllOutboxMessages(ctx context.Context, page store.Page) ([]atlasx509.OutboxMessage, error) {
+	limit, offset, err := limitOffset(page)
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, t, "list all outbox messages", scanOutbox,
+		`SELECT `+outboxColumns+` FROM alert_outbox ORDER BY id LIMIT ? OFFSET ?`, limit, offset)
+}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/store"
@@ -63,6 +64,50 @@ func testListAll(t *testing.T, s store.Store) {
 			}
 			if d := diff(tc.want, got); d != "" {
 				t.Errorf("ListAllAPIKeys %s (-want +got):\n%s", tc.name, d)
+			}
+		}
+		return nil
+	})
+}
+
+// testListAllOutboxMessages checks the walk over every outbox message,
+// whatever its alert and status: by id, in pages.
+func testListAllOutboxMessages(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	p1, p2 := project(1, 1), project(2, 1)
+	seed(t, s, []atlasx509.Organization{org(1)}, []atlasx509.Project{p1, p2})
+	msg := func(n int, p atlasx509.Project, alert int, status string) atlasx509.OutboxMessage {
+		return atlasx509.OutboxMessage{ID: id(9000 + n), GroupID: p.ID, AlertID: id(alert), Kind: atlasx509.NotifyWebhook,
+			Destination: "https://example.com/hook", SealedSecret: []byte{byte(n)}, Event: "alert.open", Body: []byte(`{}`),
+			Status: status, NextAttempt: at(time.Duration(n) * time.Minute), Created: at(time.Duration(-n) * time.Second), Updated: at(0)}
+	}
+	m1, m2, m3 := msg(1, p2, 8001, atlasx509.OutboxPending), msg(2, p1, 8002, atlasx509.OutboxDelivered), msg(3, p1, 8001, atlasx509.OutboxPending)
+	update(t, s, func(tx store.Tx) error {
+		for _, m := range []atlasx509.OutboxMessage{m3, m1, m2} {
+			if err := tx.InsertOutboxMessage(ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	tests := []struct {
+		name string
+		page store.Page
+		want []atlasx509.OutboxMessage
+	}{
+		{"all", store.Page{}, []atlasx509.OutboxMessage{m1, m2, m3}},
+		{"limit", store.Page{Limit: 2}, []atlasx509.OutboxMessage{m1, m2}},
+		{"offset", store.Page{Limit: 2, Offset: 2}, []atlasx509.OutboxMessage{m3}},
+		{"past the end", store.Page{Offset: 3}, []atlasx509.OutboxMessage{}},
+	}
+	view(t, s, func(tx store.Tx) error {
+		for _, tc := range tests {
+			got, err := tx.ListAllOutboxMessages(ctx, tc.page)
+			if err != nil {
+				return err
+			}
+			if d := diff(tc.want, got); d != "" {
+				t.Errorf("ListAllOutboxMessages %s (-want +got):\n%s", tc.name, d)
 			}
 		}
 		return nil

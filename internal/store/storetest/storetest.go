@@ -111,6 +111,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteDeletedUsersCertificates", testDeleteDeletedUsersCertificates},
 		{"CountUnexpiredCertificatesByGeneration", testCountUnexpiredCertificatesByGeneration},
 		{"ListAll", testListAll},
+		{"ListAllOutboxMessages", testListAllOutboxMessages},
 		{"APIKeys", testAPIKeys},
 		{"ListAPIKeys", testListAPIKeys},
 		{"UpdateAPIKey", testUpdateAPIKey},
