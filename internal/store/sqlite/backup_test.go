@@ -149,30 +149,48 @@ func TestRestoreRefuses(t *testing.T) {
 }
 
 // TestCheckFindsCorruption: Check passes a good store and names what is
-// wrong with a corrupted one.
+// wrong with a corrupted file and with a row whose parent is missing.
 func TestCheckFindsCorruption(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
-	s, path := openTemp(t)
-	err := s.Update(ctx, func(tx store.Tx) error {
-		for n := range 2000 {
-			if err := tx.InsertSetting(ctx, fmt.Sprintf("setting %d", n), make([]byte, 100)); err != nil {
-				return err
+	tests := []struct {
+		name  string
+		spoil func(t *testing.T, path string)
+		want  string // prefix of the first problem; "" for none
+	}{
+		{"good store", func(*testing.T, string) {}, ""},
+		{"pages overwritten", corruptPages, "integrity: "},
+		{"row without its parent", func(t *testing.T, path string) {
+			// foreign_keys is off on a plain connection.
+			exec(t, path, `INSERT INTO project_cas (group_id, generation, cert_der, sealed_key, not_before, not_after, created)
+				VALUES ('000000000000000000000099', 1, x'00', x'00', '', '', '')`)
+		}, "foreign key: project_cas row "},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			s, path := openTemp(t)
+			err := s.Update(ctx, func(tx store.Tx) error {
+				for n := range 2000 {
+					if err := tx.InsertSetting(ctx, fmt.Sprintf("setting %d", n), make([]byte, 100)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if problems, err := Check(ctx, path, false); err != nil || len(problems) != 0 {
-		t.Fatalf("good store: Check = %v, %v", problems, err)
-	}
-	s.Close()
-	corruptPages(t, path)
-	problems, err := Check(ctx, path, false)
-	if err != nil || len(problems) == 0 || !strings.HasPrefix(problems[0], "integrity: ") {
-		t.Errorf("corrupted store: Check = %q, %v", problems, err)
+			s.Close()
+			tc.spoil(t, path)
+			problems, err := Check(ctx, path, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == "" && len(problems) > 0 || tc.want != "" && (len(problems) == 0 || !strings.HasPrefix(problems[0], tc.want)) {
+				t.Errorf("Check = %q, want a first problem starting with %q", problems, tc.want)
+			}
+		})
 	}
 }
 
