@@ -174,7 +174,7 @@ const (
 // apiKeyDesc checks an API key description: required, at most 250
 // characters.
 func apiKeyDesc(desc *string) (string, error) {
-	if desc == nil || strings.TrimSpace(*desc) == "" || !utf8.ValidString(*desc) || utf8.RuneCountInString(*desc) > maxAPIKeyDesc {
+	if desc == nil || strings.TrimSpace(*desc) == "" || !utf8.ValidString(*desc) || utf8.RuneCountInString(*desc) > maxAPIKeyDesc || hasInvisible(*desc) {
 		return "", errInvalidAPIKeyDesc()
 	}
 	return *desc, nil

@@ -130,7 +130,7 @@ func validateUser(u atlasx509.DatabaseUser, passwordGiven bool, now time.Time) e
 			return errExpirationDateExceedsMax(int(maxTemporaryLifetime / (24 * time.Hour)))
 		}
 	}
-	if utf8.RuneCountInString(u.Description) > maxDescriptionLen {
+	if utf8.RuneCountInString(u.Description) > maxDescriptionLen || hasInvisible(u.Description) {
 		return errInvalidAttr("description")
 	}
 	if err := validateRoles(u.Username, u.Roles); err != nil {
@@ -145,19 +145,31 @@ func validateUser(u atlasx509.DatabaseUser, passwordGiven bool, now time.Time) e
 		}
 	}
 	for _, l := range u.Labels {
-		if n := utf8.RuneCountInString(l.Key); n < 1 || n > maxLabelLen {
+		if n := utf8.RuneCountInString(l.Key); n < 1 || n > maxLabelLen || hasInvisible(l.Key) {
 			return errInvalidAttr("labels.key")
 		}
-		if n := utf8.RuneCountInString(l.Value); n < 1 || n > maxLabelLen {
+		if n := utf8.RuneCountInString(l.Value); n < 1 || n > maxLabelLen || hasInvisible(l.Value) {
 			return errInvalidAttr("labels.value")
 		}
 	}
 	return nil
 }
 
+// hasInvisible reports whether s holds a character that does not show or
+// changes how the rest shows: a control, a Unicode format character (Cf:
+// zero-width spaces and joiners, byte order marks, every bidirectional
+// control), a line or paragraph separator, or U+FFFD (what a lone surrogate
+// escape in JSON decodes to). Such a character makes two different names
+// read the same (alice\u200b has a certificate reading CN=alice).
+func hasInvisible(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || r == utf8.RuneError
+	}) >= 0
+}
+
 func validateUsername(u atlasx509.DatabaseUser) error {
 	name := u.Username
-	if name == "" || len(name) > maxUsernameLen || !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+	if name == "" || len(name) > maxUsernameLen || !utf8.ValidString(name) || hasInvisible(name) {
 		return errInvalidUsername(name)
 	}
 	switch {

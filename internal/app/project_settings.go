@@ -40,7 +40,7 @@ func validateTags(tags []atlasx509.Tag) error {
 	}
 	for i, t := range tags {
 		for field, v := range map[string]string{"key": t.Key, "value": t.Value} {
-			if n := utf8.RuneCountInString(v); n < 1 || n > maxTagLength || !utf8.ValidString(v) {
+			if n := utf8.RuneCountInString(v); n < 1 || n > maxTagLength || !utf8.ValidString(v) || hasInvisible(v) {
 				return errValidationField(fmt.Sprintf("tags[%d].%s", i, field), fmt.Sprintf("must have 1 to %d characters", maxTagLength))
 			}
 		}

@@ -279,3 +279,53 @@ func TestBodyContentType(t *testing.T) {
 	e.mustDo(http.StatusOK, "GET", e.group()+"/databaseUsers", "")
 	e.mustDo(http.StatusNoContent, "DELETE", e.group()+"/databaseUsers/$external/ok0", "")
 }
+
+// TestInvisibleCharacters: names and descriptions with Unicode format or
+// bidirectional-control characters are refused (alice\u200b would get a
+// certificate that reads CN=alice), and so is a body that is not UTF-8.
+func TestInvisibleCharacters(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	user := func(name, description string, labels ...atlasx509.Label) string {
+		m := map[string]any{"username": name, "databaseName": "$external", "x509Type": "MANAGED",
+			"roles": []map[string]string{{"roleName": "read", "databaseName": "app"}}}
+		if description != "" {
+			m["description"] = description
+		}
+		if labels != nil {
+			m["labels"] = labels
+		}
+		b, _ := json.Marshal(m)
+		return string(b)
+	}
+	for _, c := range []struct{ name, body, path, code string }{
+		{"zero width space", user("alice\u200b", ""), "/databaseUsers", "ATLAS_INVALID_USERNAME"},
+		{"right-to-left override", user("\u202eecila", ""), "/databaseUsers", "ATLAS_INVALID_USERNAME"},
+		{"byte order mark", user("\ufeffalice", ""), "/databaseUsers", "ATLAS_INVALID_USERNAME"},
+		{"word joiner in a SCRAM user", `{"username":"bob\u2060","databaseName":"admin","password":"correct horse battery","roles":[{"roleName":"read","databaseName":"app"}]}`, "/databaseUsers", "ATLAS_INVALID_USERNAME"},
+		{"escaped lone surrogate", `{"username":"bob\udc00","databaseName":"$external","x509Type":"MANAGED","roles":[{"roleName":"read","databaseName":"app"}]}`, "/databaseUsers", "ATLAS_INVALID_USERNAME"},
+		{"description", user("carol", "ok\u202e"), "/databaseUsers", "INVALID_ATTRIBUTE"},
+		{"label key", user("dave", "", atlasx509.Label{Key: "k\u200d", Value: "v"}), "/databaseUsers", "INVALID_ATTRIBUTE"},
+		{"label value", user("erin", "", atlasx509.Label{Key: "k", Value: "\u2066v"}), "/databaseUsers", "INVALID_ATTRIBUTE"},
+		{"invalid UTF-8 in a name", "{\"username\":\"fr\xffed\",\"databaseName\":\"$external\",\"x509Type\":\"MANAGED\",\"roles\":[{\"roleName\":\"read\",\"databaseName\":\"app\"}]}", "/databaseUsers", "MALFORMED_JSON"},
+		{"invalid UTF-8 in a description", "{\"username\":\"gina\",\"description\":\"\xc3\",\"databaseName\":\"$external\",\"x509Type\":\"MANAGED\",\"roles\":[{\"roleName\":\"read\",\"databaseName\":\"app\"}]}", "/databaseUsers", "MALFORMED_JSON"},
+	} {
+		rec := e.do("POST", e.group()+c.path, c.body)
+		if rec.Code != http.StatusBadRequest || apiError(t, rec).ErrorCode != c.code {
+			t.Errorf("%s: %d %s, want 400 %s", c.name, rec.Code, rec.Body.String(), c.code)
+		}
+	}
+	if n := e.userCount(); n != 0 {
+		t.Errorf("%d users created", n)
+	}
+	for _, c := range []struct{ name, method, path, body string }{
+		{"API key description", "POST", "/api/atlas/v1.0/orgs/" + e.boot.OrgID + "/apiKeys", `{"desc":"ci\u200b","roles":["ORG_MEMBER"]}`},
+		{"project tag", "PATCH", e.group(), `{"tags":[{"key":"team\u202e","value":"x"}]}`},
+	} {
+		if rec := e.do(c.method, c.path, c.body); rec.Code != http.StatusBadRequest {
+			t.Errorf("%s: %d %s", c.name, rec.Code, rec.Body.String())
+		}
+	}
+	// Letters of every script are not what is refused.
+	e.createUser(user("ünïcødé-名前", "ça va"))
+}

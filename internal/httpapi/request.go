@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
@@ -66,6 +67,10 @@ func jsonMediaType(contentType string) bool {
 }
 
 func decodeJSON(body []byte, v any, allowEmpty bool) error {
+	// encoding/json would replace invalid UTF-8 with U+FFFD silently.
+	if !utf8.Valid(body) {
+		return app.ErrMalformedJSON(errors.New("the body is not UTF-8"))
+	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		if allowEmpty {
 			return nil
