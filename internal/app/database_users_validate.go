@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -38,10 +39,17 @@ var (
 )
 
 const (
-	maxUsernameLen       = 1024
-	maxManagedNameLen    = 64 // X.520 upper bound of a common name
-	maxDescriptionLen    = 100
-	maxLabelLen          = 255
+	maxUsernameLen    = 1024
+	maxManagedNameLen = 64 // X.520 upper bound of a common name
+	maxDescriptionLen = 100
+	maxLabelLen       = 255
+	// Atlas publishes no bound on these lists; these keep one user small
+	// (a project's user list is read whole by every reader).
+	maxUserLabels        = 50
+	maxUserLabelBytes    = 8 << 10 // keys and values together
+	maxUserRoles         = 100
+	maxUserScopes        = 100
+	maxCollectionLen     = 255
 	minPasswordLen       = 8
 	maxTemporaryLifetime = 7 * 24 * time.Hour
 )
@@ -136,6 +144,9 @@ func validateUser(u atlasx509.DatabaseUser, passwordGiven bool, now time.Time) e
 	if err := validateRoles(u.Username, u.Roles); err != nil {
 		return err
 	}
+	if err := checkUserListBounds(u); err != nil {
+		return err
+	}
 	for _, s := range u.Scopes {
 		if !scopeNameRE.MatchString(s.Name) || len(s.Name) > 64 {
 			return errInvalidAttr("scopes.name")
@@ -194,6 +205,27 @@ func validateUsername(u atlasx509.DatabaseUser) error {
 	return nil
 }
 
+// checkUserListBounds bounds the count of a user's roles, scopes and labels
+// and the bytes of its labels.
+func checkUserListBounds(u atlasx509.DatabaseUser) error {
+	for _, l := range []struct {
+		attr   string
+		n, max int
+	}{{"roles", len(u.Roles), maxUserRoles}, {"scopes", len(u.Scopes), maxUserScopes}, {"labels", len(u.Labels), maxUserLabels}} {
+		if l.n > l.max {
+			return errValidationField(l.attr, fmt.Sprintf("must have at most %d elements", l.max))
+		}
+	}
+	size := 0
+	for _, l := range u.Labels {
+		size += len(l.Key) + len(l.Value)
+	}
+	if size > maxUserLabelBytes {
+		return errValidationField("labels", fmt.Sprintf("must hold at most %d bytes of keys and values", maxUserLabelBytes))
+	}
+	return nil
+}
+
 func validateRoles(username string, roles []atlasx509.DatabaseRole) error {
 	if len(roles) == 0 {
 		return errMissing("roles")
@@ -210,7 +242,7 @@ func validateRoles(username string, roles []atlasx509.DatabaseRole) error {
 		if adminOnly && (r.DatabaseName != atlasx509.DatabaseAdmin || r.CollectionName != "") {
 			return errInvalidRoleDatabase(r.RoleName, atlasx509.DatabaseAdmin)
 		}
-		if r.CollectionName != "" && r.RoleName != "read" && r.RoleName != "readWrite" {
+		if r.CollectionName != "" && r.RoleName != "read" && r.RoleName != "readWrite" || len(r.CollectionName) > maxCollectionLen || hasInvisible(r.CollectionName) {
 			return errInvalidAttr("roles.collectionName")
 		}
 		if seen[r] {

@@ -329,3 +329,60 @@ func TestInvisibleCharacters(t *testing.T) {
 	// Letters of every script are not what is refused.
 	e.createUser(user("ünïcødé-名前", "ça va"))
 }
+
+// TestListBounds: the lists of a database user are bounded in count and
+// size, so one user cannot hold megabytes that every reader pays for.
+func TestListBounds(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	body := func(name string, edit func(m map[string]any)) string {
+		m := map[string]any{"username": name, "databaseName": "$external", "x509Type": "MANAGED",
+			"roles": []map[string]string{{"roleName": "read", "databaseName": "app"}}}
+		edit(m)
+		b, _ := json.Marshal(m)
+		return string(b)
+	}
+	labels := func(n, size int) []atlasx509.Label {
+		var out []atlasx509.Label
+		for i := range n {
+			out = append(out, atlasx509.Label{Key: fmt.Sprintf("k%d", i), Value: strings.Repeat("v", size)})
+		}
+		return out
+	}
+	roles := func(n int) []map[string]string {
+		var out []map[string]string
+		for i := range n {
+			out = append(out, map[string]string{"roleName": "read", "databaseName": fmt.Sprintf("db%d", i)})
+		}
+		return out
+	}
+	scopes := func(n int) []map[string]string {
+		var out []map[string]string
+		for i := range n {
+			out = append(out, map[string]string{"name": fmt.Sprintf("c%d", i), "type": "CLUSTER"})
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name string
+		edit func(m map[string]any)
+	}{
+		{"51 labels", func(m map[string]any) { m["labels"] = labels(51, 1) }},
+		{"labels over 8 KiB", func(m map[string]any) { m["labels"] = labels(40, 250) }},
+		{"101 roles", func(m map[string]any) { m["roles"] = roles(101) }},
+		{"101 scopes", func(m map[string]any) { m["scopes"] = scopes(101) }},
+		{"a long collection name", func(m map[string]any) {
+			m["roles"] = []map[string]string{{"roleName": "read", "databaseName": "app", "collectionName": strings.Repeat("c", 256)}}
+		}},
+	} {
+		if rec := e.do("POST", e.group()+"/databaseUsers", body("u", c.edit)); rec.Code != http.StatusBadRequest {
+			t.Errorf("%s: %d %s", c.name, rec.Code, truncate(rec.Body.Bytes()))
+		}
+	}
+	if n := e.userCount(); n != 0 {
+		t.Errorf("%d users created", n)
+	}
+	e.createUser(body("most", func(m map[string]any) {
+		m["labels"], m["roles"], m["scopes"] = labels(50, 100), roles(100), scopes(100)
+	}))
+}
