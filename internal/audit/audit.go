@@ -53,10 +53,21 @@ func New(w io.Writer) *Log { return &Log{w: w} }
 
 // OpenFile appends to the file at path, creating it with mode 0600. Every
 // intent record is synced to disk before the change it announces is made.
+// An existing file that others may read or write, or its group write, is
+// refused: the trail names every credential and source address.
 func OpenFile(path string) (*Log, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o027 != 0 {
+		f.Close()
+		return nil, fmt.Errorf("audit: %s has mode %04o: others may read or write it; chmod 600 it (or 640 for a reading group)", path, perm)
 	}
 	return &Log{w: f, sync: f.Sync, file: f}, nil
 }

@@ -77,3 +77,35 @@ func TestNoSecretFields(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenFileRefusesReadableByOthers: an audit file others may read or
+// write is refused with a message that says what to do; a new file is 0600.
+func TestOpenFileRefusesReadableByOthers(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.log")
+	l, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("new file: %v %v", fi.Mode(), err)
+	}
+	for _, mode := range []os.FileMode{0o644, 0o604, 0o622} {
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		_, err := OpenFile(path)
+		if err == nil || !strings.Contains(err.Error(), "chmod 600") {
+			t.Errorf("mode %v: %v", mode, err)
+		}
+	}
+	if err := os.Chmod(path, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	l, err = OpenFile(path)
+	if err != nil {
+		t.Fatalf("mode 0640 (a log shipper's group): %v", err)
+	}
+	l.Close()
+}

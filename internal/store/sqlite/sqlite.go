@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -98,6 +99,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
 	}
+	// The database holds password verifiers and secret hashes: only its
+	// owner may read it, wherever it is and whatever the umask. SQLite
+	// gives the -wal and -shm files the mode of the database file.
+	if err := ownerOnly(abs, true); err != nil {
+		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+	}
 	writer := openDB(dsn(abs, false))
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
@@ -110,6 +117,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := migrate(ctx, writer); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+	}
+	for _, f := range []string{abs + "-wal", abs + "-shm"} { // left by an older version
+		if err := ownerOnly(f, false); err != nil {
+			writer.Close()
+			return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+		}
 	}
 	reader := openDB(dsn(abs, true))
 	reader.SetMaxOpenConns(readerConns)
@@ -124,6 +137,32 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{writer: writer, reader: reader, back: make(chan bool, 1)}
 	s.idle = sync.NewCond(&s.mu)
 	return s, nil
+}
+
+// ownerOnly takes every permission of group and others away from the file
+// at path, creating it empty with mode 0600 when create is set and it does
+// not exist (SQLite takes an empty file as a new database).
+func ownerOnly(path string, create bool) error {
+	if create {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return err
+		}
+		f.Close()
+	}
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) && !create {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		if err := os.Chmod(path, perm&0o700); err != nil {
+			return fmt.Errorf("%s is readable by others and its mode cannot be changed: %w", path, err)
+		}
+	}
+	return nil
 }
 
 // dsn is the modernc.org/sqlite data source name of a pool on the file at
