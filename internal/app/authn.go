@@ -81,7 +81,12 @@ func (a *App) AuthenticateDigest(ctx context.Context, header, method, requestURI
 	if !creds.Verify(method, string(ha1)) {
 		return atlasx509.Principal{}, &AuthError{Reason: "wrong digest response"}
 	}
-	if !a.nonces.Accept(creds.Nonce, creds.NC) {
+	switch a.nonces.AcceptFor(creds.Nonce, creds.NC, key.ID) {
+	case auth.NonceValid:
+	case auth.NonceStale:
+		// No room for this key's new nonce: its share of the ledger is full.
+		return atlasx509.Principal{}, &AuthError{Stale: true, Reason: "stale nonce (the key's share of the nonce ledger is full)"}
+	default:
 		return atlasx509.Principal{}, &AuthError{Reason: "replayed nonce count"}
 	}
 	return atlasx509.Principal{ID: key.ID, Kind: atlasx509.PrincipalAPIKey, OrgID: key.OrgID, Roles: roles, AccessList: access, PublicKey: key.PublicKey}, nil

@@ -21,11 +21,17 @@ const DefaultNonceTTL = 5 * time.Minute
 const MaxNonceClockSkew = 5 * time.Second
 
 // NonceLedgerSize is the maximum number of accepted nonces a [Nonces] tracks
-// for replay detection (about 50 MB at most). When the ledger is full, nonces
+// for replay detection (about 70 MB at most). When the ledger is full, nonces
 // not yet in it are reported stale by [Nonces.Check] and refused by
 // [Nonces.Accept] until expired entries age out; the ledger never grows
 // beyond this bound.
 const NonceLedgerSize = 1 << 20
+
+// NonceBudget is the share of the ledger one credential may hold (see
+// [Nonces.AcceptFor]): 65 536 nonces within a TTL, over 200 fresh nonces a
+// second for five minutes. One client, however busy, then cannot fill the
+// ledger and starve the others.
+const NonceBudget = 1 << 16
 
 // nonceRawLen is the decoded nonce length: timestamp(8) || random(8) || mac(16).
 const nonceRawLen = 32
@@ -86,7 +92,7 @@ func (s NonceStatus) String() string {
 // buckets by issue time and a bucket is dropped as a whole once all its
 // nonces are past the TTL; that sweep runs lazily (when the clock enters a new
 // bucket) inside Check/Accept, so there is no background goroutine. The ledger
-// is bounded by [NonceLedgerSize]. Across replicas a nonce could be replayed
+// is bounded by [NonceLedgerSize], and each credential by [NonceBudget]. Across replicas a nonce could be replayed
 // once per replica within its TTL; put replicas behind sticky routing, or
 // accept that (the response is still bound to method and URI).
 //
@@ -98,17 +104,25 @@ func (s NonceStatus) String() string {
 //
 // A Nonces is safe for concurrent use.
 type Nonces struct {
-	key        []byte
-	ttl        time.Duration
-	now        func() time.Time
-	maxEntries int
-	width      int64 // bucket width in nanoseconds
+	key         []byte
+	ttl         time.Duration
+	now         func() time.Time
+	maxEntries  int
+	maxPerOwner int
+	width       int64 // bucket width in nanoseconds
 
 	mu        sync.Mutex
-	buckets   map[int64]map[[16]byte]uint32
+	buckets   map[int64]map[[16]byte]ledgerEntry
+	owners    map[string]int // recorded entries per owner ("" is not counted)
 	entries   int
 	lastSweep int64 // bucket index of the last sweep
 	highWater int64 // latest clock reading seen, guards against clock steps back
+}
+
+// ledgerEntry is what the ledger keeps of an accepted nonce.
+type ledgerEntry struct {
+	nc    uint32
+	owner string
 }
 
 // NewNonces returns a nonce issuer/verifier. key is the shared HMAC key (use
@@ -130,14 +144,16 @@ func NewNonces(key []byte, ttl time.Duration, now func() time.Time) *Nonces {
 		width = 1
 	}
 	return &Nonces{
-		key:        append([]byte(nil), key...),
-		ttl:        ttl,
-		now:        now,
-		maxEntries: NonceLedgerSize,
-		width:      width,
-		buckets:    make(map[int64]map[[16]byte]uint32),
-		lastSweep:  math.MinInt64,
-		highWater:  math.MinInt64,
+		key:         append([]byte(nil), key...),
+		ttl:         ttl,
+		now:         now,
+		maxEntries:  NonceLedgerSize,
+		maxPerOwner: NonceBudget,
+		width:       width,
+		buckets:     make(map[int64]map[[16]byte]ledgerEntry),
+		owners:      make(map[string]int),
+		lastSweep:   math.MinInt64,
+		highWater:   math.MinInt64,
 	}
 }
 
@@ -219,9 +235,20 @@ func (n *Nonces) Check(nonce string) NonceStatus {
 // fresh, or if the ledger is full ([NonceLedgerSize]). Without qop the count
 // is 0, so such a nonce can be accepted only once.
 func (n *Nonces) Accept(nonce string, nc uint32) bool {
+	return n.AcceptFor(nonce, nc, "") == NonceValid
+}
+
+// AcceptFor is Accept for a nonce verified as owner's (a credential id),
+// which may hold at most [NonceBudget] entries of the ledger: past it, its
+// new nonces are [NonceStale] until its entries expire, while the nonces
+// it recorded keep working. It returns [NonceValid] when recorded,
+// [NonceReplayed] for a count already accepted, [NonceStale] when the
+// nonce is no longer fresh or there is no room, and [NonceInvalid] for a
+// nonce that is not ours. The owner "" has no budget of its own.
+func (n *Nonces) AcceptFor(nonce string, nc uint32, owner string) NonceStatus {
 	id, issued, ok := n.decode(nonce)
 	if !ok {
-		return false
+		return NonceInvalid
 	}
 	now := n.now().UnixNano()
 	n.mu.Lock()
@@ -230,27 +257,31 @@ func (n *Nonces) Accept(nonce string, nc uint32) bool {
 	// Must hold under the lock: anything the sweep may have dropped is stale
 	// here, so a dropped entry can never be accepted again.
 	if !n.fresh(issued, now) {
-		return false
+		return NonceStale
 	}
 	k := n.bucket(issued)
 	b := n.buckets[k]
 	if prev, present := b[id]; present {
-		if nc <= prev {
-			return false
+		if nc <= prev.nc {
+			return NonceReplayed
 		}
-		b[id] = nc
-		return true
+		prev.nc = nc
+		b[id] = prev
+		return NonceValid
 	}
-	if n.entries >= n.maxEntries {
-		return false
+	if n.entries >= n.maxEntries || owner != "" && n.owners[owner] >= n.maxPerOwner {
+		return NonceStale
 	}
 	if b == nil {
-		b = make(map[[16]byte]uint32)
+		b = make(map[[16]byte]ledgerEntry)
 		n.buckets[k] = b
 	}
-	b[id] = nc
+	b[id] = ledgerEntry{nc: nc, owner: owner}
 	n.entries++
-	return true
+	if owner != "" {
+		n.owners[owner]++
+	}
+	return NonceValid
 }
 
 // bucket returns the ledger bucket index of issue time t (floor division).
@@ -280,6 +311,14 @@ func (n *Nonces) tickLocked(now int64) int64 {
 		end := (k + 1) * n.width
 		if end <= now-int64(n.ttl) {
 			n.entries -= len(b)
+			for _, e := range b {
+				if e.owner == "" {
+					continue
+				}
+				if n.owners[e.owner]--; n.owners[e.owner] <= 0 {
+					delete(n.owners, e.owner)
+				}
+			}
 			delete(n.buckets, k)
 		}
 	}

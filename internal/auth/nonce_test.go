@@ -322,3 +322,43 @@ func TestNonceConcurrent(t *testing.T) {
 		t.Errorf("%d goroutines accepted the same nonce and nc, want 1", got)
 	}
 }
+
+// TestNonceLedgerBudgetPerCredential: one credential that fills its budget
+// of the ledger cannot starve another; its own new nonces are answered
+// stale until its entries expire.
+func TestNonceLedgerBudgetPerCredential(t *testing.T) {
+	clock := newFakeClock()
+	n := NewNonces(testNonceKey, time.Minute, clock.Now)
+	n.maxEntries, n.maxPerOwner = 6, 3
+	var first string
+	for i := range 3 {
+		s := n.New()
+		if i == 0 {
+			first = s
+		}
+		if st := n.AcceptFor(s, 1, "greedy"); st != NonceValid {
+			t.Fatalf("greedy nonce %d = %v", i, st)
+		}
+	}
+	if st := n.AcceptFor(n.New(), 1, "greedy"); st != NonceStale {
+		t.Errorf("past its budget = %v, want stale", st)
+	}
+	if st := n.AcceptFor(first, 2, "greedy"); st != NonceValid {
+		t.Errorf("a recorded nonce past the budget = %v, want valid", st)
+	}
+	if st := n.AcceptFor(first, 2, "greedy"); st != NonceReplayed {
+		t.Errorf("a replay = %v, want replayed", st)
+	}
+	for i := range 3 {
+		if st := n.AcceptFor(n.New(), 1, "other"); st != NonceValid {
+			t.Fatalf("the other credential's nonce %d = %v", i, st)
+		}
+	}
+	clock.Add(2*time.Minute + MaxNonceClockSkew)
+	if st := n.AcceptFor(n.New(), 1, "greedy"); st != NonceValid {
+		t.Errorf("after expiry = %v, want valid", st)
+	}
+	if got := n.ledgerLen(); got != 1 {
+		t.Errorf("ledger has %d entries, want 1", got)
+	}
+}
