@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -70,6 +71,7 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	}
 	hopts.App, hopts.Logger, hopts.Audit, hopts.Metrics = d.app, log, auditLog, d.metrics
 	hopts.ServeMetrics = cfg.MetricsListen == ""
+	hopts.ExternalURL = externalURL(cfg, ln.Addr())
 	if addr := cfg.MetricsListen; addr != "" && addr != "off" {
 		stop, err := serveMetrics(addr, d.metrics, log)
 		if err != nil {
@@ -179,6 +181,26 @@ func openAudit(dest string, stderr io.Writer) (*audit.Log, error) {
 	default:
 		return audit.OpenFile(dest)
 	}
+}
+
+// externalURL is the base of the links in answers: --external-url, or the
+// URL of the address listened on (localhost for an unspecified address).
+func externalURL(cfg config.Config, addr net.Addr) string {
+	if cfg.ExternalURL != "" {
+		return cfg.ExternalURL
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return scheme + "://localhost"
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
 // handlerOptions turns the configuration into the HTTP layer's options.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,6 +24,9 @@ type Config struct {
 	DataDir string
 	// Listen is the address serve listens on.
 	Listen string
+	// ExternalURL is the base URL of the links in answers; "" means the
+	// listen address's URL. Never taken from a request's Host.
+	ExternalURL string
 	// DB is the store: "sqlite:PATH" or a postgres:// URL.
 	DB string
 	// MasterKeyFile holds the key that seals CA private keys and stored secrets.
@@ -68,6 +72,7 @@ const (
 	EnvMasterKeyFile = "ATLASX509_MASTER_KEY_FILE"
 	EnvTLSCert       = "ATLASX509_TLS_CERT"
 	EnvTLSKey        = "ATLASX509_TLS_KEY"
+	EnvExternalURL   = "ATLASX509_EXTERNAL_URL"
 	EnvLogLevel      = "ATLASX509_LOG_LEVEL"
 	EnvAuditLog      = "ATLASX509_AUDIT_LOG"
 	EnvTrustedProxy  = "ATLASX509_TRUSTED_PROXIES"
@@ -96,6 +101,7 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	var c Config
 	fs.StringVar(&c.DataDir, "data-dir", "", "where the embedded store and generated local files live [$"+EnvDataDir+"] (default ./atlasx509-data)")
 	fs.StringVar(&c.Listen, "listen", "", "address to serve on [$"+EnvListen+"] (default 127.0.0.1:8080)")
+	fs.StringVar(&c.ExternalURL, "external-url", "", "the base URL in answers' links, e.g. https://atlas.example.com [$"+EnvExternalURL+"] (default the listen address's URL)")
 	fs.StringVar(&c.DB, "db", "", "store: sqlite:PATH or a postgres:// URL [$"+EnvDB+"] (default sqlite:<data-dir>/atlasx509.db)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", "", "key that seals CA keys and secrets at rest [$"+EnvMasterKeyFile+"] (default <data-dir>/master.key)")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "serve HTTPS with this certificate file [$"+EnvTLSCert+"]")
@@ -143,6 +149,7 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	fallback(&c.MasterKeyFile, EnvMasterKeyFile, filepath.Join(c.DataDir, "master.key"))
 	fallback(&c.TLSCert, EnvTLSCert, "")
 	fallback(&c.TLSKey, EnvTLSKey, "")
+	fallback(&c.ExternalURL, EnvExternalURL, "")
 	fallback(&c.LogLevel, EnvLogLevel, "info")
 	fallback(&c.AuditLog, EnvAuditLog, "stderr")
 	fallback(&c.TrustedProxies, EnvTrustedProxy, "")
@@ -180,6 +187,9 @@ func (c Config) Validate() error {
 	if _, err := c.Proxies(); err != nil {
 		return err
 	}
+	if err := c.CheckExternalURL(); err != nil {
+		return err
+	}
 	if _, err := keypool.ParseDepths(c.KeyPool); err != nil {
 		return fmt.Errorf("--key-pool: %w", err)
 	}
@@ -190,6 +200,19 @@ func (c Config) Validate() error {
 		if _, _, err := ParseRate(v); err != nil {
 			return fmt.Errorf("--%s: %w", flag, err)
 		}
+	}
+	return nil
+}
+
+// CheckExternalURL reports whether ExternalURL, when set, is an http or
+// https URL with a host and nothing after its path.
+func (c Config) CheckExternalURL() error {
+	if c.ExternalURL == "" {
+		return nil
+	}
+	u, err := url.Parse(c.ExternalURL)
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("--external-url %q: want http(s)://host[:port][/prefix]", c.ExternalURL)
 	}
 	return nil
 }

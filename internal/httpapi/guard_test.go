@@ -22,6 +22,9 @@ import (
 // withHandler rebuilds the env's handler with other options.
 func (e *env) withHandler(opts Options) {
 	opts.App = e.app
+	if opts.ExternalURL == "" {
+		opts.ExternalURL = testExternalURL
+	}
 	e.handler = NewHandler(opts)
 }
 

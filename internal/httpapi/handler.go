@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/atlasx509/atlasx509"
@@ -35,6 +36,10 @@ type Options struct {
 	Metrics *metrics.Metrics
 	// ServeMetrics serves Metrics at GET /metrics on this handler.
 	ServeMetrics bool
+	// ExternalURL is the scheme and host (and optional path prefix) that
+	// clients reach the server at, the base of every link in answers; never
+	// the request's Host header. "" means http://localhost.
+	ExternalURL string
 }
 
 type server struct {
@@ -44,6 +49,7 @@ type server struct {
 	mux     *http.ServeMux
 	routes  []route
 	guard   *guard
+	baseURL string // ExternalURL without its trailing slash
 }
 
 // NewHandler returns the HTTP handler of the whole API.
@@ -60,6 +66,10 @@ func newHandler(opts Options, edit func(routes []route)) http.Handler {
 	}
 	if s.maxBody == 0 {
 		s.maxBody = 1 << 20
+	}
+	s.baseURL = strings.TrimRight(opts.ExternalURL, "/")
+	if s.baseURL == "" {
+		s.baseURL = "http://localhost"
 	}
 	routes := s.atlasRoutes()
 	if edit != nil {
@@ -81,6 +91,7 @@ type ctxKey int
 const (
 	principalKey ctxKey = iota
 	logAttrsKey
+	baseURLKey
 )
 
 // principal returns the authenticated caller of r.
@@ -132,7 +143,8 @@ func (s *server) middleware(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		rl := &requestLog{id: newRequestID(), source: s.guard.clientAddr(r).String()}
-		r = r.WithContext(context.WithValue(r.Context(), logAttrsKey, rl))
+		ctx := context.WithValue(r.Context(), logAttrsKey, rl)
+		r = r.WithContext(context.WithValue(ctx, baseURLKey, s.baseURL))
 		h := sw.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")

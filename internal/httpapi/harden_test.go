@@ -386,3 +386,22 @@ func TestListBounds(t *testing.T) {
 		m["labels"], m["roles"], m["scopes"] = labels(50, 100), roles(100), scopes(100)
 	}))
 }
+
+// TestLinksNeverReflectHost: links are built from the configured external
+// URL, never from the request's Host header.
+func TestLinksNeverReflectHost(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.withHandler(Options{ExternalURL: "https://atlas.internal.example:8443/"})
+	for _, path := range []string{e.group(), e.group() + "/databaseUsers", "/api/atlas/v2/groups/" + e.boot.ProjectID} {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Host = "evil.example"
+		req.Header.Set("Authorization", "Bearer "+e.token)
+		req.Header.Set("Accept", "application/vnd.atlas.2023-01-01+json")
+		rec := recorder(e.handler, req)
+		body := rec.Body.String()
+		if rec.Code != http.StatusOK || strings.Contains(body, "evil.example") || !strings.Contains(body, `"https://atlas.internal.example:8443/api/atlas/`) {
+			t.Errorf("GET %s: %d %s", path, rec.Code, truncate(rec.Body.Bytes()))
+		}
+	}
+}

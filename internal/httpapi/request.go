@@ -149,13 +149,13 @@ func parseList(r *http.Request) (listParams, error) {
 	return lp, nil
 }
 
-// baseURL is the scheme and host the client used.
+// baseURL is the configured external URL of the server (Options.ExternalURL),
+// never taken from the request: a Host header is the client's to choose.
 func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
+	if u, ok := r.Context().Value(baseURLKey).(string); ok {
+		return u
 	}
-	return scheme + "://" + r.Host
+	return "http://localhost"
 }
 
 // selfLink is the link to the resource at path (already escaped).

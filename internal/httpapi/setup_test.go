@@ -31,6 +31,10 @@ type env struct {
 	token   string
 }
 
+// testExternalURL is the external URL of the tests' handlers: the Host
+// httptest gives requests, which the answers' links have always shown.
+const testExternalURL = "http://example.com"
+
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	return newEnvKeys(tb, testkit.FastKeys{})
@@ -62,7 +66,7 @@ func newEnvWith(tb testing.TB, configure func(*app.Config)) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &env{t: tb, handler: withSpecCheck(tb, NewHandler(Options{App: a})), app: a, store: st, boot: boot, token: tok.AccessToken}
+	return &env{t: tb, handler: withSpecCheck(tb, NewHandler(Options{App: a, ExternalURL: testExternalURL})), app: a, store: st, boot: boot, token: tok.AccessToken}
 }
 
 // do sends a request as the bootstrap service account and returns the recorder.
