@@ -104,7 +104,7 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 			ln.Close()
 			return fmt.Errorf("TLS: %w", err)
 		}
-		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		srv.TLSConfig = serverTLS(cert)
 		ln = tls.NewListener(ln, srv.TLSConfig)
 		scheme = "https"
 	}
@@ -180,6 +180,22 @@ func openAudit(dest string, stderr io.Writer) (*audit.Log, error) {
 		return audit.New(stderr), nil
 	default:
 		return audit.OpenFile(dest)
+	}
+}
+
+// serverTLS is the TLS configuration of the API: TLS 1.2 or later, with
+// forward-secret AEAD suites only on TLS 1.2 (TLS 1.3 has no others), and
+// HTTP/2 offered by ALPN.
+func serverTLS(cert tls.Certificate) *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{cert},
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		},
+		NextProtos: []string{"h2", "http/1.1"},
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,6 +105,38 @@ func TestServeHTTPS(t *testing.T) {
 		if r.StatusCode == 200 {
 			t.Error("plain HTTP served on the TLS listener")
 		}
+		r.Body.Close()
+	}
+	// Links name the listen address's https URL by default.
+	if len(g.Links) == 0 || !strings.HasPrefix(g.Links[0].Href, "https://"+addr+"/api/atlas/") {
+		t.Errorf("links %+v", g.Links)
+	}
+	// TLS 1.2 negotiates AEAD suites only; older versions none; HTTP/2 is
+	// offered by ALPN.
+	dial := func(c *tls.Config) (tls.ConnectionState, error) {
+		c.RootCAs = pool
+		conn, err := tls.Dial("tcp", addr, c)
+		if err != nil {
+			return tls.ConnectionState{}, err
+		}
+		defer conn.Close()
+		return conn.ConnectionState(), nil
+	}
+	for _, suite := range []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256} {
+		if _, err := dial(&tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{suite}}); err == nil {
+			t.Errorf("TLS 1.2 with %s: handshake succeeded", tls.CipherSuiteName(suite))
+		}
+	}
+	if _, err := dial(&tls.Config{MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}); err == nil {
+		t.Error("TLS 1.1: handshake succeeded")
+	}
+	if st, err := dial(&tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}, NextProtos: []string{"h2", "http/1.1"}}); err != nil || st.NegotiatedProtocol != "h2" {
+		t.Errorf("TLS 1.2 GCM with ALPN h2: %v, protocol %q", err, st.NegotiatedProtocol)
+	}
+	h2 := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
+	if r, err := (&http.Client{Transport: h2}).Get("https://" + addr + "/healthz"); err != nil || r.ProtoMajor != 2 {
+		t.Errorf("healthz over HTTP/2: %v %+v", err, r)
+	} else {
 		r.Body.Close()
 	}
 }
