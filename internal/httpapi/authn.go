@@ -27,7 +27,7 @@ func (s *server) authenticated(op string, limit rateSet, h handlerFunc) http.Han
 		source, _ := netip.ParseAddr(rl.source)
 		if rl.presented {
 			// Refuse early while this address is failing too often.
-			if d := s.guard.authFailures.Peek(rl.source); !d.Allowed {
+			if d := s.guard.authFailures.Peek(failureScope(rl.source)); !d.Allowed {
 				return tooManyRequests(w, r.URL.Path, s.guard.authFailures.Rule(), d)
 			}
 		}
@@ -49,7 +49,7 @@ func (s *server) authenticated(op string, limit rateSet, h handlerFunc) http.Han
 		if err != nil {
 			var ae *app.AuthError
 			if errors.As(err, &ae) && rl.presented && !ae.Stale {
-				s.guard.authFailures.Take(rl.source)
+				s.guard.authFailures.Take(failureScope(rl.source))
 			}
 			return err
 		}

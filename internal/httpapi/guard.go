@@ -159,3 +159,15 @@ func newRequestID() string {
 func privileged(method string) bool {
 	return method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
 }
+
+// failureScope is the bucket of failed authentications a client address
+// counts against: the address itself for IPv4, its /64 for IPv6, since one
+// host usually holds a whole /64 and could rotate through it.
+func failureScope(source string) string {
+	addr, err := netip.ParseAddr(source)
+	if err != nil || !addr.Is6() || addr.Is4In6() {
+		return source
+	}
+	p, _ := addr.Prefix(64)
+	return p.String()
+}

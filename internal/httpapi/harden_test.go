@@ -405,3 +405,31 @@ func TestLinksNeverReflectHost(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthFailuresPerIPv6Network: failed authentications are counted per
+// IPv6 /64 (what one host usually holds), not per address.
+func TestAuthFailuresPerIPv6Network(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.withHandler(Options{Limits: Limits{AuthFailures: ratelimit.Rule{Name: "auth", Capacity: 3, Refill: 1, Period: time.Hour}}})
+	from := func(addr, token string) int {
+		req := httptest.NewRequest("GET", e.group(), nil)
+		req.RemoteAddr = "[" + addr + "]:40000"
+		req.Header.Set("Authorization", "Bearer "+token)
+		return recorder(e.handler, req).Code
+	}
+	for i := range 3 {
+		if code := from(fmt.Sprintf("2001:db8:1:2::%x", i+1), "wrong"); code != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i, code)
+		}
+	}
+	if code := from("2001:db8:1:2:ffff::9", e.token); code != http.StatusTooManyRequests {
+		t.Errorf("another address of the same /64: %d, want 429", code)
+	}
+	if code := from("2001:db8:1:3::1", e.token); code != http.StatusOK {
+		t.Errorf("another /64: %d, want 200", code)
+	}
+	if code := from("192.0.2.7", e.token); code != http.StatusOK {
+		t.Errorf("IPv4: %d, want 200", code)
+	}
+}

@@ -116,7 +116,7 @@ func clientCredentials(r *http.Request) (id, secret string, err error) {
 // checkAuthFailures refuses a client address that failed to authenticate
 // too often, as the API routes do.
 func (s *server) checkAuthFailures(w http.ResponseWriter, r *http.Request) error {
-	d := s.guard.authFailures.Peek(logState(r).source)
+	d := s.guard.authFailures.Peek(failureScope(logState(r).source))
 	if d.Allowed {
 		return nil
 	}
@@ -130,7 +130,7 @@ func (s *server) checkAuthFailures(w http.ResponseWriter, r *http.Request) error
 func (s *server) writeOAuthError(w http.ResponseWriter, r *http.Request, err error) error {
 	var oe *app.OAuthError
 	if errors.As(err, &oe) && oe.Code == "invalid_client" {
-		s.guard.authFailures.Take(logState(r).source)
+		s.guard.authFailures.Take(failureScope(logState(r).source))
 	}
 	return writeOAuthError(w, r, err)
 }
