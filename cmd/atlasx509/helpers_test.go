@@ -122,6 +122,8 @@ type serverOptions struct {
 	// initialized says the store in dataDir was initialized before, so
 	// serve must print nothing on stdout.
 	initialized bool
+	// args are more serve flags.
+	args []string
 }
 
 // testServer is a running runServe.
@@ -148,7 +150,7 @@ func startServer(tb testing.TB, opts serverOptions) *testServer {
 		dataDir = tb.TempDir()
 	}
 	getenv := func(string) string { return "" }
-	cfg, err := config.Load("serve", []string{"--data-dir", dataDir, "--listen", "127.0.0.1:0"}, getenv, io.Discard)
+	cfg, err := config.Load("serve", append([]string{"--data-dir", dataDir, "--listen", "127.0.0.1:0"}, opts.args...), getenv, io.Discard)
 	if err != nil {
 		tb.Fatalf("config.Load: %v", err)
 	}

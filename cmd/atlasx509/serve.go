@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/audit"
 	"github.com/atlasx509/atlasx509/internal/config"
@@ -60,6 +62,9 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	if err != nil {
 		return err
 	}
+	// Past the limit, connections wait in the kernel's queue: slow clients
+	// cannot hold more than that many descriptors and goroutines.
+	ln = netutil.LimitListener(ln, cfg.MaxConnections)
 	auditLog, err := openAudit(cfg.AuditLog, opts.stderr)
 	if err != nil {
 		return err

@@ -24,6 +24,9 @@ type Config struct {
 	DataDir string
 	// Listen is the address serve listens on.
 	Listen string
+	// MaxConnections bounds the open connections of the API listener; past
+	// it, new ones wait for one to close.
+	MaxConnections int
 	// ExternalURL is the base URL of the links in answers; "" means the
 	// listen address's URL. Never taken from a request's Host.
 	ExternalURL string
@@ -73,6 +76,7 @@ const (
 	EnvTLSCert       = "ATLASX509_TLS_CERT"
 	EnvTLSKey        = "ATLASX509_TLS_KEY"
 	EnvExternalURL   = "ATLASX509_EXTERNAL_URL"
+	EnvMaxConns      = "ATLASX509_MAX_CONNECTIONS"
 	EnvLogLevel      = "ATLASX509_LOG_LEVEL"
 	EnvAuditLog      = "ATLASX509_AUDIT_LOG"
 	EnvTrustedProxy  = "ATLASX509_TRUSTED_PROXIES"
@@ -120,7 +124,8 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	case "restore":
 		fs.StringVar(&c.From, "from", "", "the backup file to restore (required)")
 	}
-	var workers, crlValidity string
+	var workers, crlValidity, maxConns string
+	fs.StringVar(&maxConns, "max-connections", "", "open connections served at once; more wait for one to close [$"+EnvMaxConns+"] (default 1024)")
 	fs.StringVar(&crlValidity, "crl-validity", "", "nextUpdate - thisUpdate of every CRL, at least 1m [$"+EnvCRLValidity+"] (default 168h)")
 	fs.StringVar(&workers, "key-pool-workers", "", "goroutines refilling the key pool, 0 = cores-1 [$"+EnvKeyPoolWork+"] (default 0)")
 	if err := fs.Parse(args); err != nil {
@@ -164,6 +169,10 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 		return Config{}, fmt.Errorf("--key-pool-workers %q: want a number, 0 or more", workers)
 	}
 	c.KeyPoolWorkers = n
+	fallback(&maxConns, EnvMaxConns, "1024")
+	if c.MaxConnections, err = strconv.Atoi(maxConns); err != nil || c.MaxConnections < 1 {
+		return Config{}, fmt.Errorf("--max-connections %q: want a number, 1 or more", maxConns)
+	}
 	fallback(&crlValidity, EnvCRLValidity, "168h")
 	if c.CRLValidity, err = time.ParseDuration(crlValidity); err != nil {
 		return Config{}, fmt.Errorf("--crl-validity %q: want a duration such as 168h", crlValidity)

@@ -433,3 +433,35 @@ func TestAuthFailuresPerIPv6Network(t *testing.T) {
 		t.Errorf("IPv4: %d, want 200", code)
 	}
 }
+
+// deadlineRecorder is a recorder whose connection read deadline can be set,
+// as a server connection's can.
+type deadlineRecorder struct {
+	*httptest.ResponseRecorder
+	readDeadline time.Time
+}
+
+func (d *deadlineRecorder) SetReadDeadline(t time.Time) error { d.readDeadline = t; return nil }
+
+// TestTokenEndpointBody: the unauthenticated OAuth endpoints read a small
+// body under a short read deadline, not the API's 1 MiB for a minute.
+func TestTokenEndpointBody(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sa := e.boot.ServiceAccount
+	for _, path := range []string{"/api/oauth/token", "/api/oauth/revoke"} {
+		form := "grant_type=client_credentials&token=x&pad=" + strings.Repeat("a", 8<<10)
+		req := httptest.NewRequest("POST", path, strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(sa.ClientID, sa.ClientSecret)
+		rec := &deadlineRecorder{ResponseRecorder: httptest.NewRecorder()}
+		before := time.Now()
+		e.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "invalid_request") {
+			t.Errorf("%s with an 8 KiB form: %d %s", path, rec.Code, rec.Body.String())
+		}
+		if d := rec.readDeadline.Sub(before); d <= 0 || d > 15*time.Second {
+			t.Errorf("%s: read deadline %v after the request, want at most 15s", path, d)
+		}
+	}
+}

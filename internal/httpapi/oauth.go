@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/app"
@@ -19,6 +20,7 @@ import (
 // client_id and client_secret in the form (RFC 6749 §2.3.1).
 func (s *server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	logState(r).op = "createAccessToken"
+	limitOAuthBody(w, r)
 	if err := s.checkAuthFailures(w, r); err != nil {
 		return writeOAuthError(w, r, err)
 	}
@@ -52,6 +54,7 @@ func (s *server) handleToken(w http.ResponseWriter, r *http.Request) error {
 // token was known.
 func (s *server) handleRevoke(w http.ResponseWriter, r *http.Request) error {
 	logState(r).op = "revokeAccessToken"
+	limitOAuthBody(w, r)
 	if err := s.checkAuthFailures(w, r); err != nil {
 		return writeOAuthError(w, r, err)
 	}
@@ -83,6 +86,22 @@ func (s *server) oauthIntent(r *http.Request, clientID string) error {
 	}
 	rl.intent = true
 	return nil
+}
+
+// The OAuth endpoints take requests before any authentication, and their
+// forms are a few hundred bytes: they read at most oauthMaxBody, within
+// oauthReadTimeout, so that a slow body cannot hold them for the API's
+// minute.
+const (
+	oauthMaxBody     = 4 << 10
+	oauthReadTimeout = 10 * time.Second
+)
+
+// limitOAuthBody bounds the body of an OAuth request in size and time.
+func limitOAuthBody(w http.ResponseWriter, r *http.Request) {
+	// ErrNotSupported from a writer without a connection is of no matter.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(oauthReadTimeout))
+	r.Body = http.MaxBytesReader(w, r.Body, oauthMaxBody)
 }
 
 // clientCredentials parses the form and returns the client's id and secret;
