@@ -174,7 +174,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts options
 		keys = pool
 	}
 	a, err := app.New(ctx, app.Config{Store: m.InstrumentStore(st), Keyring: kr, Keys: keys, Logger: log, OnCertificateIssued: m.CertificateIssued,
-		CRLValidity: cfg.CRLValidity})
+		CRLValidity: cfg.CRLValidity, AllowPrivateWebhooks: cfg.WebhookAllowPrivate})
 	if err != nil {
 		st.Close()
 		return nil, err

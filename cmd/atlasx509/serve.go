@@ -10,16 +10,19 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"sync"
 	"time"
 
 	"golang.org/x/net/netutil"
 
+	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/audit"
 	"github.com/atlasx509/atlasx509/internal/config"
 	"github.com/atlasx509/atlasx509/internal/httpapi"
 	"github.com/atlasx509/atlasx509/internal/metrics"
+	"github.com/atlasx509/atlasx509/internal/notify"
 	"github.com/atlasx509/atlasx509/internal/ratelimit"
 )
 
@@ -86,6 +89,11 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	}
 	go sweepTemporaryUsers(ctx, d.app, log)
 	go flushAccessListUse(ctx, d.app, log)
+	stopAlerts, err := startAlerts(ctx, cfg, d.app, log)
+	if err != nil {
+		return err
+	}
+	defer stopAlerts() // before the store closes
 	if d.pool != nil {
 		d.pool.Start(ctx)
 		defer d.pool.Close() // drops every key made ahead of time
@@ -295,4 +303,34 @@ func serveMetrics(addr string, m *metrics.Metrics, log *slog.Logger) (stop func(
 	go srv.Serve(ln)
 	log.Info("serving metrics", "addr", ln.Addr().String())
 	return func() { srv.Close() }, nil
+}
+
+// startAlerts runs the alert evaluator and deliverer in the background
+// until ctx ends or the returned stop is called; stop waits for the round
+// in progress. Replicas take turns through the store's lease.
+func startAlerts(ctx context.Context, cfg config.Config, a *app.App, log *slog.Logger) (stop func(), err error) {
+	interval := cfg.AlertInterval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	r := &app.AlertRunner{App: a, Holder: replicaName(), Interval: interval, Logger: log}
+	if cfg.SMTPURL != "" {
+		if r.SMTP, err = notify.ParseSMTP(cfg.SMTPURL); err != nil {
+			return nil, err
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.Run(ctx)
+	}()
+	return func() { cancel(); <-done }, nil
+}
+
+// replicaName names this process in the alert lease: host, process id and
+// a random suffix, unique across replicas.
+func replicaName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), atlasx509.NewID(time.Now()))
 }

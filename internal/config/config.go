@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/atlasx509/atlasx509/internal/keypool"
+	"github.com/atlasx509/atlasx509/internal/notify"
 )
 
 // Config is the configuration of one atlasx509 command.
@@ -61,6 +62,15 @@ type Config struct {
 	// CRLValidity is nextUpdate − thisUpdate of every CRL the server signs;
 	// a CRL is signed anew once half of it has passed.
 	CRLValidity time.Duration
+	// AlertInterval is how often alert configurations are evaluated and
+	// due notifications sent.
+	AlertInterval time.Duration
+	// WebhookAllowPrivate allows webhook URLs on loopback, private and
+	// link-local addresses.
+	WebhookAllowPrivate bool
+	// SMTPURL is smtp://[user:pass@]host:port or smtps://… with ?from=, for
+	// EMAIL notifications; "" records them as undelivered.
+	SMTPURL string
 	// Out is the file backup writes (backup only).
 	Out string
 	// From is the backup file restore reads (restore only).
@@ -87,6 +97,9 @@ const (
 	EnvKeyPoolWork   = "ATLASX509_KEY_POOL_WORKERS"
 	EnvMetricsListen = "ATLASX509_METRICS_LISTEN"
 	EnvCRLValidity   = "ATLASX509_CRL_VALIDITY"
+	EnvAlertInterval = "ATLASX509_ALERT_INTERVAL"
+	EnvWebhookPriv   = "ATLASX509_WEBHOOK_ALLOW_PRIVATE"
+	EnvSMTPURL       = "ATLASX509_SMTP_URL"
 )
 
 // MinCRLValidity is the shortest --crl-validity: a mongod must be able to
@@ -124,8 +137,11 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	case "restore":
 		fs.StringVar(&c.From, "from", "", "the backup file to restore (required)")
 	}
-	var workers, crlValidity, maxConns string
+	var workers, crlValidity, maxConns, alertInterval, allowPrivate string
 	fs.StringVar(&maxConns, "max-connections", "", "open connections served at once; more wait for one to close [$"+EnvMaxConns+"] (default 1024)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", "", "smtp://[user:pass@]host:port or smtps://... with ?from=, for EMAIL notifications [$"+EnvSMTPURL+"]")
+	fs.StringVar(&alertInterval, "alert-interval", "", "how often alerts are evaluated and notifications sent [$"+EnvAlertInterval+"] (default 1m)")
+	fs.StringVar(&allowPrivate, "webhook-allow-private", "", "allow webhook URLs on loopback, private and link-local addresses (true or false) [$"+EnvWebhookPriv+"] (default false)")
 	fs.StringVar(&crlValidity, "crl-validity", "", "nextUpdate - thisUpdate of every CRL, at least 1m [$"+EnvCRLValidity+"] (default 168h)")
 	fs.StringVar(&workers, "key-pool-workers", "", "goroutines refilling the key pool, 0 = cores-1 [$"+EnvKeyPoolWork+"] (default 0)")
 	if err := fs.Parse(args); err != nil {
@@ -173,6 +189,15 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	if c.MaxConnections, err = strconv.Atoi(maxConns); err != nil || c.MaxConnections < 1 {
 		return Config{}, fmt.Errorf("--max-connections %q: want a number, 1 or more", maxConns)
 	}
+	fallback(&c.SMTPURL, EnvSMTPURL, "")
+	fallback(&alertInterval, EnvAlertInterval, "1m")
+	if c.AlertInterval, err = time.ParseDuration(alertInterval); err != nil || c.AlertInterval <= 0 {
+		return Config{}, fmt.Errorf("--alert-interval %q: want a positive duration such as 1m", alertInterval)
+	}
+	fallback(&allowPrivate, EnvWebhookPriv, "false")
+	if c.WebhookAllowPrivate, err = strconv.ParseBool(allowPrivate); err != nil {
+		return Config{}, fmt.Errorf("--webhook-allow-private %q: want true or false", allowPrivate)
+	}
 	fallback(&crlValidity, EnvCRLValidity, "168h")
 	if c.CRLValidity, err = time.ParseDuration(crlValidity); err != nil {
 		return Config{}, fmt.Errorf("--crl-validity %q: want a duration such as 168h", crlValidity)
@@ -201,6 +226,11 @@ func (c Config) Validate() error {
 	}
 	if _, err := keypool.ParseDepths(c.KeyPool); err != nil {
 		return fmt.Errorf("--key-pool: %w", err)
+	}
+	if c.SMTPURL != "" {
+		if _, err := notify.ParseSMTP(c.SMTPURL); err != nil {
+			return fmt.Errorf("--smtp-url: %w", err)
+		}
 	}
 	if c.CRLValidity < MinCRLValidity {
 		return fmt.Errorf("--crl-validity %v: want at least %v", c.CRLValidity, MinCRLValidity)

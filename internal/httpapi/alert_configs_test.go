@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -225,4 +227,18 @@ func TestAlertConfigRefusals(t *testing.T) {
 	if len(page.Results) != 1 {
 		t.Errorf("a refused request stored something: %d configs", len(page.Results))
 	}
+}
+
+// insertAlert stores an open alert of a new configuration about target,
+// as the evaluator would, and returns its id.
+func (e *env) insertAlert(target string) string {
+	e.t.Helper()
+	now := time.Now().UTC()
+	al := atlasx509.Alert{ID: atlasx509.NewID(now), GroupID: e.boot.ProjectID, AlertConfigID: e.createAlertConfig(),
+		EventTypeName: atlasx509.EventManagedCertsExpiration, Target: target, Subject: "someone",
+		NotAfter: now.Add(24 * time.Hour), Status: atlasx509.AlertOpen, Created: now, Updated: now}
+	if err := e.store.Update(context.Background(), func(tx store.Tx) error { return tx.InsertAlert(context.Background(), al) }); err != nil {
+		e.t.Fatal(err)
+	}
+	return al.ID
 }

@@ -92,6 +92,12 @@ func matrixFixtures() map[string]fixture {
 			return matrixCase{method, "/groups/" + e.boot.ProjectID + "/alertConfigs/" + id, body, scopeProject, e.boot.ProjectID}
 		}
 	}
+	withAlert := func(method, body string) fixture {
+		return func(e *env, n int) matrixCase {
+			id := e.insertAlert(fmt.Sprintf("matrix:%d", n))
+			return matrixCase{method, "/groups/" + e.boot.ProjectID + "/alerts/" + id, body, scopeProject, e.boot.ProjectID}
+		}
+	}
 	const saBody = `{"name":"m","description":"matrix","roles":["ORG_MEMBER"],"secretExpiresAfterHours":8}`
 	return map[string]fixture{
 		"createProject": func(e *env, n int) matrixCase {
@@ -146,7 +152,14 @@ func matrixFixtures() map[string]fixture {
 		"updateAlertConfig": withAlertConfig("PUT", alertConfigBody),
 		"toggleAlertConfig": withAlertConfig("PATCH", `{"enabled":false}`),
 		"deleteAlertConfig": withAlertConfig("DELETE", ""),
-		"listGroupEvents":   proj("GET", "/events?eventType=MONGODB_USER_ADDED&includeRaw=true", ""),
+		"getAlertConfigAlerts": func(e *env, n int) matrixCase {
+			return matrixCase{"GET", "/groups/" + e.boot.ProjectID + "/alertConfigs/" + e.createAlertConfig() + "/alerts", "", scopeProject, e.boot.ProjectID}
+		},
+		"listAlerts":       proj("GET", "/alerts", ""),
+		"getAlert":         withAlert("GET", ""),
+		"acknowledgeAlert": withAlert("PATCH", `{"acknowledgedUntil":"2126-06-20T12:28:21Z"}`),
+
+		"listGroupEvents": proj("GET", "/events?eventType=MONGODB_USER_ADDED&includeRaw=true", ""),
 		"getGroupEvent": func(e *env, n int) matrixCase {
 			e.createUser(managedUserBody(fmt.Sprintf("u%d", n)))
 			id := e.lastEvent(e.group()).ID

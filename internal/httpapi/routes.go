@@ -87,6 +87,11 @@ func (s *server) atlasRoutes() []route {
 		{method: "PUT", path: "/groups/{groupId}/alertConfigs/{alertConfigId}", op: "updateAlertConfig", perm: authz.AlertWrite, versions: v2Base, limit: noRateLimit, handler: s.handleUpdateAlertConfig},
 		{method: "PATCH", path: "/groups/{groupId}/alertConfigs/{alertConfigId}", op: "toggleAlertConfig", perm: authz.AlertWrite, versions: v2Base, limit: noRateLimit, handler: s.handleToggleAlertConfig},
 		{method: "DELETE", path: "/groups/{groupId}/alertConfigs/{alertConfigId}", op: "deleteAlertConfig", perm: authz.AlertWrite, versions: v2Base, limit: noRateLimit, handler: s.handleDeleteAlertConfig},
+		{method: "GET", path: "/groups/{groupId}/alertConfigs/{alertConfigId}/alerts", op: "getAlertConfigAlerts", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleListAlertConfigAlerts},
+		{method: "GET", path: "/groups/{groupId}/alerts", op: "listAlerts", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleListAlerts},
+		{method: "GET", path: "/groups/{groupId}/alerts/{alertId}", op: "getAlert", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetAlert},
+		{method: "PATCH", path: "/groups/{groupId}/alerts/{alertId}", op: "acknowledgeAlert", perm: authz.AlertWrite, versions: v2AcknowledgeAlert, limit: noRateLimit, handler: s.handleAcknowledgeAlert},
+
 		// Events.
 		{method: "GET", path: "/groups/{groupId}/events", op: "listGroupEvents", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleListGroupEvents},
 		{method: "GET", path: "/groups/{groupId}/events/{eventId}", op: "getGroupEvent", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetGroupEvent},

@@ -97,12 +97,13 @@ type Revocation struct {
 }
 
 // AlertFilter selects alerts: those of the project GroupID (any when ""),
-// of the configuration AlertConfigID (any when "") and with Status (any
-// when "").
+// of the configuration AlertConfigID (any when ""), with Status (any when
+// "") and about Target (any when "").
 type AlertFilter struct {
 	GroupID       string
 	AlertConfigID string
 	Status        string
+	Target        string
 }
 
 // ReasonCessationOfOperation is the RFC 5280 CRLReason code with which

@@ -110,10 +110,10 @@ func (t *tx) GetAlert(ctx context.Context, groupID, id string) (atlasx509.Alert,
 		`SELECT `+alertColumns+` FROM alerts WHERE group_id = $1 AND id = $2`, groupID, id)
 }
 
-const alertFilterWhere = `($1 = '' OR group_id = $2) AND ($3 = '' OR alert_config_id = $4) AND ($5 = '' OR status = $6)`
+const alertFilterWhere = `($1 = '' OR group_id = $2) AND ($3 = '' OR alert_config_id = $4) AND ($5 = '' OR status = $6) AND ($7 = '' OR target = $8)`
 
 func alertFilterArgs(f store.AlertFilter) []any {
-	return []any{f.GroupID, f.GroupID, f.AlertConfigID, f.AlertConfigID, f.Status, f.Status}
+	return []any{f.GroupID, f.GroupID, f.AlertConfigID, f.AlertConfigID, f.Status, f.Status, f.Target, f.Target}
 }
 
 // ListAlerts implements store.Tx.
@@ -125,7 +125,7 @@ func (t *tx) ListAlerts(ctx context.Context, f store.AlertFilter, page store.Pag
 	args := append(alertFilterArgs(f), limit, offset)
 	return list(ctx, t, "list alerts", scanAlert,
 		`SELECT `+alertColumns+` FROM alerts WHERE `+alertFilterWhere+`
-		ORDER BY created DESC, id DESC LIMIT $7 OFFSET $8`, args...)
+		ORDER BY created DESC, id DESC LIMIT $9 OFFSET $10`, args...)
 }
 
 // CountAlerts implements store.Tx.

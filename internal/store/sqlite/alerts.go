@@ -98,10 +98,10 @@ func (t *tx) GetAlert(ctx context.Context, groupID, id string) (atlasx509.Alert,
 		`SELECT `+alertColumns+` FROM alerts WHERE group_id = ? AND id = ?`, groupID, id)
 }
 
-const alertFilterWhere = `(? = '' OR group_id = ?) AND (? = '' OR alert_config_id = ?) AND (? = '' OR status = ?)`
+const alertFilterWhere = `(? = '' OR group_id = ?) AND (? = '' OR alert_config_id = ?) AND (? = '' OR status = ?) AND (? = '' OR target = ?)`
 
 func alertFilterArgs(f store.AlertFilter) []any {
-	return []any{f.GroupID, f.GroupID, f.AlertConfigID, f.AlertConfigID, f.Status, f.Status}
+	return []any{f.GroupID, f.GroupID, f.AlertConfigID, f.AlertConfigID, f.Status, f.Status, f.Target, f.Target}
 }
 
 // ListAlerts implements store.Tx.

@@ -136,6 +136,13 @@ func testAlerts(t *testing.T, s store.Store) {
 		if d := diff([]atlasx509.Alert{a1}, open); d != "" {
 			t.Errorf("ListAlerts OPEN (-want +got):\n%s", d)
 		}
+		byTarget, err := tx.ListAlerts(ctx, store.AlertFilter{AlertConfigID: id(5001), Target: "cert:2"}, store.Page{})
+		if err != nil {
+			return err
+		}
+		if d := diff([]atlasx509.Alert{a2}, byTarget); d != "" {
+			t.Errorf("ListAlerts by target (-want +got):\n%s", d)
+		}
 		n, err := tx.CountAlerts(ctx, store.AlertFilter{Status: atlasx509.AlertClosed})
 		if n != 1 {
 			t.Errorf("CountAlerts CLOSED = %d, want 1", n)

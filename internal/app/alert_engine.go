@@ -1,0 +1,257 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/atlasapi"
+	"github.com/atlasx509/atlasx509/internal/store"
+)
+
+// Webhook events (X-MMS-Event) of alert notifications, as Atlas names them.
+const (
+	eventAlertOpen   = "alert.open"
+	eventAlertUpdate = "alert.update"
+	eventAlertClose  = "alert.close"
+)
+
+// alertTarget is one thing inside an alert configuration's threshold now.
+type alertTarget struct {
+	key      string // Alert.Target
+	subject  string
+	notAfter time.Time
+}
+
+// EvaluateAlerts runs one evaluation of every enabled alert configuration
+// at now: it opens an alert for each target newly inside its threshold,
+// closes those whose target left it (renewed, revoked or expired), and
+// queues the notifications that are due in the outbox. Each configuration
+// is evaluated in its own transaction, so an alert and its notifications
+// commit together; the unique (configuration, target) of alerts keeps a
+// second evaluator (or a restart) from opening the same alert twice.
+func (a *App) EvaluateAlerts(ctx context.Context) error {
+	var configs []atlasx509.AlertConfig
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		configs, err = tx.ListAlertConfigs(ctx, "", store.Page{})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("list alert configs: %w", err)
+	}
+	var errs []error
+	for _, c := range configs {
+		if !c.Enabled {
+			continue
+		}
+		now := a.now().UTC()
+		err := a.store.Update(ctx, func(tx store.Tx) error { return evaluateConfig(ctx, tx, c.GroupID, c.ID, now) })
+		if err != nil {
+			errs = append(errs, fmt.Errorf("alert config %s: %w", c.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// evaluateConfig evaluates one configuration, read again in tx.
+func evaluateConfig(ctx context.Context, tx store.Tx, groupID, configID string, now time.Time) error {
+	c, err := tx.GetAlertConfig(ctx, groupID, configID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // deleted meanwhile
+	}
+	if err != nil || !c.Enabled {
+		return err
+	}
+	project, err := tx.GetProject(ctx, groupID)
+	if err != nil {
+		return err
+	}
+	targets, err := alertTargets(ctx, tx, c, project, now)
+	if err != nil {
+		return err
+	}
+	open, err := tx.ListAlerts(ctx, store.AlertFilter{AlertConfigID: c.ID, Status: atlasx509.AlertOpen}, store.Page{})
+	if err != nil {
+		return err
+	}
+	org, err := tx.GetOrganization(ctx, project.OrgID)
+	if err != nil {
+		return err
+	}
+	names := [2]string{project.Name, org.Name}
+	for _, al := range open {
+		if _, still := targets[al.Target]; still {
+			if err := notifyDue(ctx, tx, c, &al, names, now, false); err != nil {
+				return err
+			}
+			continue
+		}
+		al.Status, al.Updated, al.Resolved = atlasx509.AlertClosed, now, &now
+		if err := notifyDue(ctx, tx, c, &al, names, now, true); err != nil {
+			return err
+		}
+	}
+	for key, tg := range targets {
+		known, err := tx.CountAlerts(ctx, store.AlertFilter{AlertConfigID: c.ID, Target: key})
+		if err != nil {
+			return err
+		}
+		if known > 0 {
+			continue // open, or closed for good: a target alerts once
+		}
+		al := atlasx509.Alert{ID: atlasx509.NewID(now), GroupID: groupID, AlertConfigID: c.ID, EventTypeName: c.EventTypeName,
+			Target: key, Subject: tg.subject, NotAfter: tg.notAfter, Status: atlasx509.AlertOpen, Created: now, Updated: now}
+		if err := tx.InsertAlert(ctx, al); err != nil {
+			return err
+		}
+		if err := notifyDue(ctx, tx, c, &al, names, now, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// alertTargets lists what is inside c's threshold at now, by target key.
+func alertTargets(ctx context.Context, tx store.Tx, c atlasx509.AlertConfig, p atlasx509.Project, now time.Time) (map[string]alertTarget, error) {
+	limit := now.Add(time.Duration(c.Threshold) * 24 * time.Hour)
+	out := map[string]alertTarget{}
+	switch c.EventTypeName {
+	case atlasx509.EventManagedCertsExpiration:
+		users, err := tx.ListDatabaseUsers(ctx, p.ID, store.Page{})
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			if u.X509Type != atlasx509.X509Managed {
+				continue
+			}
+			certs, err := tx.ListCertificates(ctx, store.CertificateFilter{GroupID: p.ID, Username: u.Username, ValidAt: now}, store.Page{})
+			if err != nil {
+				return nil, err
+			}
+			var latest *atlasx509.Certificate
+			for i := range certs {
+				if latest == nil || certs[i].NotAfter.After(latest.NotAfter) {
+					latest = &certs[i]
+				}
+			}
+			if latest != nil && latest.NotAfter.Before(limit) {
+				key := "cert:" + strconv.FormatInt(latest.Serial, 10)
+				out[key] = alertTarget{key: key, subject: u.Username, notAfter: latest.NotAfter}
+			}
+		}
+	case atlasx509.EventCustomerCAExpiration:
+		rest := []byte(p.CustomerX509CAs)
+		for {
+			var block *pem.Block
+			if block, rest = pem.Decode(rest); block == nil {
+				break
+			}
+			cert, err := x509.ParseCertificate(block.Bytes)
+			if err != nil || !cert.NotAfter.After(now) || !cert.NotAfter.Before(limit) {
+				continue
+			}
+			sum := sha256.Sum256(cert.Raw)
+			key := "ca:" + hex.EncodeToString(sum[:])
+			out[key] = alertTarget{key: key, subject: cert.Subject.String(), notAfter: cert.NotAfter}
+		}
+	}
+	// Self-managed CRLs are not stored here: their configuration never fires.
+	return out, nil
+}
+
+// notifyDue queues the notifications of al that are due at now and saves
+// al. A closing alert notifies every recipient once; an open one notifies
+// a recipient after its delay, then every IntervalMin, unless acknowledged.
+func notifyDue(ctx context.Context, tx store.Tx, c atlasx509.AlertConfig, al *atlasx509.Alert, names [2]string, now time.Time, closing bool) error {
+	acked := al.AcknowledgedUntil != nil && al.AcknowledgedUntil.After(now)
+	if al.Notified == nil {
+		al.Notified = map[string]time.Time{}
+	}
+	for _, n := range c.Notifications {
+		last, notified := al.Notified[n.NotifierID]
+		event := eventAlertUpdate
+		switch {
+		case closing && !notified:
+			continue // never told it opened
+		case closing:
+			event = eventAlertClose
+		case acked:
+			continue
+		case !notified && now.Before(al.Created.Add(time.Duration(n.DelayMin)*time.Minute)):
+			continue
+		case !notified:
+			event = eventAlertOpen
+		case now.Before(last.Add(time.Duration(n.IntervalMin) * time.Minute)):
+			continue
+		}
+		al.Notified[n.NotifierID] = now
+		al.LastNotified = &now
+		if err := queueNotification(ctx, tx, n, *al, names, event, now); err != nil {
+			return err
+		}
+	}
+	al.Updated = now
+	return tx.UpdateAlert(ctx, *al)
+}
+
+// queueNotification puts one notification in the outbox.
+func queueNotification(ctx context.Context, tx store.Tx, n atlasx509.Notification, al atlasx509.Alert, names [2]string, event string, now time.Time) error {
+	body, err := json.Marshal(webhookBody(al, names))
+	if err != nil {
+		return err
+	}
+	dest := n.WebhookURL
+	if n.TypeName == atlasx509.NotifyEmail {
+		dest = n.EmailAddress
+	}
+	return tx.InsertOutboxMessage(ctx, atlasx509.OutboxMessage{
+		ID: atlasx509.NewID(now), GroupID: al.GroupID, AlertID: al.ID, Kind: n.TypeName, Destination: dest,
+		SealedSecret: n.SealedWebhookSecret, Event: event, Body: body, Status: atlasx509.OutboxPending,
+		NextAttempt: now, Created: now, Updated: now,
+	})
+}
+
+// webhookBody is what a webhook receives: the alert as the Alerts resource
+// shows it, plus humanReadable.
+func webhookBody(al atlasx509.Alert, names [2]string) atlasapi.Alert {
+	v := AlertView(al)
+	what := "The X.509 certificate of database user " + al.Subject
+	if al.EventTypeName == atlasx509.EventCustomerCAExpiration {
+		what = "The self-managed X.509 CA " + al.Subject
+	}
+	v.HumanReadable = fmt.Sprintf("%s expires at %s.\nProject: %s Organization: %s",
+		what, al.NotAfter.UTC().Format(time.RFC3339), names[0], names[1])
+	if al.Status == atlasx509.AlertClosed {
+		v.HumanReadable = fmt.Sprintf("%s no longer expires soon (renewed, revoked or expired).\nProject: %s Organization: %s",
+			what, names[0], names[1])
+	}
+	return v
+}
+
+// AlertView is an alert in Atlas's shape, without links.
+func AlertView(al atlasx509.Alert) atlasapi.Alert {
+	const layout = "2006-01-02T15:04:05Z"
+	format := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format(layout)
+	}
+	return atlasapi.Alert{
+		AcknowledgedUntil: format(al.AcknowledgedUntil), AcknowledgementComment: al.AcknowledgementComment,
+		AcknowledgingUsername: al.AcknowledgingUsername, AlertConfigID: al.AlertConfigID,
+		Created: al.Created.UTC().Format(layout), EventTypeName: al.EventTypeName, GroupID: al.GroupID, ID: al.ID,
+		LastNotified: format(al.LastNotified), Resolved: format(al.Resolved), Status: al.Status,
+		Updated: al.Updated.UTC().Format(layout),
+	}
+}

@@ -1,0 +1,373 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/app"
+	"github.com/atlasx509/atlasx509/internal/atlasapi"
+	"github.com/atlasx509/atlasx509/internal/keyring"
+	"github.com/atlasx509/atlasx509/internal/notify"
+	"github.com/atlasx509/atlasx509/internal/store"
+	"github.com/atlasx509/atlasx509/internal/store/postgres"
+	"github.com/atlasx509/atlasx509/internal/testkit"
+)
+
+// fakeClock is a clock the test moves by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// hook is one webhook request the receiver got.
+type hook struct {
+	event string
+	body  atlasapi.Alert
+}
+
+// receiver is a real local HTTP webhook receiver: it checks each request's
+// signature with secret, answers the statuses of fail first (then 200) and
+// records what it accepted.
+type receiver struct {
+	t      *testing.T
+	secret string
+	srv    *httptest.Server
+
+	mu       sync.Mutex
+	fail     []int
+	attempts int
+	got      []hook
+}
+
+func newReceiver(t *testing.T, secret string, fail ...int) *receiver {
+	rc := &receiver{t: t, secret: secret, fail: fail}
+	rc.srv = httptest.NewServer(http.HandlerFunc(rc.serve))
+	t.Cleanup(rc.srv.Close)
+	return rc
+}
+
+func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.attempts++
+	if !notify.Verify(body, []byte(rc.secret), r.Header.Get("X-MMS-Signature")) {
+		rc.t.Errorf("webhook signature %q does not verify", r.Header.Get("X-MMS-Signature"))
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" || r.Method != http.MethodPost {
+		rc.t.Errorf("webhook %s with Content-Type %q", r.Method, ct)
+	}
+	if len(rc.fail) > 0 {
+		w.WriteHeader(rc.fail[0])
+		rc.fail = rc.fail[1:]
+		return
+	}
+	var v atlasapi.Alert
+	if err := json.Unmarshal(body, &v); err != nil {
+		rc.t.Errorf("webhook body %s: %v", body, err)
+	}
+	rc.got = append(rc.got, hook{event: r.Header.Get("X-MMS-Event"), body: v})
+	w.WriteHeader(http.StatusAccepted) // any 2xx is success
+}
+
+// events returns the events received so far and forgets them.
+func (rc *receiver) events() []string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []string
+	for _, h := range rc.got {
+		out = append(out, h.event+" "+h.body.Status)
+	}
+	rc.got = nil
+	return out
+}
+
+// alertFixture is a server with a fake clock, a webhook configuration
+// aimed at the receiver and a managed user.
+type alertFixture struct {
+	*env
+	clock    *fakeClock
+	keyring  *keyring.Keyring
+	configID string
+}
+
+func alertEnv(t *testing.T, rc *receiver) alertFixture {
+	f := alertFixture{clock: &fakeClock{now: time.Now().UTC().Truncate(time.Second)}}
+	f.env = newEnvWith(t, func(c *app.Config) {
+		c.Now, c.AllowPrivateWebhooks = f.clock.Now, true
+		f.keyring = c.Keyring
+	})
+	body := strings.NewReplacer("https://203.0.113.10/hooks/t0ken?x=1", rc.srv.URL+"/hook", "s3cret", rc.secret).Replace(alertConfigBody)
+	f.configID = decodeConfig(t, f.mustDo(http.StatusCreated, "POST", f.group()+"/alertConfigs", body)).ID
+	f.createUser(managedUserBody("alice"))
+	return f
+}
+
+// refreshToken issues the bootstrap account a token valid at the fake time.
+func (e *env) refreshToken() {
+	e.t.Helper()
+	tok, err := e.app.IssueToken(context.Background(), e.boot.ServiceAccount.ClientID, e.boot.ServiceAccount.ClientSecret)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.token = tok.AccessToken
+}
+
+func tick(t *testing.T, r *app.AlertRunner) {
+	t.Helper()
+	if _, err := r.Tick(context.Background()); err != nil {
+		t.Fatalf("Tick: %v", err)
+	}
+}
+
+// TestAlertWebhookLifecycle drives a certificate into its threshold with a
+// fake clock: the receiver gets one signed webhook per interval, none
+// while acknowledged, and the close after a renewal.
+func TestAlertWebhookLifecycle(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, "hook-secret")
+	f := alertEnv(t, rc)
+	e, clock := f.env, f.clock
+	e.mustDo(http.StatusCreated, "POST", e.group()+"/databaseUsers/alice/certs", `{"monthsUntilExpiration":2}`)
+	runner := &app.AlertRunner{App: e.app, Holder: "r1", Interval: time.Minute}
+
+	steps := []struct {
+		advance time.Duration
+		want    []string
+	}{
+		{0, nil}, // 2 months left: outside the 30 days
+		{35 * 24 * time.Hour, []string{"alert.open OPEN"}}, // inside
+		{30 * time.Minute, nil},                            // before intervalMin (60)
+		{29 * time.Minute, nil},
+		{time.Minute, []string{"alert.update OPEN"}}, // one interval after the first
+		{time.Minute, nil},
+	}
+	for i, st := range steps {
+		clock.Advance(st.advance)
+		tick(t, runner)
+		if d := cmp.Diff(st.want, rc.events()); d != "" {
+			t.Fatalf("step %d (-want +got):\n%s", i, d)
+		}
+	}
+
+	e.refreshToken()
+	var page atlasapi.Paginated[atlasapi.Alert]
+	if err := json.Unmarshal(e.doVersion("2023-01-01", "GET", v2(e.group()+"/alerts?status=OPEN"), "").Body.Bytes(), &page); err != nil {
+		t.Fatal(err)
+	}
+	// Ours, and the default configuration's (to the project owners).
+	if len(page.Results) != 2 || page.Results[0].EventTypeName != atlasx509.EventManagedCertsExpiration {
+		t.Fatalf("open alerts: %+v", page)
+	}
+	if page.Results[0].AlertConfigID != f.configID {
+		page.Results[0] = page.Results[1]
+	}
+	alertPath := v2(e.group() + "/alerts/" + page.Results[0].ID)
+	if rec := e.doVersion("2023-01-01", "GET", alertPath, ""); rec.Code != http.StatusOK {
+		t.Fatalf("GET alert: %d %s", rec.Code, rec.Body)
+	}
+	byConfig := e.doVersion("2023-01-01", "GET", v2(e.group()+"/alertConfigs/"+page.Results[0].AlertConfigID+"/alerts"), "")
+	if byConfig.Code != http.StatusOK || !strings.Contains(byConfig.Body.String(), page.Results[0].ID) {
+		t.Fatalf("alerts of the configuration: %d %s", byConfig.Code, byConfig.Body)
+	}
+
+	// Acknowledged for 2 hours: no re-notification meanwhile.
+	until := clock.Now().Add(2 * time.Hour).Format(time.RFC3339)
+	rec := e.doVersion("2024-05-30", "PATCH", alertPath, `{"acknowledgedUntil":"`+until+`","acknowledgementComment":"renewing"}`)
+	var acked atlasapi.Alert
+	if err := json.Unmarshal(rec.Body.Bytes(), &acked); err != nil || rec.Code != http.StatusOK {
+		t.Fatalf("acknowledge: %d %s", rec.Code, rec.Body)
+	}
+	if acked.AcknowledgingUsername != e.boot.ServiceAccount.ClientID || acked.AcknowledgementComment != "renewing" {
+		t.Errorf("acknowledged alert: %+v", acked)
+	}
+	clock.Advance(90 * time.Minute)
+	tick(t, runner)
+	if got := rc.events(); len(got) != 0 {
+		t.Fatalf("notified while acknowledged: %v", got)
+	}
+
+	// A renewal past the threshold closes the alert.
+	e.refreshToken()
+	e.mustDo(http.StatusCreated, "POST", e.group()+"/databaseUsers/alice/certs", `{"monthsUntilExpiration":3}`)
+	tick(t, runner)
+	if d := cmp.Diff([]string{"alert.close CLOSED"}, rc.events()); d != "" {
+		t.Fatalf("after renewal (-want +got):\n%s", d)
+	}
+	clock.Advance(2 * time.Hour)
+	tick(t, runner)
+	if got := rc.events(); len(got) != 0 {
+		t.Fatalf("a closed alert notified again: %v", got)
+	}
+	e.refreshToken()
+	var closed atlasapi.Alert
+	if err := json.Unmarshal(e.doVersion("2023-01-01", "GET", alertPath, "").Body.Bytes(), &closed); err != nil {
+		t.Fatal(err)
+	}
+	if closed.Status != atlasx509.AlertClosed || closed.Resolved == "" {
+		t.Errorf("after renewal: %+v", closed)
+	}
+}
+
+// TestAlertWebhookRetries: a receiver that fails twice gets the third try,
+// after the backoff.
+func TestAlertWebhookRetries(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, "retry-secret", http.StatusInternalServerError, http.StatusServiceUnavailable)
+	f := alertEnv(t, rc)
+	e, clock := f.env, f.clock
+	e.mustDo(http.StatusCreated, "POST", e.group()+"/databaseUsers/alice/certs", `{"monthsUntilExpiration":1}`)
+	clock.Advance(10 * 24 * time.Hour)
+	runner := &app.AlertRunner{App: e.app, Holder: "r1", Interval: time.Minute}
+	steps := []struct {
+		advance  time.Duration
+		attempts int
+	}{
+		{0, 1},
+		{30 * time.Second, 1}, // not yet due again
+		{30 * time.Second, 2}, // 1 min after the first failure
+		{time.Minute, 2},
+		{time.Minute, 3}, // 2 min after the second
+		{time.Hour, 3},
+	}
+	for i, st := range steps {
+		clock.Advance(st.advance)
+		tick(t, runner)
+		rc.mu.Lock()
+		attempts := rc.attempts
+		rc.mu.Unlock()
+		// The hourly re-notification of the last step is a second message.
+		if i == len(steps)-1 {
+			attempts--
+		}
+		if attempts != st.attempts {
+			t.Fatalf("step %d: %d attempts, want %d", i, attempts, st.attempts)
+		}
+	}
+	if d := cmp.Diff([]string{"alert.open OPEN", "alert.update OPEN"}, rc.events()); d != "" {
+		t.Errorf("delivered (-want +got):\n%s", d)
+	}
+}
+
+// TestAlertDeliveryRefusesPrivate: without --webhook-allow-private the
+// delivery itself refuses a loopback address (a URL stored before, or a
+// name that resolved elsewhere at configuration time).
+func TestAlertDeliveryRefusesPrivate(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, "x")
+	f := alertEnv(t, rc)
+	e, clock := f.env, f.clock
+	e.mustDo(http.StatusCreated, "POST", e.group()+"/databaseUsers/alice/certs", `{"monthsUntilExpiration":1}`)
+	clock.Advance(10 * 24 * time.Hour)
+	strict, err := app.New(context.Background(), app.Config{Store: e.store, Keyring: f.keyring, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tick(t, &app.AlertRunner{App: strict, Holder: "r1", Interval: time.Minute})
+	rc.mu.Lock()
+	attempts := rc.attempts
+	rc.mu.Unlock()
+	if attempts != 0 {
+		t.Fatalf("the receiver on loopback was called %d times", attempts)
+	}
+	var msgs []atlasx509.OutboxMessage
+	err = e.store.View(context.Background(), func(tx store.Tx) error {
+		alerts, err := tx.ListAlerts(context.Background(), store.AlertFilter{GroupID: e.boot.ProjectID}, store.Page{})
+		if err != nil || len(alerts) == 0 {
+			t.Fatalf("alerts: %v %v", alerts, err)
+		}
+		msgs, err = tx.ListOutboxMessages(context.Background(), alerts[0].ID)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var webhook *atlasx509.OutboxMessage
+	for i := range msgs {
+		if msgs[i].Kind == atlasx509.NotifyWebhook {
+			webhook = &msgs[i]
+		}
+	}
+	if webhook == nil || webhook.Status != atlasx509.OutboxPending || !strings.Contains(webhook.LastError, "not a public address") {
+		t.Errorf("webhook message after a refused dial: %+v", webhook)
+	}
+}
+
+// TestAlertReplicasDeliverOnce: two replicas on one PostgreSQL database,
+// evaluating and delivering at the same time, send one webhook.
+func TestAlertReplicasDeliverOnce(t *testing.T) {
+	t.Parallel()
+	dbURL := postgresDatabase(t)
+	ctx := context.Background()
+	clock := &fakeClock{now: time.Now().UTC().Truncate(time.Second)}
+	kr := testkit.Keyring(t)
+	var runners []*app.AlertRunner
+	var apps []*app.App
+	for i := 0; i < 2; i++ {
+		st, err := postgres.Open(ctx, dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		a, err := app.New(ctx, app.Config{Store: st, Keyring: kr, Keys: testkit.FastKeys{}, Now: clock.Now, AllowPrivateWebhooks: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		apps = append(apps, a)
+		runners = append(runners, &app.AlertRunner{App: a, Holder: []string{"r1", "r2"}[i], Interval: time.Minute})
+	}
+	boot, err := apps[0].Bootstrap(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := apps[1].IssueToken(ctx, boot.ServiceAccount.ClientID, boot.ServiceAccount.ClientSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, handler: NewHandler(Options{App: apps[1]}), app: apps[1], boot: boot, token: tok.AccessToken}
+	rc := newReceiver(t, "pg-secret")
+	body := strings.NewReplacer("https://203.0.113.10/hooks/t0ken?x=1", rc.srv.URL+"/hook", "s3cret", rc.secret).Replace(alertConfigBody)
+	e.mustDo(http.StatusCreated, "POST", e.group()+"/alertConfigs", body)
+	e.createUser(managedUserBody("alice"))
+	e.mustDo(http.StatusCreated, "POST", e.group()+"/databaseUsers/alice/certs", `{"monthsUntilExpiration":1}`)
+	clock.Advance(10 * 24 * time.Hour)
+	for round := 0; round < 3; round++ {
+		var wg sync.WaitGroup
+		for _, r := range runners {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := r.Tick(ctx); err != nil {
+					t.Errorf("Tick: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		clock.Advance(time.Minute)
+	}
+	if d := cmp.Diff([]string{"alert.open OPEN"}, rc.events()); d != "" {
+		t.Errorf("two replicas delivered (-want +got):\n%s", d)
+	}
+}
