@@ -23,24 +23,6 @@ import (
 	"github.com/atlasx509/atlasx509/internal/testkit"
 )
 
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // hook is one webhook request the receiver got.
 type hook struct {
 	event string
@@ -108,13 +90,13 @@ func (rc *receiver) events() []string {
 // aimed at the receiver and a managed user.
 type alertFixture struct {
 	*env
-	clock    *fakeClock
+	clock    *testkit.Clock
 	keyring  *keyring.Keyring
 	configID string
 }
 
 func alertEnv(t *testing.T, rc *receiver) alertFixture {
-	f := alertFixture{clock: &fakeClock{now: time.Now().UTC().Truncate(time.Second)}}
+	f := alertFixture{clock: testkit.NewClock()}
 	f.env = newEnvWith(t, func(c *app.Config) {
 		c.Now, c.AllowPrivateWebhooks = f.clock.Now, true
 		f.keyring = c.Keyring
@@ -165,7 +147,7 @@ func TestAlertWebhookLifecycle(t *testing.T) {
 		{time.Minute, nil},
 	}
 	for i, st := range steps {
-		clock.Advance(st.advance)
+		clock.Add(st.advance)
 		tick(t, runner)
 		if d := cmp.Diff(st.want, rc.events()); d != "" {
 			t.Fatalf("step %d (-want +got):\n%s", i, d)
@@ -203,7 +185,7 @@ func TestAlertWebhookLifecycle(t *testing.T) {
 	if acked.AcknowledgingUsername != e.boot.ServiceAccount.ClientID || acked.AcknowledgementComment != "renewing" {
 		t.Errorf("acknowledged alert: %+v", acked)
 	}
-	clock.Advance(90 * time.Minute)
+	clock.Add(90 * time.Minute)
 	tick(t, runner)
 	if got := rc.events(); len(got) != 0 {
 		t.Fatalf("notified while acknowledged: %v", got)
@@ -216,7 +198,7 @@ func TestAlertWebhookLifecycle(t *testing.T) {
 	if d := cmp.Diff([]string{"alert.close CLOSED"}, rc.events()); d != "" {
 		t.Fatalf("after renewal (-want +got):\n%s", d)
 	}
-	clock.Advance(2 * time.Hour)
+	clock.Add(2 * time.Hour)
 	tick(t, runner)
 	if got := rc.events(); len(got) != 0 {
 		t.Fatalf("a closed alert notified again: %v", got)
@@ -239,7 +221,7 @@ func TestAlertWebhookRetries(t *testing.T) {
 	f := alertEnv(t, rc)
 	e, clock := f.env, f.clock
 	e.mustDo(http.StatusCreated, "POST", e.group()+"/databaseUsers/alice/certs", `{"monthsUntilExpiration":1}`)
-	clock.Advance(10 * 24 * time.Hour)
+	clock.Add(10 * 24 * time.Hour)
 	runner := &app.AlertRunner{App: e.app, Holder: "r1", Interval: time.Minute}
 	steps := []struct {
 		advance  time.Duration
@@ -253,7 +235,7 @@ func TestAlertWebhookRetries(t *testing.T) {
 		{time.Hour, 3},
 	}
 	for i, st := range steps {
-		clock.Advance(st.advance)
+		clock.Add(st.advance)
 		tick(t, runner)
 		rc.mu.Lock()
 		attempts := rc.attempts
@@ -280,7 +262,7 @@ func TestAlertDeliveryRefusesPrivate(t *testing.T) {
 	f := alertEnv(t, rc)
 	e, clock := f.env, f.clock
 	e.mustDo(http.StatusCreated, "POST", e.group()+"/databaseUsers/alice/certs", `{"monthsUntilExpiration":1}`)
-	clock.Advance(10 * 24 * time.Hour)
+	clock.Add(10 * 24 * time.Hour)
 	strict, err := app.New(context.Background(), app.Config{Store: e.store, Keyring: f.keyring, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -319,9 +301,9 @@ func TestAlertDeliveryRefusesPrivate(t *testing.T) {
 // evaluating and delivering at the same time, send one webhook.
 func TestAlertReplicasDeliverOnce(t *testing.T) {
 	t.Parallel()
-	dbURL := postgresDatabase(t)
+	dbURL := testkit.PostgresDatabase(t, "atlasx509_alerts_")
 	ctx := context.Background()
-	clock := &fakeClock{now: time.Now().UTC().Truncate(time.Second)}
+	clock := testkit.NewClock()
 	kr := testkit.Keyring(t)
 	var runners []*app.AlertRunner
 	var apps []*app.App
@@ -352,7 +334,7 @@ func TestAlertReplicasDeliverOnce(t *testing.T) {
 	e.mustDo(http.StatusCreated, "POST", e.group()+"/alertConfigs", body)
 	e.createUser(managedUserBody("alice"))
 	e.mustDo(http.StatusCreated, "POST", e.group()+"/databaseUsers/alice/certs", `{"monthsUntilExpiration":1}`)
-	clock.Advance(10 * 24 * time.Hour)
+	clock.Add(10 * 24 * time.Hour)
 	for round := 0; round < 3; round++ {
 		var wg sync.WaitGroup
 		for _, r := range runners {
@@ -365,7 +347,7 @@ func TestAlertReplicasDeliverOnce(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		clock.Advance(time.Minute)
+		clock.Add(time.Minute)
 	}
 	if d := cmp.Diff([]string{"alert.open OPEN"}, rc.events()); d != "" {
 		t.Errorf("two replicas delivered (-want +got):\n%s", d)
