@@ -276,7 +276,7 @@ func TestAlertDeliveryRefusesPrivate(t *testing.T) {
 	}
 	var msgs []atlasx509.OutboxMessage
 	err = e.store.View(context.Background(), func(tx store.Tx) error {
-		alerts, err := tx.ListAlerts(context.Background(), store.AlertFilter{GroupID: e.boot.ProjectID}, store.Page{})
+		alerts, err := tx.ListAlerts(context.Background(), store.AlertFilter{AlertConfigID: f.configID}, store.Page{})
 		if err != nil || len(alerts) == 0 {
 			t.Fatalf("alerts: %v %v", alerts, err)
 		}
