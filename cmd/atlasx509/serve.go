@@ -89,6 +89,7 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	}
 	go sweepTemporaryUsers(ctx, d.app, log)
 	go flushAccessListUse(ctx, d.app, log)
+	go purgeEvents(ctx, d.app, cfg.EventRetention, log)
 	stopAlerts, err := startAlerts(ctx, cfg, d.app, log)
 	if err != nil {
 		return err
@@ -268,6 +269,26 @@ func sweepTemporaryUsers(ctx context.Context, a *app.App, log *slog.Logger) {
 			} else if n > 0 {
 				log.Info("deleted expired temporary users", "count", n)
 			}
+		}
+	}
+}
+
+// purgeEvents deletes the events older than retention at start and then
+// every hour until ctx ends.
+func purgeEvents(ctx context.Context, a *app.App, retention time.Duration, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := a.PurgeEvents(ctx, retention)
+		if err != nil && ctx.Err() == nil {
+			log.Error("purging old events", "error", err)
+		} else if n > 0 {
+			log.Info("purged old events", "count", n, "retention", retention)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

@@ -121,6 +121,9 @@ func (a *App) AddAccessList(ctx context.Context, p atlasx509.Principal, c Creden
 			if err != nil {
 				return err
 			}
+			if err := a.recordAccessEvent(ctx, tx, p, c, true, e.CIDR); err != nil {
+				return err
+			}
 		}
 		var err error
 		entries, err = tx.ListAccessListEntries(ctx, c.ID)
@@ -149,7 +152,10 @@ func (a *App) DeleteAccessListEntry(ctx context.Context, p atlasx509.Principal, 
 		if errors.Is(err, store.ErrNotFound) {
 			return entryNotFound(c, address)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return a.recordAccessEvent(ctx, tx, p, c, false, prefix.String())
 	})
 	return userStoreError("delete access list entry", err)
 }
@@ -213,4 +219,38 @@ func parseAccessPrefix(s string) (netip.Prefix, bool) {
 		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 	}
 	return p.Masked(), true
+}
+
+// recordAccessEvent records an entry added to (added) or deleted from the
+// access list of c. whitelistEntry is the address of a one-address entry,
+// as Atlas records it ("192.168.0.7"), the CIDR of a network.
+func (a *App) recordAccessEvent(ctx context.Context, tx store.Tx, p atlasx509.Principal, c Credential, added bool, cidr string) error {
+	entry := cidr
+	if prefix, err := netip.ParsePrefix(cidr); err == nil && prefix.IsSingleIP() {
+		entry = prefix.Addr().String()
+	}
+	var ev atlasx509.Event
+	if c.Kind == atlasx509.PrincipalServiceAccount {
+		sa, err := tx.GetServiceAccount(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		typ := serviceAccounts.events.accessDeleted
+		if added {
+			typ = serviceAccounts.events.accessAdded
+		}
+		ev = serviceAccounts.event(p, typ, sa, c.OrgID, "")
+	} else {
+		k, err := tx.GetAPIKey(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		typ := apiKeys.events.accessDeleted
+		if added {
+			typ = apiKeys.events.accessAdded
+		}
+		ev = apiKeys.event(p, typ, k, c.OrgID, "")
+	}
+	ev.WhitelistEntry = entry
+	return a.recordEvent(ctx, tx, ev)
 }

@@ -138,7 +138,7 @@ func (a *App) CreateAlertConfig(ctx context.Context, p atlasx509.Principal, grou
 		if err := tx.InsertAlertConfig(ctx, c); err != nil {
 			return internal("insert alert config", err)
 		}
-		return nil
+		return a.recordEvent(ctx, tx, alertConfigEvent(p, EventAlertConfigAdded, c))
 	})
 	return c, err
 }
@@ -167,6 +167,9 @@ func (a *App) UpdateAlertConfig(ctx context.Context, p atlasx509.Principal, grou
 		if err := tx.UpdateAlertConfig(ctx, c); err != nil {
 			return internal("update alert config", err)
 		}
+		if err := a.recordEvent(ctx, tx, alertConfigEvent(p, EventAlertConfigChanged, c)); err != nil {
+			return err
+		}
 		if !c.Enabled {
 			return cancelAlerts(ctx, tx, id, now)
 		}
@@ -192,6 +195,13 @@ func (a *App) ToggleAlertConfig(ctx context.Context, p atlasx509.Principal, grou
 		if err := tx.UpdateAlertConfig(ctx, c); err != nil {
 			return internal("toggle alert config", err)
 		}
+		typ := EventAlertConfigDisabled
+		if c.Enabled {
+			typ = EventAlertConfigEnabled
+		}
+		if err := a.recordEvent(ctx, tx, alertConfigEvent(p, typ, c)); err != nil {
+			return err
+		}
 		if !c.Enabled {
 			return cancelAlerts(ctx, tx, id, now)
 		}
@@ -205,11 +215,15 @@ func (a *App) ToggleAlertConfig(ctx context.Context, p atlasx509.Principal, grou
 func (a *App) DeleteAlertConfig(ctx context.Context, p atlasx509.Principal, groupID, id string) error {
 	now := a.now().UTC()
 	return a.store.Update(ctx, func(tx store.Tx) error {
-		if _, err := loadAlertConfig(ctx, tx, p, groupID, id, authz.AlertWrite); err != nil {
+		c, err := loadAlertConfig(ctx, tx, p, groupID, id, authz.AlertWrite)
+		if err != nil {
 			return err
 		}
 		if err := tx.DeleteAlertConfig(ctx, groupID, id); err != nil {
 			return internal("delete alert config", err)
+		}
+		if err := a.recordEvent(ctx, tx, alertConfigEvent(p, EventAlertConfigDeleted, c)); err != nil {
+			return err
 		}
 		return cancelAlerts(ctx, tx, id, now)
 	})

@@ -49,7 +49,7 @@ func (a *App) CreateAPIKey(ctx context.Context, p atlasx509.Principal, orgID str
 	if err != nil {
 		return APIKeyDetails{}, err
 	}
-	return a.createAPIKey(ctx, orgID, "", desc, func(tx store.Tx, keyID string) error {
+	return a.createAPIKey(ctx, p, orgID, "", desc, func(tx store.Tx, keyID string) error {
 		return setRoles(ctx, tx, atlasx509.PrincipalAPIKey, keyID, orgID, "", roles)
 	})
 }
@@ -57,7 +57,7 @@ func (a *App) CreateAPIKey(ctx context.Context, p atlasx509.Principal, orgID str
 // createAPIKey makes a key of orgID, stores it with the roles assign gives
 // it and returns it with its private key. groupID, when set, is the project
 // whose roles the answer shows (with the organization's).
-func (a *App) createAPIKey(ctx context.Context, orgID, groupID, desc string, assign func(tx store.Tx, keyID string) error) (APIKeyDetails, error) {
+func (a *App) createAPIKey(ctx context.Context, p atlasx509.Principal, orgID, groupID, desc string, assign func(tx store.Tx, keyID string) error) (APIKeyDetails, error) {
 	now := a.now().UTC()
 	key, private, err := a.newAPIKey(orgID, desc, now)
 	if err != nil {
@@ -76,6 +76,9 @@ func (a *App) createAPIKey(ctx context.Context, orgID, groupID, desc string, ass
 			return err
 		}
 		if err := assign(tx, key.ID); err != nil {
+			return err
+		}
+		if err := recordCreated(ctx, a, tx, p, apiKeys, key, orgID, groupID); err != nil {
 			return err
 		}
 		d, err = keyDetails(ctx, tx, key, groupID)
@@ -108,6 +111,9 @@ func (a *App) UpdateAPIKey(ctx context.Context, p atlasx509.Principal, orgID, ke
 			return apiKeys.setOrgRoles(ctx, tx, orgID, k.ID, roles)
 		})
 		if err != nil {
+			return err
+		}
+		if err := a.recordKeyUpdate(ctx, tx, p, k, in, orgID, ""); err != nil {
 			return err
 		}
 		d, err = keyDetails(ctx, tx, k, "")
@@ -146,7 +152,7 @@ func (a *App) CreateProjectAPIKey(ctx context.Context, p atlasx509.Principal, gr
 	if err != nil {
 		return APIKeyDetails{}, err
 	}
-	return a.createAPIKey(ctx, project.OrgID, groupID, desc, func(tx store.Tx, keyID string) error {
+	return a.createAPIKey(ctx, p, project.OrgID, groupID, desc, func(tx store.Tx, keyID string) error {
 		return apiKeys.joinProject(ctx, tx, p, project, keyID, roles)
 	})
 }
@@ -156,8 +162,11 @@ func (a *App) CreateProjectAPIKey(ctx context.Context, p atlasx509.Principal, gr
 // addProjectApiKey).
 func (a *App) AssignProjectAPIKey(ctx context.Context, p atlasx509.Principal, groupID, keyID string, names []string) error {
 	err := a.store.Update(ctx, func(tx store.Tx) error {
-		_, err := apiKeys.assign(ctx, tx, p, groupID, keyID, names, errMissingAPIKeyRoles())
-		return err
+		k, err := apiKeys.assign(ctx, tx, p, groupID, keyID, names, errMissingAPIKeyRoles())
+		if err != nil {
+			return err
+		}
+		return a.recordEvent(ctx, tx, apiKeys.event(p, EventAPIKeyAddedToGroup, k, k.OrgID, groupID))
 	})
 	return userStoreError("assign API key", err)
 }
@@ -192,6 +201,9 @@ func (a *App) UpdateProjectAPIKeyRoles(ctx context.Context, p atlasx509.Principa
 			return setRoles(ctx, tx, atlasx509.PrincipalAPIKey, k.ID, project.OrgID, groupID, roles)
 		})
 		if err != nil {
+			return err
+		}
+		if err := a.recordKeyUpdate(ctx, tx, p, k, in, project.OrgID, groupID); err != nil {
 			return err
 		}
 		d, err = keyDetails(ctx, tx, k, groupID)
@@ -256,4 +268,18 @@ func newKeyInput(in APIKeyInput, parseRoles func(names []string) ([]atlasx509.Ro
 	}
 	roles, err := parseRoles(*in.Roles)
 	return desc, roles, err
+}
+
+// recordKeyUpdate records the events of a change of an API key: its
+// description, its roles (over the project groupID when set), or both.
+func (a *App) recordKeyUpdate(ctx context.Context, tx store.Tx, p atlasx509.Principal, k atlasx509.APIKey, in APIKeyInput, orgID, groupID string) error {
+	if in.Desc != nil {
+		if err := a.recordEvent(ctx, tx, apiKeys.event(p, EventAPIKeyDescription, k, orgID, "")); err != nil {
+			return err
+		}
+	}
+	if in.Roles != nil {
+		return a.recordEvent(ctx, tx, apiKeys.event(p, EventAPIKeyRolesChanged, k, orgID, groupID))
+	}
+	return nil
 }

@@ -33,6 +33,28 @@ type credentialKind[T, D any] struct {
 	// details reads what an answer shows of a credential: at the
 	// organization when groupID is "", otherwise over that project.
 	details func(ctx context.Context, tx store.Tx, c T, groupID string) (D, error)
+	// events are the kind's event type names; target names the credential
+	// in an event about it.
+	events credentialEvents
+	target func(c T, ev *atlasx509.Event)
+}
+
+// credentialEvents are the event types of one kind of credential.
+type credentialEvents struct {
+	created, deleted, details, roles, added, removed, accessAdded, accessDeleted string
+}
+
+// event returns the event of type typ about the credential c, of the
+// organization orgID or, when groupID is set, of that project.
+func (k credentialKind[T, D]) event(p atlasx509.Principal, typ string, c T, orgID, groupID string) atlasx509.Event {
+	ev := newEvent(p, typ)
+	if groupID != "" {
+		ev.GroupID = groupID
+	} else {
+		ev.OrgID = orgID
+	}
+	k.target(c, &ev)
+	return ev
 }
 
 // apiKeys is the kind of programmatic API keys.
@@ -50,6 +72,9 @@ var apiKeys = credentialKind[atlasx509.APIKey, APIKeyDetails]{
 	},
 	count:   func(ctx context.Context, tx store.Tx, orgID string) (int, error) { return tx.CountAPIKeys(ctx, orgID) },
 	details: keyDetails,
+	events: credentialEvents{EventAPIKeyCreated, EventAPIKeyDeleted, EventAPIKeyDescription, EventAPIKeyRolesChanged,
+		EventAPIKeyAddedToGroup, EventAPIKeyRemovedFromGrp, EventAPIKeyAccessAdded, EventAPIKeyAccessDeleted},
+	target: func(k atlasx509.APIKey, ev *atlasx509.Event) { ev.TargetPublicKey = k.PublicKey },
 }
 
 // serviceAccounts is the kind of service accounts.
@@ -68,6 +93,9 @@ var serviceAccounts = credentialKind[atlasx509.ServiceAccount, ServiceAccountDet
 		return tx.CountServiceAccounts(ctx, orgID)
 	},
 	details: accountDetails,
+	events: credentialEvents{EventSACreated, EventSADeleted, EventSADetailsChanged, EventSARolesChanged,
+		EventSAAddedToGroup, EventSARemovedFromGroup, EventSAAccessAdded, EventSAAccessDeleted},
+	target: func(sa atlasx509.ServiceAccount, ev *atlasx509.Event) { ev.TargetClientID = sa.ClientID },
 }
 
 // load reads the credential id of the organization orgID. One of another
@@ -147,13 +175,17 @@ func (k credentialKind[T, D]) deleteOrg(ctx context.Context, a *App, p atlasx509
 		if _, err := loadOrg(ctx, tx, p, orgID, authz.OrgCredentialWrite); err != nil {
 			return err
 		}
-		if _, err := k.load(ctx, tx, orgID, id); err != nil {
+		c, err := k.load(ctx, tx, orgID, id)
+		if err != nil {
 			return err
 		}
 		if err := guardLastOwner(ctx, tx, orgID, id); err != nil {
 			return err
 		}
-		return deleteCredential(ctx, tx, k.kind, id)
+		if err := deleteCredential(ctx, tx, k.kind, id); err != nil {
+			return err
+		}
+		return a.recordEvent(ctx, tx, k.event(p, k.events.deleted, c, orgID, ""))
 	})
 	return userStoreError("delete "+k.plural, err)
 }
@@ -264,14 +296,18 @@ func (k credentialKind[T, D]) remove(ctx context.Context, a *App, p atlasx509.Pr
 		if err != nil {
 			return err
 		}
-		if _, err := k.load(ctx, tx, project.OrgID, id); err != nil {
+		c, err := k.load(ctx, tx, project.OrgID, id)
+		if err != nil {
 			return err
 		}
 		n, err := tx.DeleteRoleAssignments(ctx, id, project.OrgID, groupID)
 		if err == nil && n == 0 {
 			return k.notFound(id)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return a.recordEvent(ctx, tx, k.event(p, k.events.removed, c, project.OrgID, groupID))
 	})
 	return userStoreError("remove project "+k.plural, err)
 }
@@ -314,4 +350,16 @@ func loadCredential(ctx context.Context, tx store.Tx, p atlasx509.Principal, c C
 		_, err = apiKeys.load(ctx, tx, c.OrgID, c.ID)
 	}
 	return err
+}
+
+// recordCreated records the creation of the credential c in orgID and,
+// when it was created at the project groupID, its joining the project.
+func recordCreated[T, D any](ctx context.Context, a *App, tx store.Tx, p atlasx509.Principal, k credentialKind[T, D], c T, orgID, groupID string) error {
+	if err := a.recordEvent(ctx, tx, k.event(p, k.events.created, c, orgID, "")); err != nil {
+		return err
+	}
+	if groupID == "" {
+		return nil
+	}
+	return a.recordEvent(ctx, tx, k.event(p, k.events.added, c, orgID, groupID))
 }

@@ -184,3 +184,11 @@ func (a *App) PurgeEvents(ctx context.Context, retention time.Duration) (int, er
 	})
 	return n, err
 }
+
+// alertConfigEvent is an ALERT_CONFIG_*_AUDIT event about the alert
+// configuration c, with its alertConfigId as Atlas records it.
+func alertConfigEvent(p atlasx509.Principal, typ string, c atlasx509.AlertConfig) atlasx509.Event {
+	ev := groupEvent(p, typ, c.GroupID)
+	ev.AlertConfigID = c.ID
+	return ev
+}

@@ -68,7 +68,7 @@ func (a *App) CreateServiceAccount(ctx context.Context, p atlasx509.Principal, o
 	if err != nil {
 		return ServiceAccountDetails{}, err
 	}
-	return a.createServiceAccount(ctx, orgID, "", in, func(tx store.Tx, clientID string) error {
+	return a.createServiceAccount(ctx, p, orgID, "", in, func(tx store.Tx, clientID string) error {
 		if _, err := loadOrg(ctx, tx, p, orgID, authz.OrgCredentialWrite); err != nil {
 			return err
 		}
@@ -80,7 +80,7 @@ func (a *App) CreateServiceAccount(ctx context.Context, p atlasx509.Principal, o
 // lifetime of in, then stores the account with its first secret and the
 // roles assign gives it. groupID, when set, is the project whose roles the
 // answer shows; otherwise it shows the organization roles.
-func (a *App) createServiceAccount(ctx context.Context, orgID, groupID string, in ServiceAccountInput, assign func(tx store.Tx, clientID string) error) (ServiceAccountDetails, error) {
+func (a *App) createServiceAccount(ctx context.Context, p atlasx509.Principal, orgID, groupID string, in ServiceAccountInput, assign func(tx store.Tx, clientID string) error) (ServiceAccountDetails, error) {
 	name, err := serviceAccountText("name", in.Name, maxServiceAccountName)
 	if err != nil {
 		return ServiceAccountDetails{}, err
@@ -108,6 +108,9 @@ func (a *App) createServiceAccount(ctx context.Context, orgID, groupID string, i
 			return err
 		}
 		if err := assign(tx, sa.ClientID); err != nil {
+			return err
+		}
+		if err := recordCreated(ctx, a, tx, p, serviceAccounts, sa, orgID, groupID); err != nil {
 			return err
 		}
 		d, err = accountDetails(ctx, tx, sa, groupID)
@@ -147,6 +150,9 @@ func (a *App) UpdateServiceAccount(ctx context.Context, p atlasx509.Principal, o
 			if err := serviceAccounts.setOrgRoles(ctx, tx, orgID, sa.ClientID, roles); err != nil {
 				return err
 			}
+		}
+		if err := a.recordAccountUpdate(ctx, tx, p, sa, in, orgID, ""); err != nil {
+			return err
 		}
 		d, err = accountDetails(ctx, tx, sa, "")
 		return err
@@ -202,7 +208,10 @@ func (a *App) CreateServiceAccountSecret(ctx context.Context, p atlasx509.Princi
 		if err := loadCredential(ctx, tx, p, Credential{OrgID: orgID, Kind: atlasx509.PrincipalServiceAccount, ID: clientID}, authz.OrgCredentialWrite); err != nil {
 			return err
 		}
-		return tx.InsertServiceAccountSecret(ctx, secret)
+		if err := tx.InsertServiceAccountSecret(ctx, secret); err != nil {
+			return err
+		}
+		return a.recordSecretEvent(ctx, tx, p, EventSASecretAdded, orgID, clientID, secret.ID)
 	})
 	if err != nil {
 		return NewSecret{}, userStoreError("create secret", err)
@@ -222,7 +231,10 @@ func (a *App) DeleteServiceAccountSecret(ctx context.Context, p atlasx509.Princi
 		if errors.Is(err, store.ErrNotFound) {
 			return errServiceAccountSecretNotFound(secretID, clientID)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return a.recordSecretEvent(ctx, tx, p, EventSASecretDeleted, orgID, clientID, secretID)
 	})
 	return userStoreError("delete secret", err)
 }
@@ -272,7 +284,7 @@ func (a *App) CreateProjectServiceAccount(ctx context.Context, p atlasx509.Princ
 	if err != nil {
 		return ServiceAccountDetails{}, err
 	}
-	return a.createServiceAccount(ctx, project.OrgID, groupID, in, func(tx store.Tx, clientID string) error {
+	return a.createServiceAccount(ctx, p, project.OrgID, groupID, in, func(tx store.Tx, clientID string) error {
 		return serviceAccounts.joinProject(ctx, tx, p, project, clientID, roles)
 	})
 }
@@ -322,6 +334,9 @@ func (a *App) UpdateProjectServiceAccount(ctx context.Context, p atlasx509.Princ
 				return err
 			}
 		}
+		if err := a.recordAccountUpdate(ctx, tx, p, sa, in, project.OrgID, groupID); err != nil {
+			return err
+		}
 		d, err = accountDetails(ctx, tx, sa, groupID)
 		return err
 	})
@@ -343,6 +358,9 @@ func (a *App) AddProjectServiceAccount(ctx context.Context, p atlasx509.Principa
 	err := a.store.Update(ctx, func(tx store.Tx) error {
 		sa, err := serviceAccounts.assign(ctx, tx, p, groupID, clientID, names, errMissing("roles"))
 		if err != nil {
+			return err
+		}
+		if err := a.recordEvent(ctx, tx, serviceAccounts.event(p, EventSAAddedToGroup, sa, sa.OrgID, groupID)); err != nil {
 			return err
 		}
 		d, err = accountDetails(ctx, tx, sa, groupID)
@@ -375,4 +393,27 @@ func accountDetails(ctx context.Context, tx store.Tx, sa atlasx509.ServiceAccoun
 		d.Roles = append(d.Roles, ra.Role)
 	}
 	return d, nil
+}
+
+// recordAccountUpdate records the events of a change of a service account:
+// its name or description, its roles (over the project groupID when set).
+func (a *App) recordAccountUpdate(ctx context.Context, tx store.Tx, p atlasx509.Principal, sa atlasx509.ServiceAccount, in ServiceAccountInput, orgID, groupID string) error {
+	if in.Name != nil || in.Description != nil {
+		if err := a.recordEvent(ctx, tx, serviceAccounts.event(p, EventSADetailsChanged, sa, orgID, "")); err != nil {
+			return err
+		}
+	}
+	if in.Roles != nil {
+		return a.recordEvent(ctx, tx, serviceAccounts.event(p, EventSARolesChanged, sa, orgID, groupID))
+	}
+	return nil
+}
+
+// recordSecretEvent records the addition or deletion of a secret of a
+// service account.
+func (a *App) recordSecretEvent(ctx context.Context, tx store.Tx, p atlasx509.Principal, typ, orgID, clientID, secretID string) error {
+	ev := orgEvent(p, typ, orgID)
+	ev.TargetClientID = clientID
+	ev.Details = map[string]string{"secretId": secretID}
+	return a.recordEvent(ctx, tx, ev)
 }

@@ -71,6 +71,8 @@ type Config struct {
 	// SMTPURL is smtp://[user:pass@]host:port or smtps://… with ?from=, for
 	// EMAIL notifications; "" records them as undelivered.
 	SMTPURL string
+	// EventRetention is how long events are kept (--event-retention).
+	EventRetention time.Duration
 	// Out is the file backup writes (backup only).
 	Out string
 	// From is the backup file restore reads (restore only).
@@ -100,6 +102,7 @@ const (
 	EnvAlertInterval = "ATLASX509_ALERT_INTERVAL"
 	EnvWebhookPriv   = "ATLASX509_WEBHOOK_ALLOW_PRIVATE"
 	EnvSMTPURL       = "ATLASX509_SMTP_URL"
+	EnvEventRetain   = "ATLASX509_EVENT_RETENTION"
 )
 
 // MinCRLValidity is the shortest --crl-validity: a mongod must be able to
@@ -137,7 +140,8 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	case "restore":
 		fs.StringVar(&c.From, "from", "", "the backup file to restore (required)")
 	}
-	var workers, crlValidity, maxConns, alertInterval, allowPrivate string
+	var workers, crlValidity, maxConns, alertInterval, allowPrivate, eventRetention string
+	fs.StringVar(&eventRetention, "event-retention", "", "how long events are kept, at least 1h [$"+EnvEventRetain+"] (default 2160h)")
 	fs.StringVar(&maxConns, "max-connections", "", "open connections served at once; more wait for one to close [$"+EnvMaxConns+"] (default 1024)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", "", "smtp://[user:pass@]host:port or smtps://... with ?from=, for EMAIL notifications [$"+EnvSMTPURL+"]")
 	fs.StringVar(&alertInterval, "alert-interval", "", "how often alerts are evaluated and notifications sent [$"+EnvAlertInterval+"] (default 1m)")
@@ -202,6 +206,10 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	if c.CRLValidity, err = time.ParseDuration(crlValidity); err != nil {
 		return Config{}, fmt.Errorf("--crl-validity %q: want a duration such as 168h", crlValidity)
 	}
+	fallback(&eventRetention, EnvEventRetain, "2160h")
+	if c.EventRetention, err = time.ParseDuration(eventRetention); err != nil {
+		return Config{}, fmt.Errorf("--event-retention %q: want a duration such as 2160h", eventRetention)
+	}
 	return c, c.Validate()
 }
 
@@ -226,6 +234,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := keypool.ParseDepths(c.KeyPool); err != nil {
 		return fmt.Errorf("--key-pool: %w", err)
+	}
+	if c.EventRetention < time.Hour {
+		return fmt.Errorf("--event-retention %v: want at least 1h", c.EventRetention)
 	}
 	if c.SMTPURL != "" {
 		if _, err := notify.ParseSMTP(c.SMTPURL); err != nil {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
+	"github.com/atlasx509/atlasx509/internal/store"
 )
 
 // v2 serves a GET on the v2 API (path after /api/atlas/v2) as the
@@ -276,5 +278,81 @@ func TestListEventTypes(t *testing.T) {
 		if a, ok := found[name]; !ok || a != alertable {
 			t.Errorf("eventTypes: %s listed %v alertable %v, want listed alertable %v", name, ok, a, alertable)
 		}
+	}
+}
+
+// eventsNotRecorded are the audited operations (every method but GET) whose
+// success records no event, with why. Every other one must record at least
+// one: the audit trail and the events agree.
+var eventsNotRecorded = map[string]string{
+	"revokeDatabaseUserCertificates": "its fixture's user has no certificate: nothing is revoked, nothing changes " +
+		"(a revocation records MONGODB_USER_X509_CERT_REVOKED, see TestEventsOfDatabaseUsersAndCertificates)",
+}
+
+// countEvents counts the events of the bootstrap project and organization.
+func (e *env) countEvents() int {
+	e.t.Helper()
+	var n int
+	err := e.store.View(context.Background(), func(tx store.Tx) error {
+		g, err := tx.CountEvents(context.Background(), store.EventFilter{GroupID: e.boot.ProjectID})
+		if err != nil {
+			return err
+		}
+		o, err := tx.CountEvents(context.Background(), store.EventFilter{OrgID: e.boot.OrgID})
+		n = g + o
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// TestEveryAuditedChangeHasAnEvent walks the route table: every operation
+// the audit trail records as a change, run through its matrix fixture as
+// the bootstrap owner, records at least one event when it succeeds.
+func TestEveryAuditedChangeHasAnEvent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	fixtures := matrixFixtures()
+	for n, rt := range (&server{}).atlasRoutes() {
+		if !privileged(rt.method) {
+			continue
+		}
+		if why, ok := eventsNotRecorded[rt.op]; ok {
+			t.Logf("%s records no event: %s", rt.op, why)
+			continue
+		}
+		c := fixtures[rt.op](e, 1000+n)
+		before := e.countEvents()
+		rec := e.do(c.method, "/api/atlas/v1.0"+c.path, c.body)
+		if rec.Code < 200 || rec.Code > 299 {
+			t.Errorf("%s (%s %s): %d %s, want a success", rt.op, c.method, c.path, rec.Code, rec.Body.String())
+			continue
+		}
+		if after := e.countEvents(); after <= before {
+			t.Errorf("%s (%s %s) succeeded and recorded no event", rt.op, c.method, c.path)
+		}
+	}
+}
+
+// TestPurgeEvents: events older than the retention go, newer ones stay.
+func TestPurgeEvents(t *testing.T) {
+	t.Parallel()
+	e, clock := newClockEnv(t, 0)
+	e.createUser(scramUserBody("old"))
+	e.advance(clock, 60*24*time.Hour)
+	e.createUser(scramUserBody("recent"))
+	e.advance(clock, 31*24*time.Hour)
+	n, err := e.app.PurgeEvents(context.Background(), 90*24*time.Hour)
+	if err != nil || n != 1 {
+		t.Fatalf("PurgeEvents = %d, %v; want 1", n, err)
+	}
+	var users []string
+	for _, ev := range e.events(e.group(), "").Results {
+		users = append(users, ev.DBUserUsername)
+	}
+	if d := cmp.Diff([]string{"recent"}, users); d != "" {
+		t.Errorf("events after the purge (-want +got):\n%s", d)
 	}
 }
