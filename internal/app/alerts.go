@@ -122,7 +122,13 @@ func (a *App) AcknowledgeAlert(ctx context.Context, p atlasx509.Principal, group
 		if err := tx.UpdateAlert(ctx, al); err != nil {
 			return internal("acknowledge alert", err)
 		}
-		return nil
+		typ := EventAlertAcknowledged
+		if in.Unack {
+			typ = EventAlertUnacknowledged
+		}
+		ev := groupEvent(p, typ, groupID)
+		ev.AlertID, ev.AlertConfigID = al.ID, al.AlertConfigID
+		return a.recordEvent(ctx, tx, ev)
 	})
 	return al, err
 }
