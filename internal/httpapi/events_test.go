@@ -356,3 +356,48 @@ func TestPurgeEvents(t *testing.T) {
 		t.Errorf("events after the purge (-want +got):\n%s", d)
 	}
 }
+
+// TestCredentialEvents: changes made with an API key carry its apiKeyId and
+// publicKey; API key events carry targetPublicKey, access list events
+// whitelistEntry, as recorded from Atlas.
+func TestCredentialEvents(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	srv := httptest.NewServer(e.handler)
+	defer srv.Close()
+	owner := e.createKey("ORG_OWNER")
+	c := newDigestClient(t, srv, owner, "127.0.0.1")
+	o := e.orgs()
+	if status, code := c.do("POST", o+"/apiKeys", `{"desc":"ci","roles":["ORG_MEMBER"]}`); status != http.StatusOK {
+		t.Fatalf("create key: %d %s", status, code)
+	}
+	k := e.createKey("ORG_MEMBER") // by the bootstrap account
+	for _, step := range []struct{ method, path, body string }{
+		{"PATCH", o + "/apiKeys/" + k.ID, `{"desc":"renamed"}`},
+		{"POST", o + "/apiKeys/" + k.ID + "/accessList", `[{"ipAddress":"192.168.0.7"},{"cidrBlock":"10.0.0.0/8"}]`},
+		{"DELETE", o + "/apiKeys/" + k.ID + "/accessList/192.168.0.7", ""},
+		{"DELETE", o + "/apiKeys/" + k.ID, ""},
+	} {
+		if status, code := c.do(step.method, step.path, step.body); status >= 300 {
+			t.Fatalf("%s %s: %d %s", step.method, step.path, status, code)
+		}
+	}
+	page := e.events(o, "?eventType=API_KEY_CREATED&eventType=API_KEY_DESCRIPTION_CHANGED&eventType=API_KEY_ACCESS_LIST_ENTRY_ADDED&eventType=API_KEY_ACCESS_LIST_ENTRY_DELETED&eventType=API_KEY_DELETED")
+	type row struct{ Type, APIKeyID, PublicKey, Remote, Target, Entry string }
+	var got []row
+	for _, ev := range page.Results {
+		got = append(got, row{ev.EventTypeName, ev.APIKeyID, ev.PublicKey, ev.RemoteAddress, ev.TargetPublicKey, ev.WhitelistEntry})
+	}
+	by := func(typ, entry string) row { return row{typ, owner.ID, owner.PublicKey, "127.0.0.1", k.PublicKey, entry} }
+	want := []row{
+		by("API_KEY_DELETED", ""),
+		by("API_KEY_ACCESS_LIST_ENTRY_DELETED", "192.168.0.7"),
+		by("API_KEY_ACCESS_LIST_ENTRY_ADDED", "10.0.0.0/8"),
+		by("API_KEY_ACCESS_LIST_ENTRY_ADDED", "192.168.0.7"),
+		by("API_KEY_DESCRIPTION_CHANGED", ""),
+		{"API_KEY_CREATED", "", "", "192.0.2.1", k.PublicKey, ""},
+	}
+	if d := cmp.Diff(want, got[:len(want)]); d != "" {
+		t.Errorf("API key events, newest first (-want +got):\n%s", d)
+	}
+}
