@@ -388,7 +388,9 @@ func TestCredentialEvents(t *testing.T) {
 	for _, ev := range page.Results {
 		got = append(got, row{ev.EventTypeName, ev.APIKeyID, ev.PublicKey, ev.RemoteAddress, ev.TargetPublicKey, ev.WhitelistEntry})
 	}
-	by := func(typ, entry string) row { return row{typ, owner.ID, owner.PublicKey, "127.0.0.1", k.PublicKey, entry} }
+	by := func(typ, entry string) row {
+		return row{typ, owner.ID, owner.PublicKey, "127.0.0.1", k.PublicKey, entry}
+	}
 	want := []row{
 		by("API_KEY_DELETED", ""),
 		by("API_KEY_ACCESS_LIST_ENTRY_DELETED", "192.168.0.7"),
