@@ -1,13 +1,18 @@
 // Package keyring seals secrets at rest (CA private keys, Digest HA1 values)
-// with AES-256-GCM under one master key read from a file.
+// with AES-256-GCM under a master key read from a file.
+//
+// A Keyring seals with one master key and may open with older ones too (see
+// WithOld), so that the master key can be rotated: values sealed under a
+// retired key still open, and re-sealing them (Current tells which need it)
+// retires that key.
 //
 // A sealed value is self-describing:
 //
 //	version (1 byte, = 1) || key id (8 bytes) || nonce (12 bytes) || ciphertext || tag (16 bytes)
 //
-// The key id is the first 8 bytes of SHA-256 of the master key, so that a
-// server started with the wrong master key file fails with ErrWrongKey instead
-// of a vague authentication failure. The caller's additional data binds a
+// The key id is the first 8 bytes of SHA-256 of the master key: Open picks
+// the key by it, and a server started without the right master key file fails
+// with ErrWrongKey instead of a vague authentication failure. The caller's additional data binds a
 // secret to its owner (for example "ca|<groupId>|<generation>"): a sealed
 // value copied to another row does not open. The version byte and key id are
 // authenticated too.
@@ -19,6 +24,7 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -27,6 +33,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // KeySize is the length in bytes of a master key (AES-256).
@@ -52,11 +59,15 @@ var ErrWrongKey = errors.New("keyring: sealed with a different master key")
 // opened with additional data other than the one it was sealed with.
 var ErrCorrupt = errors.New("keyring: sealed value is corrupt or bound to other data")
 
-// Keyring seals and opens secrets with one master key. It is safe for
-// concurrent use. Its String method never shows the key.
+// Keyring seals secrets with one master key and opens them with that key or
+// any of its older keys. It is safe for concurrent use. Its String method
+// never shows a key.
 type Keyring struct {
 	aead cipher.AEAD
 	id   [idSize]byte
+	// old are the keys that open but never seal, none with the id of
+	// another (WithOld refuses that).
+	old []*Keyring
 }
 
 // New returns a Keyring for key, which must be KeySize bytes. The key is
@@ -79,12 +90,63 @@ func New(key []byte) (*Keyring, error) {
 	return k, nil
 }
 
-// ID returns the key id (hex), which identifies the master key without
-// revealing it; it is safe to log.
+// WithOld returns a Keyring that seals with k's sealing key and opens with
+// it, with k's older keys and with the sealing keys of old, which only open.
+// It refuses two keys with the same key id (the same key given twice), so
+// that the key id of a sealed value names exactly one key.
+func (k *Keyring) WithOld(old ...*Keyring) (*Keyring, error) {
+	r := &Keyring{aead: k.aead, id: k.id, old: append([]*Keyring(nil), k.old...)}
+	for _, o := range old {
+		r.old = append(r.old, &Keyring{aead: o.aead, id: o.id})
+		r.old = append(r.old, o.old...)
+	}
+	seen := map[[idSize]byte]bool{r.id: true}
+	for _, o := range r.old {
+		if seen[o.id] {
+			return nil, fmt.Errorf("keyring: master key %s is configured twice", hex.EncodeToString(o.id[:]))
+		}
+		seen[o.id] = true
+	}
+	return r, nil
+}
+
+// ID returns the key id (hex) of the sealing key, which identifies the
+// master key without revealing it; it is safe to log.
 func (k *Keyring) ID() string { return hex.EncodeToString(k.id[:]) }
 
+// OldIDs returns the key ids of the keys that only open, in the order given.
+func (k *Keyring) OldIDs() []string {
+	ids := make([]string, len(k.old))
+	for i, o := range k.old {
+		ids[i] = o.ID()
+	}
+	return ids
+}
+
+// SealedID returns the key id (hex) written in a sealed value, or "" when
+// the value is too short or of an unknown version to hold one.
+func SealedID(sealed []byte) string {
+	if len(sealed) < Overhead || sealed[0] != Version {
+		return ""
+	}
+	return hex.EncodeToString(sealed[1:headerSize])
+}
+
+// Current reports whether sealed names the sealing key: a value that does
+// not needs re-sealing before the key it names is dropped. It does not
+// authenticate the value (Open does).
+func (k *Keyring) Current(sealed []byte) bool {
+	return len(sealed) >= Overhead && sealed[0] == Version &&
+		subtle.ConstantTimeCompare(sealed[1:headerSize], k.id[:]) == 1
+}
+
 // String implements fmt.Stringer without revealing the key.
-func (k *Keyring) String() string { return "keyring(" + k.ID() + ")" }
+func (k *Keyring) String() string {
+	if len(k.old) == 0 {
+		return "keyring(" + k.ID() + ")"
+	}
+	return "keyring(" + k.ID() + ", old " + strings.Join(k.OldIDs(), ",") + ")"
+}
 
 // GoString implements fmt.GoStringer so that %#v does not print the key schedule.
 func (k *Keyring) GoString() string { return k.String() }
@@ -102,16 +164,43 @@ func (k *Keyring) Seal(plaintext, aad []byte) ([]byte, error) {
 	return k.aead.Seal(out, nonce, plaintext, k.additionalData(out[:headerSize], aad)), nil
 }
 
-// Open decrypts a value made by Seal with the same aad. It returns
-// ErrWrongKey when the value was sealed under another master key and
-// ErrCorrupt for any other failure.
+// Open decrypts a value made by Seal with the same aad, with the key whose
+// id the value names: the sealing key or an old one. It returns an error
+// matching ErrWrongKey when none of k's keys has that id, and ErrCorrupt for
+// any other failure.
 func (k *Keyring) Open(sealed, aad []byte) ([]byte, error) {
 	if len(sealed) < Overhead || sealed[0] != Version {
 		return nil, ErrCorrupt
 	}
-	if !bytes.Equal(sealed[1:headerSize], k.id[:]) {
-		return nil, ErrWrongKey
+	key := k.keyFor(sealed[1:headerSize])
+	if key == nil {
+		return nil, fmt.Errorf("%w (the value names master key %s; configured: %s)", ErrWrongKey, SealedID(sealed), k.configured())
 	}
+	return key.open(sealed, aad)
+}
+
+// keyFor returns the key whose id is id, or nil. Every key is compared, in
+// constant time, so that the time taken does not tell which matched.
+func (k *Keyring) keyFor(id []byte) *Keyring {
+	var found *Keyring
+	if subtle.ConstantTimeCompare(id, k.id[:]) == 1 {
+		found = k
+	}
+	for _, o := range k.old {
+		if subtle.ConstantTimeCompare(id, o.id[:]) == 1 {
+			found = o
+		}
+	}
+	return found
+}
+
+// configured lists the key ids k opens with, for error messages.
+func (k *Keyring) configured() string {
+	return strings.Join(append([]string{k.ID()}, k.OldIDs()...), ", ")
+}
+
+// open decrypts with k's own key, whose id the value names.
+func (k *Keyring) open(sealed, aad []byte) ([]byte, error) {
 	nonce := sealed[headerSize : headerSize+nonceSize]
 	plaintext, err := k.aead.Open(nil, nonce, sealed[headerSize+nonceSize:], k.additionalData(sealed[:headerSize], aad))
 	if err != nil {

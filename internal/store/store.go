@@ -132,6 +132,9 @@ type Tx interface {
 	GetSetting(ctx context.Context, name string) ([]byte, error)
 	// InsertSetting stores a server-wide value; ErrConflict if name is taken.
 	InsertSetting(ctx context.Context, name string, value []byte) error
+	// UpdateSetting replaces the value stored under name (a re-sealed
+	// secret); ErrNotFound when there is none.
+	UpdateSetting(ctx context.Context, name string, value []byte) error
 
 	InsertOrganization(ctx context.Context, o atlasx509.Organization) error
 	GetOrganization(ctx context.Context, id string) (atlasx509.Organization, error)
@@ -190,6 +193,10 @@ type Tx interface {
 	// ListAllProjectCAs returns the CAs of every project, by project id,
 	// then oldest generation first (for walks over every sealed CA key).
 	ListAllProjectCAs(ctx context.Context, page Page) ([]atlasx509.ProjectCA, error)
+	// UpdateProjectCASealedKey replaces the SealedKey of the CA (groupID,
+	// generation), and nothing else, with sealedKey (the same private key
+	// re-sealed); ErrNotFound when there is no such CA.
+	UpdateProjectCASealedKey(ctx context.Context, groupID string, generation int, sealedKey []byte) error
 
 	// InsertCertificate returns ErrConflict when (GroupID, Serial) exists.
 	// RevokedAt and RevocationReason are ignored: a record starts unrevoked.
@@ -239,6 +246,10 @@ type Tx interface {
 	ListAllAPIKeys(ctx context.Context, page Page) ([]atlasx509.APIKey, error)
 	// UpdateAPIKey replaces the description of the key k.ID.
 	UpdateAPIKey(ctx context.Context, k atlasx509.APIKey) error
+	// UpdateAPIKeySealedHA1 replaces the SealedHA1MD5 and SealedHA1SHA256 of
+	// the key id, and nothing else (the same digests re-sealed);
+	// ErrNotFound when there is no such key.
+	UpdateAPIKeySealedHA1(ctx context.Context, id string, sealedMD5, sealedSHA256 []byte) error
 	// DeleteAPIKey deletes the key's row only: the caller deletes its role
 	// assignments and access list in the same transaction.
 	DeleteAPIKey(ctx context.Context, id string) error

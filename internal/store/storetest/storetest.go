@@ -112,6 +112,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CountUnexpiredCertificatesByGeneration", testCountUnexpiredCertificatesByGeneration},
 		{"ListAll", testListAll},
 		{"ListAllOutboxMessages", testListAllOutboxMessages},
+		{"Reseal", testReseal},
 		{"APIKeys", testAPIKeys},
 		{"ListAPIKeys", testListAPIKeys},
 		{"UpdateAPIKey", testUpdateAPIKey},
