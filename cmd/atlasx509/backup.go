@@ -10,7 +10,6 @@ import (
 
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/config"
-	"github.com/atlasx509/atlasx509/internal/keyring"
 	"github.com/atlasx509/atlasx509/internal/store"
 	"github.com/atlasx509/atlasx509/internal/store/postgres"
 	"github.com/atlasx509/atlasx509/internal/store/sqlite"
@@ -103,9 +102,9 @@ func runCheck(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	}
 	defer st.Close()
 	fmt.Fprintln(stdout, "ok store integrity")
-	kr, err := keyring.Load(cfg.MasterKeyFile) // never created here
+	kr, err := loadKeyring(cfg) // never created here
 	if err != nil {
-		return problems([]string{fmt.Sprintf("master key: %v", err)})
+		return problems([]string{err.Error()})
 	}
 	r, err := app.CheckSealed(ctx, st, kr)
 	if err != nil {
@@ -117,6 +116,11 @@ func runCheck(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	}
 	if len(lines) > 0 {
 		return problems(lines)
+	}
+	// A value that opens only with an old key is readable: a warning, not
+	// a failure (rekey's exit status tells when the old keys can go).
+	for _, o := range r.Old {
+		fmt.Fprintln(stdout, "WARN", o.String()+": run atlasx509 rekey before dropping that key")
 	}
 	counts := make([]string, 0, len(app.SealedKinds))
 	for _, kind := range app.SealedKinds {

@@ -7,6 +7,7 @@
 //	atlasx509 backup    write a consistent copy of the embedded store while it serves
 //	atlasx509 restore   restore a backup into an empty data directory
 //	atlasx509 check     check the store and open every sealed value with the master key
+//	atlasx509 rekey     re-seal every sealed value under the master key (rotation)
 //	atlasx509 version   print the version
 package main
 

@@ -36,6 +36,7 @@ commands:
   backup    write a consistent copy of the embedded store (--out FILE) while it serves
   restore   restore a backup (--from FILE) into an empty data directory
   check     check the store's integrity and open every sealed value with the master key
+  rekey     re-seal every sealed value under --master-key-file (master key rotation)
   version   print the version
 
 Run "atlasx509 <command> -h" for the flags of a command.
@@ -58,7 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "agent":
 		return runAgentCommand(ctx, rest, getenv, stderr)
-	case "serve", "init", "backup", "restore", "check":
+	case "serve", "init", "backup", "restore", "check", "rekey":
 	default:
 		fmt.Fprintf(stderr, "atlasx509: unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -81,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runRestore(ctx, cfg, log)
 	case "check":
 		err = runCheck(ctx, cfg, stdout)
+	case "rekey":
+		err = runRekey(ctx, cfg, log, stdout)
 	default:
 		err = runServe(ctx, cfg, log, stdout, options{stderr: stderr})
 	}
@@ -182,12 +185,36 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts options
 	return &deps{store: st, app: a, pool: pool, metrics: m}, nil
 }
 
-// openKeyring loads the master key, creating it only for a store that holds
-// nothing sealed yet: a new key could open nothing already there.
+// withOldKeys adds the keys of cfg.OldMasterKeyFiles to kr: they open but
+// never seal.
+func withOldKeys(cfg config.Config, kr *keyring.Keyring) (*keyring.Keyring, error) {
+	old := make([]*keyring.Keyring, 0, len(cfg.OldMasterKeyFiles))
+	for _, path := range cfg.OldMasterKeyFiles {
+		k, err := keyring.Load(path)
+		if err != nil {
+			return nil, fmt.Errorf("old master key: %w", err)
+		}
+		old = append(old, k)
+	}
+	return kr.WithOld(old...)
+}
+
+// loadKeyring loads the master key and the old keys; it never creates one.
+func loadKeyring(cfg config.Config) (*keyring.Keyring, error) {
+	kr, err := keyring.Load(cfg.MasterKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	return withOldKeys(cfg, kr)
+}
+
+// openKeyring loads the master key and the old keys, creating the master key
+// only for a store that holds nothing sealed yet: a new key could open
+// nothing already there.
 func openKeyring(ctx context.Context, cfg config.Config, log *slog.Logger, st store.Store) (*keyring.Keyring, error) {
 	kr, err := keyring.Load(cfg.MasterKeyFile)
 	if err == nil {
-		return kr, nil
+		return withOldKeys(cfg, kr)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("master key: %w", err)
@@ -206,7 +233,7 @@ func openKeyring(ctx context.Context, cfg config.Config, log *slog.Logger, st st
 	if created {
 		log.Warn("created a new master key next to the data; in production keep it elsewhere (--master-key-file) and back it up: without it the CA keys and credentials cannot be opened", "path", cfg.MasterKeyFile)
 	}
-	return kr, nil
+	return withOldKeys(cfg, kr)
 }
 
 // printBootstrap writes the bootstrap credentials as one JSON line.

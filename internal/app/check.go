@@ -37,11 +37,25 @@ type SealedFailure struct {
 
 func (f SealedFailure) String() string { return f.Kind + " " + f.ID + ": " + f.Err.Error() }
 
+// SealedOld is a sealed value that opens only with an old master key: it
+// needs re-sealing (atlasx509 rekey) before that key is dropped.
+type SealedOld struct {
+	Kind, ID string
+	// KeyID is the id of the old key that the value names.
+	KeyID string
+}
+
+func (o SealedOld) String() string {
+	return o.Kind + " " + o.ID + ": sealed with old master key " + o.KeyID
+}
+
 // SealedReport is what CheckSealed found.
 type SealedReport struct {
-	// Opened counts the values that opened, by kind.
+	// Opened counts the values that opened, by kind, those in Old included.
 	Opened map[string]int
-	// Failures lists the others, in walk order.
+	// Old lists the values that opened with an old key, in walk order.
+	Old []SealedOld
+	// Failures lists the values that did not open, in walk order.
 	Failures []SealedFailure
 }
 
@@ -53,6 +67,9 @@ type sealedValue struct {
 	sealed   []byte
 	aad      []byte
 	verify   func(plaintext []byte) error
+	// reseal re-seals the value's row under the sealing key in tx (see
+	// Rekey), and returns how many values it re-sealed.
+	reseal func(ctx context.Context, tx store.Tx, kr *keyring.Keyring) (int, error)
 }
 
 // sealedWalks lists every kind of sealed value the store holds. A new
@@ -79,6 +96,9 @@ func walkSealedSettings(ctx context.Context, tx store.Tx, visit func(sealedValue
 			return err
 		}
 		visit(sealedValue{kind: SealedSetting, id: name, sealed: sealed, aad: []byte("setting|" + name),
+			reseal: func(ctx context.Context, tx store.Tx, kr *keyring.Keyring) (int, error) {
+				return resealSetting(ctx, tx, kr, name)
+			},
 			verify: func(p []byte) error {
 				if len(p) != serverSecretBytes {
 					return fmt.Errorf("opened to %d bytes, want %d", len(p), serverSecretBytes)
@@ -98,6 +118,9 @@ func walkSealedCAKeys(ctx context.Context, tx store.Tx, visit func(sealedValue))
 		for _, ca := range cas {
 			visit(sealedValue{kind: SealedCAKey, id: ca.GroupID + "/" + strconv.Itoa(ca.Generation),
 				sealed: ca.SealedKey, aad: caAAD(ca.GroupID, ca.Generation),
+				reseal: func(ctx context.Context, tx store.Tx, kr *keyring.Keyring) (int, error) {
+					return resealCAKey(ctx, tx, kr, ca.GroupID, ca.Generation)
+				},
 				verify: func(keyDER []byte) error {
 					// The key must be the one of the CA certificate it sits beside.
 					_, err := pki.ParseCA(ca.CertDER, keyDER)
@@ -121,7 +144,10 @@ func walkSealedAPIKeys(ctx context.Context, tx store.Tx, visit func(sealedValue)
 				alg    string
 				sealed []byte
 			}{{"MD5", k.SealedHA1MD5}, {"SHA-256", k.SealedHA1SHA256}} {
-				visit(sealedValue{kind: SealedAPIKey, id: k.ID + "/" + s.alg, sealed: s.sealed, aad: apiKeyAAD(k.ID, s.alg)})
+				visit(sealedValue{kind: SealedAPIKey, id: k.ID + "/" + s.alg, sealed: s.sealed, aad: apiKeyAAD(k.ID, s.alg),
+					reseal: func(ctx context.Context, tx store.Tx, kr *keyring.Keyring) (int, error) {
+						return resealAPIKey(ctx, tx, kr, k.ID)
+					}})
 			}
 		}
 		if len(keys) < walkPage {
@@ -142,7 +168,10 @@ func walkSealedWebhookSecrets(ctx context.Context, tx store.Tx, visit func(seale
 					continue
 				}
 				visit(sealedValue{kind: SealedWebhookSecret, id: c.ID + "/" + strconv.Itoa(i),
-					sealed: n.SealedWebhookSecret, aad: webhookSecretAAD(c.GroupID)})
+					sealed: n.SealedWebhookSecret, aad: webhookSecretAAD(c.GroupID),
+					reseal: func(ctx context.Context, tx store.Tx, kr *keyring.Keyring) (int, error) {
+						return resealAlertConfig(ctx, tx, kr, c.GroupID, c.ID)
+					}})
 			}
 		}
 		if len(configs) < walkPage {
@@ -159,7 +188,10 @@ func walkSealedOutboxSecrets(ctx context.Context, tx store.Tx, visit func(sealed
 		}
 		for _, m := range msgs {
 			if len(m.SealedSecret) > 0 {
-				visit(sealedValue{kind: SealedOutboxSecret, id: m.ID, sealed: m.SealedSecret, aad: webhookSecretAAD(m.GroupID)})
+				visit(sealedValue{kind: SealedOutboxSecret, id: m.ID, sealed: m.SealedSecret, aad: webhookSecretAAD(m.GroupID),
+					reseal: func(ctx context.Context, tx store.Tx, kr *keyring.Keyring) (int, error) {
+						return resealOutboxMessage(ctx, tx, kr, m.AlertID, m.ID)
+					}})
 			}
 		}
 		if len(msgs) < walkPage {
@@ -189,6 +221,9 @@ func CheckSealed(ctx context.Context, st store.Store, kr *keyring.Keyring) (Seal
 				return
 			}
 			r.Opened[v.kind]++
+			if !kr.Current(v.sealed) {
+				r.Old = append(r.Old, SealedOld{Kind: v.kind, ID: v.id, KeyID: keyring.SealedID(v.sealed)})
+			}
 		}
 		for _, walk := range sealedWalks {
 			if err := walk(ctx, tx, visit); err != nil {

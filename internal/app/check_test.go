@@ -81,7 +81,11 @@ type failure struct{ Kind, ID, Err string }
 func failures(r SealedReport) []failure {
 	var out []failure
 	for _, f := range r.Failures {
-		out = append(out, failure{f.Kind, f.ID, f.Err.Error()})
+		err := f.Err
+		if errors.Is(err, keyring.ErrWrongKey) {
+			err = keyring.ErrWrongKey // its text names key ids
+		}
+		out = append(out, failure{f.Kind, f.ID, err.Error()})
 	}
 	return out
 }

@@ -35,6 +35,9 @@ type Config struct {
 	DB string
 	// MasterKeyFile holds the key that seals CA private keys and stored secrets.
 	MasterKeyFile string
+	// OldMasterKeyFiles hold keys that open sealed values but never seal
+	// (a retired key until rekey has re-sealed everything it sealed).
+	OldMasterKeyFiles []string
 	// TLSCert and TLSKey make serve answer HTTPS.
 	TLSCert string
 	TLSKey  string
@@ -85,6 +88,7 @@ const (
 	EnvListen        = "ATLASX509_LISTEN"
 	EnvDB            = "ATLASX509_DB"
 	EnvMasterKeyFile = "ATLASX509_MASTER_KEY_FILE"
+	EnvOldMasterKeys = "ATLASX509_OLD_MASTER_KEY_FILES"
 	EnvTLSCert       = "ATLASX509_TLS_CERT"
 	EnvTLSKey        = "ATLASX509_TLS_KEY"
 	EnvExternalURL   = "ATLASX509_EXTERNAL_URL"
@@ -124,6 +128,8 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	fs.StringVar(&c.ExternalURL, "external-url", "", "the base URL in answers' links, e.g. https://atlas.example.com [$"+EnvExternalURL+"] (default the listen address's URL)")
 	fs.StringVar(&c.DB, "db", "", "store: sqlite:PATH or a postgres:// URL [$"+EnvDB+"] (default sqlite:<data-dir>/atlasx509.db)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", "", "key that seals CA keys and secrets at rest [$"+EnvMasterKeyFile+"] (default <data-dir>/master.key)")
+	var oldKeys string
+	fs.StringVar(&oldKeys, "old-master-key-files", "", "comma-separated key files that open sealed values but never seal [$"+EnvOldMasterKeys+"]")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "serve HTTPS with this certificate file [$"+EnvTLSCert+"]")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "serve HTTPS with this key file [$"+EnvTLSKey+"]")
 	fs.StringVar(&c.LogLevel, "log-level", "", "debug, info, warn or error [$"+EnvLogLevel+"] (default info)")
@@ -172,6 +178,12 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	fallback(&c.Listen, EnvListen, "127.0.0.1:8080")
 	fallback(&c.DB, EnvDB, "sqlite:"+filepath.Join(c.DataDir, "atlasx509.db"))
 	fallback(&c.MasterKeyFile, EnvMasterKeyFile, filepath.Join(c.DataDir, "master.key"))
+	fallback(&oldKeys, EnvOldMasterKeys, "")
+	for _, f := range strings.Split(oldKeys, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			c.OldMasterKeyFiles = append(c.OldMasterKeyFiles, f)
+		}
+	}
 	fallback(&c.TLSCert, EnvTLSCert, "")
 	fallback(&c.TLSKey, EnvTLSKey, "")
 	fallback(&c.ExternalURL, EnvExternalURL, "")

@@ -357,6 +357,10 @@ type Tx interface {
 	// ListAllOutboxMessages lists every message, whatever its alert and
 	// status, by ID (for walks over every sealed value).
 	ListAllOutboxMessages(ctx context.Context, page Page) ([]atlasx509.OutboxMessage, error)
+	// UpdateOutboxMessageSealedSecret replaces the SealedSecret of the
+	// message id, and nothing else (the same secret re-sealed); ErrNotFound
+	// when there is no such message.
+	UpdateOutboxMessageSealedSecret(ctx context.Context, id string, sealed []byte) error
 	// UpdateOutboxMessage replaces Status, Attempts, NextAttempt, LastError
 	// and Updated of m.ID.
 	UpdateOutboxMessage(ctx context.Context, m atlasx509.OutboxMessage) error

@@ -21,3 +21,9 @@ func (t *tx) UpdateAPIKeySealedHA1(ctx context.Context, id string, sealedMD5, se
 		`UPDATE api_keys SET sealed_ha1_md5 = $1, sealed_ha1_sha256 = $2 WHERE id = $3`,
 		bytea(sealedMD5), bytea(sealedSHA256), id)
 }
+
+// UpdateOutboxMessageSealedSecret implements store.Tx.
+func (t *tx) UpdateOutboxMessageSealedSecret(ctx context.Context, id string, sealed []byte) error {
+	return t.execOne(ctx, "update outbox message sealed secret",
+		`UPDATE alert_outbox SET sealed_secret = $1 WHERE id = $2`, bytea(sealed), id)
+}

@@ -21,3 +21,9 @@ func (t *tx) UpdateAPIKeySealedHA1(ctx context.Context, id string, sealedMD5, se
 		`UPDATE api_keys SET sealed_ha1_md5 = ?, sealed_ha1_sha256 = ? WHERE id = ?`,
 		blobArg(sealedMD5), blobArg(sealedSHA256), id)
 }
+
+// UpdateOutboxMessageSealedSecret implements store.Tx.
+func (t *tx) UpdateOutboxMessageSealedSecret(ctx context.Context, id string, sealed []byte) error {
+	return t.execOne(ctx, "update outbox message sealed secret",
+		`UPDATE alert_outbox SET sealed_secret = ? WHERE id = ?`, blobArg(sealed), id)
+}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/store"
@@ -30,6 +31,20 @@ func testReseal(t *testing.T, s store.Store) {
 		return nil
 	})
 	insertAll(t, s, []atlasx509.APIKey{k1, k2}, nil, nil, nil)
+	msg := func(n int) atlasx509.OutboxMessage {
+		return atlasx509.OutboxMessage{ID: id(9000 + n), GroupID: pa.ID, AlertID: id(8001), Kind: atlasx509.NotifyWebhook,
+			Destination: "https://example.com/hook", SealedSecret: []byte{byte(n)}, Event: "alert.open", Body: []byte(`{}`),
+			Status: atlasx509.OutboxPending, NextAttempt: at(0), Created: at(time.Duration(n) * time.Second), Updated: at(0)}
+	}
+	m1, m2 := msg(1), msg(2)
+	update(t, s, func(tx store.Tx) error {
+		for _, m := range []atlasx509.OutboxMessage{m1, m2} {
+			if err := tx.InsertOutboxMessage(ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 
 	update(t, s, func(tx store.Tx) error {
 		if err := tx.UpdateSetting(ctx, "one", []byte{0, 0xff, 'n'}); err != nil {
@@ -38,8 +53,12 @@ func testReseal(t *testing.T, s store.Store) {
 		if err := tx.UpdateProjectCASealedKey(ctx, pa.ID, 2, []byte("resealed\x00")); err != nil {
 			return err
 		}
+		if err := tx.UpdateOutboxMessageSealedSecret(ctx, m2.ID, []byte("secret new")); err != nil {
+			return err
+		}
 		return tx.UpdateAPIKeySealedHA1(ctx, k2.ID, []byte("md5 new"), []byte("sha new\xff"))
 	})
+	m2.SealedSecret = []byte("secret new")
 	a2.SealedKey = []byte("resealed\x00")
 	k2.SealedHA1MD5, k2.SealedHA1SHA256 = []byte("md5 new"), []byte("sha new\xff")
 
@@ -53,6 +72,9 @@ func testReseal(t *testing.T, s store.Store) {
 		}},
 		{"UpdateProjectCASealedKey of a missing project", func(tx store.Tx) error {
 			return tx.UpdateProjectCASealedKey(ctx, id(999), 1, []byte("x"))
+		}},
+		{"UpdateOutboxMessageSealedSecret of a missing message", func(tx store.Tx) error {
+			return tx.UpdateOutboxMessageSealedSecret(ctx, id(999), []byte("x"))
 		}},
 		{"UpdateAPIKeySealedHA1 of a missing key", func(tx store.Tx) error {
 			return tx.UpdateAPIKeySealedHA1(ctx, id(999), []byte("x"), []byte("y"))
@@ -90,6 +112,13 @@ func testReseal(t *testing.T, s store.Store) {
 		}
 		if d := diff([]atlasx509.APIKey{k1, k2}, keys); d != "" {
 			t.Errorf("API keys (-want +got):\n%s", d)
+		}
+		msgs, err := tx.ListOutboxMessages(ctx, id(8001))
+		if err != nil {
+			return err
+		}
+		if d := diff([]atlasx509.OutboxMessage{m1, m2}, msgs); d != "" {
+			t.Errorf("outbox messages (-want +got):\n%s", d)
 		}
 		return nil
 	})
