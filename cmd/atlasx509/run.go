@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
+	"strings"
 
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
@@ -156,6 +158,9 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts options
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	kr, err := openKeyring(ctx, cfg, log, st)
+	if err == nil {
+		err = refuseMissingKeys(ctx, st, kr)
+	}
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -178,11 +183,30 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts options
 	}
 	a, err := app.New(ctx, app.Config{Store: m.InstrumentStore(st), Keyring: kr, Keys: keys, Logger: log, OnCertificateIssued: m.CertificateIssued,
 		CRLValidity: cfg.CRLValidity, AllowPrivateWebhooks: cfg.WebhookAllowPrivate})
+	if errors.Is(err, keyring.ErrWrongKey) {
+		err = fmt.Errorf("%w: the store holds values sealed by a master key that is not configured; give that key with --master-key-file, or with --old-master-key-files while rotating", err)
+	}
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	return &deps{store: st, app: a, pool: pool, metrics: m}, nil
+}
+
+// refuseMissingKeys fails when some sealed value of st names a master key
+// that kr lacks: a server started so would fail requests later instead.
+func refuseMissingKeys(ctx context.Context, st store.Store, kr *keyring.Keyring) error {
+	missing, err := app.MissingKeys(ctx, st, kr)
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	var parts []string
+	for id, n := range missing {
+		parts = append(parts, fmt.Sprintf("%d sealed with master key %s", n, id))
+	}
+	slices.Sort(parts)
+	return fmt.Errorf("the store holds values sealed by a master key that is not configured (%s; configured: %s): give that key with --master-key-file, or with --old-master-key-files while rotating",
+		strings.Join(parts, ", "), strings.Join(append([]string{kr.ID()}, kr.OldIDs()...), ", "))
 }
 
 // withOldKeys adds the keys of cfg.OldMasterKeyFiles to kr: they open but

@@ -144,7 +144,11 @@ func (a *App) serverSecret(ctx context.Context, name string) ([]byte, error) {
 			return err
 		})
 		if err == nil {
-			return a.keyring.Open(sealed, aad)
+			secret, err := a.keyring.Open(sealed, aad)
+			if err != nil {
+				return nil, fmt.Errorf("open setting %s: %w", name, err)
+			}
+			return secret, nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("read setting %s: %w", name, err)

@@ -176,3 +176,25 @@ func resealOutboxMessage(ctx context.Context, tx store.Tx, kr *keyring.Keyring, 
 	}
 	return 0, nil // purged meanwhile, or already re-sealed
 }
+
+// MissingKeys returns, by key id, how many sealed values of st name a
+// master key that kr lacks: values that cannot open until that key is
+// configured. It only reads the key ids, so it is quick enough for startup.
+func MissingKeys(ctx context.Context, st store.Store, kr *keyring.Keyring) (map[string]int, error) {
+	missing := map[string]int{}
+	err := st.View(ctx, func(tx store.Tx) error {
+		clear(missing)
+		visit := func(v sealedValue) {
+			if !kr.Names(v.sealed) {
+				missing[keyring.SealedID(v.sealed)]++
+			}
+		}
+		for _, walk := range sealedWalks {
+			if err := walk(ctx, tx, visit); err != nil {
+				return fmt.Errorf("read sealed values: %w", err)
+			}
+		}
+		return nil
+	})
+	return missing, err
+}

@@ -140,6 +140,12 @@ func (k *Keyring) Current(sealed []byte) bool {
 		subtle.ConstantTimeCompare(sealed[1:headerSize], k.id[:]) == 1
 }
 
+// Names reports whether sealed names one of k's keys, sealing or old, so
+// that Open can try it. It does not authenticate the value (Open does).
+func (k *Keyring) Names(sealed []byte) bool {
+	return len(sealed) >= Overhead && sealed[0] == Version && k.keyFor(sealed[1:headerSize]) != nil
+}
+
 // String implements fmt.Stringer without revealing the key.
 func (k *Keyring) String() string {
 	if len(k.old) == 0 {
