@@ -54,7 +54,7 @@ func (a *App) EvaluateAlerts(ctx context.Context) error {
 			continue
 		}
 		now := a.now().UTC()
-		err := a.store.Update(ctx, func(tx store.Tx) error { return evaluateConfig(ctx, tx, c.GroupID, c.ID, now) })
+		err := a.store.Update(ctx, func(tx store.Tx) error { return a.evaluateConfig(ctx, tx, c.GroupID, c.ID, now) })
 		if err != nil {
 			errs = append(errs, fmt.Errorf("alert config %s: %w", c.ID, err))
 		}
@@ -63,7 +63,7 @@ func (a *App) EvaluateAlerts(ctx context.Context) error {
 }
 
 // evaluateConfig evaluates one configuration, read again in tx.
-func evaluateConfig(ctx context.Context, tx store.Tx, groupID, configID string, now time.Time) error {
+func (a *App) evaluateConfig(ctx context.Context, tx store.Tx, groupID, configID string, now time.Time) error {
 	c, err := tx.GetAlertConfig(ctx, groupID, configID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // deleted meanwhile
@@ -99,6 +99,9 @@ func evaluateConfig(ctx context.Context, tx store.Tx, groupID, configID string, 
 		if err := notifyDue(ctx, tx, c, &al, names, now, true); err != nil {
 			return err
 		}
+		if err := a.recordEvent(ctx, tx, alertEvent(resolvedEvents[c.EventTypeName], al, now)); err != nil {
+			return err
+		}
 	}
 	for key, tg := range targets {
 		known, err := tx.CountAlerts(ctx, store.AlertFilter{AlertConfigID: c.ID, Target: key})
@@ -113,11 +116,27 @@ func evaluateConfig(ctx context.Context, tx store.Tx, groupID, configID string, 
 		if err := tx.InsertAlert(ctx, al); err != nil {
 			return err
 		}
+		if err := a.recordEvent(ctx, tx, alertEvent(c.EventTypeName, al, now)); err != nil {
+			return err
+		}
 		if err := notifyDue(ctx, tx, c, &al, names, now, false); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// resolvedEvents names the event recorded when an alert of each type closes.
+var resolvedEvents = map[string]string{
+	EventManagedCertsExpiring: EventManagedCertsResolved,
+	EventCustomerCAExpiring:   EventCustomerCAResolved,
+	EventCustomerCRLExpiring:  EventCustomerCRLResolved,
+}
+
+// alertEvent is the event of the server itself (no caller) recording that
+// al opened (typ the configuration's event type) or closed.
+func alertEvent(typ string, al atlasx509.Alert, now time.Time) atlasx509.Event {
+	return atlasx509.Event{TypeName: typ, GroupID: al.GroupID, AlertID: al.ID, AlertConfigID: al.AlertConfigID, Created: now}
 }
 
 // alertTargets lists what is inside c's threshold at now, by target key.

@@ -211,6 +211,29 @@ func TestAlertWebhookLifecycle(t *testing.T) {
 	if closed.Status != atlasx509.AlertClosed || closed.Resolved == "" {
 		t.Errorf("after renewal: %+v", closed)
 	}
+
+	// The opening, acknowledgement and closing are events of the project.
+	var events struct {
+		Results []struct {
+			EventTypeName string `json:"eventTypeName"`
+			AlertID       string `json:"alertId"`
+		} `json:"results"`
+	}
+	q := "?eventType=NDS_X509_USER_AUTHENTICATION_MANAGED_USER_CERTS_EXPIRATION_CHECK&eventType=NDS_X509_USER_AUTHENTICATION_MANAGED_USER_CERTS_EXPIRATION_RESOLVED&eventType=ALERT_ACKNOWLEDGED_AUDIT"
+	if err := json.Unmarshal(e.mustDo(http.StatusOK, "GET", e.group()+"/events"+q, ""), &events); err != nil {
+		t.Fatal(err)
+	}
+	var ours []string
+	for _, ev := range events.Results {
+		if ev.AlertID == closed.ID {
+			ours = append(ours, ev.EventTypeName)
+		}
+	}
+	want := []string{"NDS_X509_USER_AUTHENTICATION_MANAGED_USER_CERTS_EXPIRATION_RESOLVED", "ALERT_ACKNOWLEDGED_AUDIT",
+		"NDS_X509_USER_AUTHENTICATION_MANAGED_USER_CERTS_EXPIRATION_CHECK"}
+	if d := cmp.Diff(want, ours); d != "" {
+		t.Errorf("events of the alert, newest first (-want +got):\n%s", d)
+	}
 }
 
 // TestAlertWebhookRetries: a receiver that fails twice gets the third try,
