@@ -143,13 +143,6 @@ func (a *App) CreateAlertConfig(ctx context.Context, p atlasx509.Principal, grou
 	return c, err
 }
 
-// alertConfigEvent is the audit event of a change of c by p.
-func alertConfigEvent(p atlasx509.Principal, typ string, c atlasx509.AlertConfig) atlasx509.Event {
-	ev := groupEvent(p, typ, c.GroupID)
-	ev.AlertConfigID = c.ID
-	return ev
-}
-
 // UpdateAlertConfig replaces an alert configuration (Atlas updateAlertConfig).
 func (a *App) UpdateAlertConfig(ctx context.Context, p atlasx509.Principal, groupID, id string, in AlertConfigInput) (atlasx509.AlertConfig, error) {
 	var old atlasx509.AlertConfig
