@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/atlasx509/atlasx509/internal/keyring"
+	"github.com/atlasx509/atlasx509/internal/testkit"
 )
 
 // TestRekey rotates the master key of a SQLite store that served two
@@ -101,5 +103,85 @@ func TestRekey(t *testing.T) {
 		if err := cert.CheckSignatureFrom(ca); err != nil {
 			t.Errorf("project %s: certificate after rekey not signed by the CA of before: %v", gid, err)
 		}
+	}
+}
+
+// TestRekeyPostgres rotates the master key of a PostgreSQL store while a
+// replica that holds both keys issues certificates: every issuance
+// succeeds, rekey leaves nothing to the old key, and a replica with the new
+// key alone signs with the same CA and authenticates the same API key.
+func TestRekeyPostgres(t *testing.T) {
+	t.Parallel()
+	dbURL := testkit.PostgresDatabase(t, "atlasx509_rekey_")
+	keys := t.TempDir()
+	oldKey, newKey := filepath.Join(keys, "old.key"), filepath.Join(keys, "new.key")
+	for _, k := range []string{oldKey, newKey} {
+		if _, err := keyring.Create(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := []string{"--db", dbURL}
+	s := startServer(t, serverOptions{args: append(slices.Clone(db), "--master-key-file", oldKey)})
+	c := s.digestClient()
+	gid := s.Bootstrap.ProjectID
+	createManagedUser(t, c, s.URL, gid, "alice")
+	issueCert(t, c, s.URL, gid, "alice", 1)
+	caPEM := fetchCAPEM(t, c, s.URL, gid)
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	both := append(slices.Clone(db), "--master-key-file", newKey, "--old-master-key-files", oldKey)
+	s2 := startServer(t, serverOptions{initialized: true, args: both})
+	s2.Bootstrap = s.Bootstrap
+	c2 := s2.digestClient()
+	if _, err := issueSerial(c2, s2.URL, gid, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var issued int
+	var issueErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := issueSerial(c2, s2.URL, gid, "alice"); err != nil {
+				issueErr = err
+				return
+			}
+			issued++
+		}
+	}()
+	r := runCLI(t, nil, append([]string{"rekey", "--data-dir", t.TempDir()}, both...)...)
+	close(stop)
+	<-done
+	if issueErr != nil {
+		t.Errorf("issuance during rekey (after %d): %v", issued, issueErr)
+	}
+	if r.code != 0 || !strings.Contains(r.stdout, "resealed 5 value(s)") {
+		t.Errorf("rekey: exit %d; stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, nil, append([]string{"check", "--data-dir", t.TempDir(), "--master-key-file", newKey}, db...)...)
+	if r.code != 0 || strings.Contains(r.stdout, "WARN") {
+		t.Errorf("check with the new key alone: exit %d; stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if err := s2.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	s3 := startServer(t, serverOptions{initialized: true, args: append(slices.Clone(db), "--master-key-file", newKey)})
+	s3.Bootstrap = s.Bootstrap
+	c3 := s3.digestClient()
+	if got := fetchCAPEM(t, c3, s3.URL, gid); !bytes.Equal(got, caPEM) {
+		t.Errorf("CA PEM changed by rekey:\n%s\nwant:\n%s", got, caPEM)
+	}
+	cert := issueCert(t, c3, s3.URL, gid, "alice", 1).Cert
+	if err := cert.CheckSignatureFrom(parseCAs(t, caPEM)[0]); err != nil {
+		t.Errorf("certificate after rekey not signed by the CA of before: %v", err)
 	}
 }
