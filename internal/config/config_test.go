@@ -118,3 +118,28 @@ func TestLoadBackupRestore(t *testing.T) {
 		}
 	}
 }
+
+func TestOldMasterKeyFiles(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want []string
+	}{
+		{"none", nil, nil, nil},
+		{"flag", []string{"--old-master-key-files", "/a.key, /b.key,,"}, nil, []string{"/a.key", "/b.key"}},
+		{"environment", nil, map[string]string{EnvOldMasterKeys: "/c.key"}, []string{"/c.key"}},
+		{"flag wins", []string{"--old-master-key-files", "/a.key"}, map[string]string{EnvOldMasterKeys: "/c.key"}, []string{"/a.key"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Load("rekey", tt.args, func(k string) string { return tt.env[k] }, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tt.want, got.OldMasterKeyFiles); d != "" {
+				t.Errorf("OldMasterKeyFiles (-want +got):\n%s", d)
+			}
+		})
+	}
+}
