@@ -3,6 +3,7 @@ module github.com/atlasx509/atlasx509
 go 1.26.8
 
 require (
+	github.com/emersion/go-smtp v0.26.0
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/go-cmp v0.7.0
@@ -17,6 +18,8 @@ require (
 	golang.org/x/sync v0.25.0
 	modernc.org/sqlite v1.62.0
 )
+
+require github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect

@@ -376,3 +376,51 @@ func TestAlertReplicasDeliverOnce(t *testing.T) {
 		t.Errorf("two replicas delivered (-want +got):\n%s", d)
 	}
 }
+
+// TestAlertEmail: an EMAIL notification is mailed through --smtp-url (a
+// real local SMTP server), and recorded as undelivered without it.
+func TestAlertEmail(t *testing.T) {
+	t.Parallel()
+	for _, withSMTP := range []bool{true, false} {
+		clock := testkit.NewClock()
+		e := newEnvWith(t, func(c *app.Config) { c.Now = clock.Now })
+		body := `{"eventTypeName":"NDS_X509_USER_AUTHENTICATION_MANAGED_USER_CERTS_EXPIRATION_CHECK","enabled":true,
+			"notifications":[{"typeName":"EMAIL","emailAddress":"owner@example.com","intervalMin":60}]}`
+		configID := decodeConfig(t, e.mustDo(http.StatusCreated, "POST", e.group()+"/alertConfigs", body)).ID
+		e.createUser(managedUserBody("alice"))
+		e.mustDo(http.StatusCreated, "POST", e.group()+"/databaseUsers/alice/certs", `{"monthsUntilExpiration":1}`)
+		clock.Add(10 * 24 * time.Hour)
+		runner := &app.AlertRunner{App: e.app, Holder: "r1", Interval: time.Minute}
+		box, addr := testkit.StartMailbox(t)
+		if withSMTP {
+			var err error
+			if runner.SMTP, err = notify.ParseSMTP("smtp://" + addr + "?from=alerts@example.com"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tick(t, runner)
+		from, to, data := box.Last()
+		var msgs []atlasx509.OutboxMessage
+		err := e.store.View(context.Background(), func(tx store.Tx) error {
+			alerts, err := tx.ListAlerts(context.Background(), store.AlertFilter{AlertConfigID: configID}, store.Page{})
+			if err != nil || len(alerts) != 1 {
+				t.Fatalf("alerts: %v %v", alerts, err)
+			}
+			msgs, err = tx.ListOutboxMessages(context.Background(), alerts[0].ID)
+			return err
+		})
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("outbox: %v %v", msgs, err)
+		}
+		if withSMTP {
+			if from != "alerts@example.com" || len(to) != 1 || to[0] != "owner@example.com" ||
+				!strings.Contains(data, "database user alice") || msgs[0].Status != atlasx509.OutboxDelivered {
+				t.Errorf("mail from %q to %v, status %s:\n%s", from, to, msgs[0].Status, data)
+			}
+			continue
+		}
+		if data != "" || msgs[0].Status != atlasx509.OutboxUndelivered || !strings.Contains(msgs[0].LastError, "--smtp-url") {
+			t.Errorf("without SMTP: mail %q, message %+v", data, msgs[0])
+		}
+	}
+}
