@@ -180,13 +180,16 @@ func resealOutboxMessage(ctx context.Context, tx store.Tx, kr *keyring.Keyring, 
 // MissingKeys returns, by key id, how many sealed values of st name a
 // master key that kr lacks: values that cannot open until that key is
 // configured. It only reads the key ids, so it is quick enough for startup.
+// Malformed values, which name no key, are not counted.
 func MissingKeys(ctx context.Context, st store.Store, kr *keyring.Keyring) (map[string]int, error) {
 	missing := map[string]int{}
 	err := st.View(ctx, func(tx store.Tx) error {
 		clear(missing)
 		visit := func(v sealedValue) {
-			if !kr.Names(v.sealed) {
-				missing[keyring.SealedID(v.sealed)]++
+			// A malformed value names no key: check reports it, and it
+			// fails alone rather than stopping the server.
+			if id := keyring.SealedID(v.sealed); id != "" && !kr.Names(v.sealed) {
+				missing[id]++
 			}
 		}
 		for _, walk := range sealedWalks {

@@ -63,4 +63,12 @@ func TestRekey(t *testing.T) {
 	if d := cmp.Diff(want, r.Old); d != "" || len(r.Failures) != 0 {
 		t.Errorf("a value sealed with the old key: old (-want +got):\n%s\nfailures %v", d, r.Failures)
 	}
+
+	// A malformed value names no key: not counted as missing one.
+	if err := f.store.Update(ctx, func(tx store.Tx) error { return tx.UpdateSetting(ctx, settingTokenKey, []byte{1, 2}) }); err != nil {
+		t.Fatal(err)
+	}
+	if missing, err = MissingKeys(ctx, f.store, ring); err != nil || len(missing) != 0 {
+		t.Errorf("MissingKeys with a malformed value = %v, %v; want none", missing, err)
+	}
 }
