@@ -155,23 +155,13 @@ func TestAlertWebhookLifecycle(t *testing.T) {
 	}
 
 	e.refreshToken()
-	var page atlasapi.Paginated[atlasapi.Alert]
-	if err := json.Unmarshal(e.doVersion("2023-01-01", "GET", v2(e.group()+"/alerts?status=OPEN"), "").Body.Bytes(), &page); err != nil {
-		t.Fatal(err)
-	}
-	// Ours, and the default configuration's (to the project owners).
-	if len(page.Results) != 2 || page.Results[0].EventTypeName != atlasx509.EventManagedCertsExpiration {
-		t.Fatalf("open alerts: %+v", page)
-	}
-	if page.Results[0].AlertConfigID != f.configID {
-		page.Results[0] = page.Results[1]
-	}
-	alertPath := v2(e.group() + "/alerts/" + page.Results[0].ID)
+	open := openAlert(t, e, f.configID)
+	alertPath := v2(e.group() + "/alerts/" + open.ID)
 	if rec := e.doVersion("2023-01-01", "GET", alertPath, ""); rec.Code != http.StatusOK {
 		t.Fatalf("GET alert: %d %s", rec.Code, rec.Body)
 	}
-	byConfig := e.doVersion("2023-01-01", "GET", v2(e.group()+"/alertConfigs/"+page.Results[0].AlertConfigID+"/alerts"), "")
-	if byConfig.Code != http.StatusOK || !strings.Contains(byConfig.Body.String(), page.Results[0].ID) {
+	byConfig := e.doVersion("2023-01-01", "GET", v2(e.group()+"/alertConfigs/"+open.AlertConfigID+"/alerts"), "")
+	if byConfig.Code != http.StatusOK || !strings.Contains(byConfig.Body.String(), open.ID) {
 		t.Fatalf("alerts of the configuration: %d %s", byConfig.Code, byConfig.Body)
 	}
 
@@ -212,7 +202,33 @@ func TestAlertWebhookLifecycle(t *testing.T) {
 		t.Errorf("after renewal: %+v", closed)
 	}
 
-	// The opening, acknowledgement and closing are events of the project.
+	wantAlertEvents(t, e, closed.ID)
+}
+
+// openAlert lists the project's open alerts through the route (ours and
+// the default configuration's) and returns the one of configID.
+func openAlert(t *testing.T, e *env, configID string) atlasapi.Alert {
+	t.Helper()
+	var page atlasapi.Paginated[atlasapi.Alert]
+	if err := json.Unmarshal(e.doVersion("2023-01-01", "GET", v2(e.group()+"/alerts?status=OPEN"), "").Body.Bytes(), &page); err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Results) != 2 || page.Results[0].EventTypeName != atlasx509.EventManagedCertsExpiration {
+		t.Fatalf("open alerts: %+v", page)
+	}
+	for _, al := range page.Results {
+		if al.AlertConfigID == configID {
+			return al
+		}
+	}
+	t.Fatalf("no open alert of %s: %+v", configID, page)
+	return atlasapi.Alert{}
+}
+
+// wantAlertEvents checks that the opening, acknowledgement and closing of
+// the alert are events of the project, newest first.
+func wantAlertEvents(t *testing.T, e *env, alertID string) {
+	t.Helper()
 	var events struct {
 		Results []struct {
 			EventTypeName string `json:"eventTypeName"`
@@ -225,7 +241,7 @@ func TestAlertWebhookLifecycle(t *testing.T) {
 	}
 	var ours []string
 	for _, ev := range events.Results {
-		if ev.AlertID == closed.ID {
+		if ev.AlertID == alertID {
 			ours = append(ours, ev.EventTypeName)
 		}
 	}
