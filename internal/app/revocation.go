@@ -19,6 +19,12 @@ import (
 // Config.CRLValidity says otherwise.
 const DefaultCRLValidity = 7 * 24 * time.Hour
 
+// CRLBackdate is how far before its signing a CRL's thisUpdate lies (at most
+// a quarter of the validity), so that a host whose clock is a little behind
+// the server's neither refuses a fresh CRL (the agent) nor treats it as not
+// yet valid (mongod, through OpenSSL), which would refuse every client.
+const CRLBackdate = time.Minute
+
 // ParseCertificateSerial reads the {serial} of a certificate path: the
 // decimal form of a positive int64, as the list answers it in _id, without
 // sign or leading zeros. Anything else is the 404 of an unknown certificate.
@@ -334,11 +340,12 @@ func (a *App) signNumberedCRL(ctx context.Context, ca atlasx509.ProjectCA, numbe
 	if err != nil {
 		return atlasx509.CRL{}, fmt.Errorf("list revoked certificates: %w", err)
 	}
-	thisUpdate := now.Truncate(time.Second)
+	thisUpdate := now.Add(-min(CRLBackdate, a.crlValidity/4)).Truncate(time.Second)
 	entries := make([]pki.RevokedCert, 0, len(revoked))
 	for _, c := range revoked {
-		// Another replica's clock may be ahead: a CRL never says a
-		// revocation happened after the CRL itself.
+		// A CRL never says a revocation happened after the CRL itself
+		// (thisUpdate is backdated, and another replica's clock may be
+		// ahead): such a revocation is dated thisUpdate, a little early.
 		at := c.RevokedAt.Truncate(time.Second)
 		if at.After(thisUpdate) {
 			at = thisUpdate
