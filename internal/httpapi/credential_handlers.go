@@ -28,11 +28,7 @@ func serveCredentialList[D, V any](s *server, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
-	views := make([]V, 0, len(ds))
-	for _, d := range ds {
-		views = append(views, view(r, d))
-	}
-	return s.writeJSON(w, r, http.StatusOK, listPage(r, lp, views, total))
+	return s.writeJSON(w, r, http.StatusOK, viewPage(r, lp, ds, total, view))
 }
 
 func serveCredentialCreate[In, D, V any](s *server, w http.ResponseWriter, r *http.Request, scope string, status int,

@@ -85,11 +85,7 @@ func (s *server) handleListDatabaseUsers(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	views := make([]atlasapi.DatabaseUser, 0, len(users))
-	for _, u := range users {
-		views = append(views, userView(r, u))
-	}
-	return s.writeJSON(w, r, http.StatusOK, listPage(r, lp, views, total))
+	return s.writeJSON(w, r, http.StatusOK, viewPage(r, lp, users, total, userView))
 }
 
 func (s *server) handleGetDatabaseUser(w http.ResponseWriter, r *http.Request) error {

@@ -24,11 +24,7 @@ func (s *server) handleListOrganizations(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	views := make([]atlasapi.Organization, 0, len(orgs))
-	for _, o := range orgs {
-		views = append(views, orgView(r, o))
-	}
-	return s.writeJSON(w, r, http.StatusOK, listPage(r, lp, views, total))
+	return s.writeJSON(w, r, http.StatusOK, viewPage(r, lp, orgs, total, orgView))
 }
 
 func (s *server) handleGetOrganization(w http.ResponseWriter, r *http.Request) error {
@@ -61,9 +57,5 @@ func (s *server) handleListOrganizationProjects(w http.ResponseWriter, r *http.R
 	if err != nil {
 		return err
 	}
-	views := make([]atlasapi.Group, 0, len(projects))
-	for _, p := range projects {
-		views = append(views, groupView(r, p))
-	}
-	return s.writeJSON(w, r, http.StatusOK, listPage(r, lp, views, total))
+	return s.writeJSON(w, r, http.StatusOK, viewPage(r, lp, projects, total, groupView))
 }

@@ -91,11 +91,7 @@ func (s *server) handleListProjects(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	views := make([]atlasapi.Group, 0, len(projects))
-	for _, p := range projects {
-		views = append(views, groupView(r, p))
-	}
-	return s.writeJSON(w, r, http.StatusOK, listPage(r, lp, views, total))
+	return s.writeJSON(w, r, http.StatusOK, viewPage(r, lp, projects, total, groupView))
 }
 
 func (s *server) handleGetProject(w http.ResponseWriter, r *http.Request) error {

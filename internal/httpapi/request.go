@@ -191,6 +191,16 @@ func listPage[T any](r *http.Request, lp listParams, results []T, total int) pag
 	return p
 }
 
+// viewPage builds a list answer from items, each turned into its wire
+// view.
+func viewPage[T, V any](r *http.Request, lp listParams, items []T, total int, view func(*http.Request, T) V) paginated[V] {
+	views := make([]V, 0, len(items))
+	for _, it := range items {
+		views = append(views, view(r, it))
+	}
+	return listPage(r, lp, views, total)
+}
+
 // bearerToken returns the token of an `Authorization: Bearer` header.
 func bearerToken(r *http.Request) (string, bool) {
 	return auth.ParseBearer(r.Header.Get("Authorization"))
