@@ -124,15 +124,9 @@ func testEvents(t *testing.T, s store.Store) {
 		})
 	}
 
-	var n int
-	update(t, s, func(tx store.Tx) error {
-		var err error
-		n, err = tx.DeleteEventsBefore(ctx, at(2*time.Hour))
-		return err
+	wantCount(t, s, "DeleteEventsBefore", 2, func(tx store.Tx) (int, error) {
+		return tx.DeleteEventsBefore(ctx, at(2*time.Hour))
 	})
-	if n != 2 {
-		t.Errorf("DeleteEventsBefore deleted %d, want 2", n)
-	}
 	view(t, s, func(tx store.Tx) error {
 		got, err := tx.ListEvents(ctx, store.EventFilter{GroupID: g1}, store.Page{})
 		if err != nil {

@@ -238,15 +238,9 @@ func testDeleteRoleAssignments(t *testing.T, s store.Store) {
 			[]atlasx509.RoleAssignment{p2a, org2}},
 	}
 	for _, step := range steps {
-		var n int
-		update(t, s, func(tx store.Tx) error {
-			var err error
-			n, err = tx.DeleteRoleAssignments(ctx, step.principal, step.org, step.groupID)
-			return err
+		wantCount(t, s, step.name+": DeleteRoleAssignments", step.want, func(tx store.Tx) (int, error) {
+			return tx.DeleteRoleAssignments(ctx, step.principal, step.org, step.groupID)
 		})
-		if n != step.want {
-			t.Errorf("%s: DeleteRoleAssignments = %d, want %d", step.name, n, step.want)
-		}
 		view(t, s, func(tx store.Tx) error {
 			got, err := tx.ListRoleAssignments(ctx, principal)
 			if err != nil {
@@ -266,23 +260,9 @@ func testDeleteRoleAssignments(t *testing.T, s store.Store) {
 
 	// DeletePrincipalRoleAssignments removes every role of the principal,
 	// in every organization, and none of another.
-	var n int
-	update(t, s, func(tx store.Tx) error {
-		var err error
-		n, err = tx.DeletePrincipalRoleAssignments(ctx, principal)
-		return err
-	})
-	if n != 4 {
-		t.Errorf("DeletePrincipalRoleAssignments = %d, want 4", n)
-	}
-	update(t, s, func(tx store.Tx) error {
-		var err error
-		n, err = tx.DeletePrincipalRoleAssignments(ctx, principal)
-		return err
-	})
-	if n != 0 {
-		t.Errorf("DeletePrincipalRoleAssignments again = %d, want 0", n)
-	}
+	deleteAll := func(tx store.Tx) (int, error) { return tx.DeletePrincipalRoleAssignments(ctx, principal) }
+	wantCount(t, s, "DeletePrincipalRoleAssignments", 4, deleteAll)
+	wantCount(t, s, "DeletePrincipalRoleAssignments again", 0, deleteAll)
 	view(t, s, func(tx store.Tx) error {
 		got, err := tx.ListRoleAssignments(ctx, principal)
 		if err != nil {
@@ -377,15 +357,9 @@ func testOAuthTokens(t *testing.T, s store.Store) {
 	})
 
 	// Strictly before t0: past and revoked go, edge (ExpiresAt == t0) stays.
-	var n int
-	update(t, s, func(tx store.Tx) error {
-		var err error
-		n, err = tx.DeleteOAuthTokensExpiredBefore(ctx, t0)
-		return err
+	wantCount(t, s, "DeleteOAuthTokensExpiredBefore(t0)", 2, func(tx store.Tx) (int, error) {
+		return tx.DeleteOAuthTokensExpiredBefore(ctx, t0)
 	})
-	if n != 2 {
-		t.Errorf("DeleteOAuthTokensExpiredBefore(t0) = %d, want 2", n)
-	}
 	view(t, s, func(tx store.Tx) error {
 		for _, gone := range []string{past.ID, revoked.ID} {
 			_, err := tx.GetOAuthToken(ctx, gone)
@@ -395,12 +369,7 @@ func testOAuthTokens(t *testing.T, s store.Store) {
 		get(tx, future)
 		return nil
 	})
-	update(t, s, func(tx store.Tx) error {
-		var err error
-		n, err = tx.DeleteOAuthTokensExpiredBefore(ctx, t0)
-		return err
+	wantCount(t, s, "DeleteOAuthTokensExpiredBefore(t0) again", 0, func(tx store.Tx) (int, error) {
+		return tx.DeleteOAuthTokensExpiredBefore(ctx, t0)
 	})
-	if n != 0 {
-		t.Errorf("DeleteOAuthTokensExpiredBefore(t0) again = %d, want 0", n)
-	}
 }

@@ -199,6 +199,21 @@ func update(t *testing.T, s store.Store, fn func(store.Tx) error) {
 	}
 }
 
+// wantCount runs fn, which answers how many rows it changed, in an Update,
+// and reports an error when that is not want.
+func wantCount(t *testing.T, s store.Store, what string, want int, fn func(store.Tx) (int, error)) {
+	t.Helper()
+	var n int
+	update(t, s, func(tx store.Tx) error {
+		var err error
+		n, err = fn(tx)
+		return err
+	})
+	if n != want {
+		t.Errorf("%s = %d, want %d", what, n, want)
+	}
+}
+
 // view runs fn in a View and fails the test on error.
 func view(t *testing.T, s store.Store, fn func(store.Tx) error) {
 	t.Helper()
