@@ -88,7 +88,9 @@ func (a *App) evaluateConfig(ctx context.Context, tx store.Tx, groupID, configID
 		return err
 	}
 	names := [2]string{project.Name, org.Name}
+	isOpen := make(map[string]bool, len(open))
 	for _, al := range open {
+		isOpen[al.Target] = true
 		if _, still := targets[al.Target]; still {
 			if err := notifyDue(ctx, tx, c, &al, names, now, false); err != nil {
 				return err
@@ -104,6 +106,9 @@ func (a *App) evaluateConfig(ctx context.Context, tx store.Tx, groupID, configID
 		}
 	}
 	for key, tg := range targets {
+		if isOpen[key] {
+			continue
+		}
 		known, err := tx.CountAlerts(ctx, store.AlertFilter{AlertConfigID: c.ID, Target: key})
 		if err != nil {
 			return err
@@ -145,28 +150,15 @@ func alertTargets(ctx context.Context, tx store.Tx, c atlasx509.AlertConfig, p a
 	out := map[string]alertTarget{}
 	switch c.EventTypeName {
 	case atlasx509.EventManagedCertsExpiration:
-		users, err := tx.ListDatabaseUsers(ctx, p.ID, store.Page{})
+		// One query for the project: the managed users whose latest
+		// certificate expires within the threshold.
+		expiring, err := tx.ListExpiringCertificates(ctx, p.ID, now, limit)
 		if err != nil {
 			return nil, err
 		}
-		for _, u := range users {
-			if u.X509Type != atlasx509.X509Managed {
-				continue
-			}
-			certs, err := tx.ListCertificates(ctx, store.CertificateFilter{GroupID: p.ID, Username: u.Username, ValidAt: now}, store.Page{})
-			if err != nil {
-				return nil, err
-			}
-			var latest *atlasx509.Certificate
-			for i := range certs {
-				if latest == nil || certs[i].NotAfter.After(latest.NotAfter) {
-					latest = &certs[i]
-				}
-			}
-			if latest != nil && latest.NotAfter.Before(limit) {
-				key := "cert:" + strconv.FormatInt(latest.Serial, 10)
-				out[key] = alertTarget{key: key, subject: u.Username, notAfter: latest.NotAfter}
-			}
+		for _, c := range expiring {
+			key := "cert:" + strconv.FormatInt(c.Serial, 10)
+			out[key] = alertTarget{key: key, subject: c.Username, notAfter: c.NotAfter}
 		}
 	case atlasx509.EventCustomerCAExpiration:
 		rest := []byte(p.CustomerX509CAs)

@@ -342,6 +342,12 @@ type Tx interface {
 	// then ID, descending).
 	ListAlerts(ctx context.Context, f AlertFilter, page Page) ([]atlasx509.Alert, error)
 	CountAlerts(ctx context.Context, f AlertFilter) (int, error)
+	// ListExpiringCertificates returns, for each existing MANAGED user of
+	// the project groupID whose latest unrevoked certificate unexpired at
+	// validAt expires before before, that certificate (of two expiring at
+	// the same time, the higher serial), ordered by username: the targets
+	// of managed-certificate alerts, in one query for the whole project.
+	ListExpiringCertificates(ctx context.Context, groupID string, validAt, before time.Time) ([]atlasx509.Certificate, error)
 	// UpdateAlert replaces the mutable fields of a.ID: Status, Updated,
 	// LastNotified, Notified, Resolved and the acknowledgement.
 	UpdateAlert(ctx context.Context, a atlasx509.Alert) error

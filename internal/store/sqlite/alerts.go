@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/atlasx509/atlasx509"
@@ -182,4 +183,29 @@ func (t *tx) AcquireLease(ctx context.Context, name, holder string, now, until t
 		WHERE leases.holder = excluded.holder OR leases.expires <= ?`,
 		name, holder, timeArg(until), timeArg(now))
 	return n == 1, err
+}
+
+// ListExpiringCertificates implements store.Tx: the project's rows of the
+// certificates_user_not_after index, each checked against its user's
+// later ones in the same index.
+func (t *tx) ListExpiringCertificates(ctx context.Context, groupID string, validAt, before time.Time) ([]atlasx509.Certificate, error) {
+	return list(ctx, t, "list expiring certificates", scanCertificate,
+		`SELECT `+prefixed("c.", certificateColumns)+`
+		FROM certificates c JOIN database_users u ON u.group_id = c.group_id AND u.username = c.username
+		WHERE c.group_id = ? AND c.user_deleted = 0 AND c.revoked_at IS NULL AND c.not_after > ? AND c.not_after < ?
+			AND u.x509_type = ?
+			AND NOT EXISTS (SELECT 1 FROM certificates d
+				WHERE d.group_id = c.group_id AND d.username = c.username AND d.user_deleted = 0
+					AND d.not_after >= c.not_after AND d.revoked_at IS NULL
+					AND (d.not_after > c.not_after OR d.serial > c.serial))
+		ORDER BY c.username`, groupID, timeArg(validAt), timeArg(before), atlasx509.X509Managed)
+}
+
+// prefixed qualifies each column of a comma-separated list with prefix.
+func prefixed(prefix, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, c := range parts {
+		parts[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -235,3 +235,47 @@ func testLeases(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+func testListExpiringCertificates(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	p, other := project(1, 1), project(2, 1)
+	alice, bob, carol, dave := user(p, "alice"), user(p, "bob"), user(p, "carol"), user(p, "dave")
+	carol.X509Type = atlasx509.X509Customer // no managed certificate counts for her
+	eve, fay := user(other, "eve"), user(p, "fay")
+	a1, a2, a3 := certificate(alice, 10, time.Hour), certificate(alice, 11, 2*time.Hour), certificate(alice, 12, 3*time.Hour)
+	b1, b2 := certificate(bob, 21, 4*time.Hour), certificate(bob, 20, 4*time.Hour) // same NotAfter: the higher serial
+	c1 := certificate(carol, 30, 4*time.Hour)
+	d1 := certificate(dave, 40, 4*time.Hour)
+	e1 := certificate(eve, 50, 4*time.Hour)
+	f1, f2 := certificate(fay, 60, time.Hour), certificate(fay, 61, 10*time.Hour) // renewed: never expiring soon
+	seedUsers(t, s, []atlasx509.Project{p, other}, []atlasx509.DatabaseUser{alice, bob, carol, dave, eve, fay},
+		[]atlasx509.Certificate{a1, a2, a3, b1, b2, c1, d1, e1, f1, f2})
+	update(t, s, func(tx store.Tx) error {
+		if _, err := tx.RevokeCertificates(ctx, store.Revocation{GroupID: p.ID, Username: "alice", Serial: 12, At: t0}); err != nil {
+			return err
+		}
+		return tx.DeleteDatabaseUser(ctx, p.ID, dave.DatabaseName, "dave", t0)
+	})
+	for _, tc := range []struct {
+		name            string
+		validAt, before time.Time
+		want            []atlasx509.Certificate
+	}{
+		{"all valid", t0, at(5 * time.Hour), []atlasx509.Certificate{a2, b1}},
+		{"bob's not before", t0, at(3 * time.Hour), []atlasx509.Certificate{a2}},
+		{"NotAfter equal to before is not before", t0, b1.NotAfter, []atlasx509.Certificate{a2}},
+		{"alice's unrevoked expired", at(150 * time.Minute), at(5 * time.Hour), []atlasx509.Certificate{b1}},
+		{"all expired", at(5 * time.Hour), at(6 * time.Hour), []atlasx509.Certificate{}},
+	} {
+		view(t, s, func(tx store.Tx) error {
+			got, err := tx.ListExpiringCertificates(ctx, p.ID, tc.validAt, tc.before)
+			if err != nil {
+				return err
+			}
+			if d := diff(tc.want, got); d != "" {
+				t.Errorf("%s: ListExpiringCertificates (-want +got):\n%s", tc.name, d)
+			}
+			return nil
+		})
+	}
+}

@@ -131,6 +131,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OAuthTokens", testOAuthTokens},
 		{"AlertConfigs", testAlertConfigs},
 		{"Alerts", testAlerts},
+		{"ListExpiringCertificates", testListExpiringCertificates},
 		{"Outbox", testOutbox},
 		{"Leases", testLeases},
 		{"Events", testEvents},
