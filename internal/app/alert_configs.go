@@ -106,6 +106,36 @@ func (a *App) GetAlertConfig(ctx context.Context, p atlasx509.Principal, groupID
 	return c, err
 }
 
+// GetAlertConfigs lists the configurations that fired an alert (Atlas
+// getAlertConfigs): the one that opened it, none once that configuration
+// was deleted.
+func (a *App) GetAlertConfigs(ctx context.Context, p atlasx509.Principal, groupID, alertID string, opts ListOptions) ([]atlasx509.AlertConfig, int, error) {
+	var configs []atlasx509.AlertConfig
+	err := a.store.View(ctx, func(tx store.Tx) error {
+		al, err := loadAlert(ctx, tx, p, groupID, alertID, authz.ProjectRead)
+		if err != nil {
+			return err
+		}
+		c, err := tx.GetAlertConfig(ctx, groupID, al.AlertConfigID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil
+		case err != nil:
+			return internal("get alert config", err)
+		}
+		configs = []atlasx509.AlertConfig{c}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	total := len(configs)
+	if pg := opts.page(); pg.Offset >= total {
+		configs = nil
+	}
+	return configs, total, nil
+}
+
 func loadAlertConfig(ctx context.Context, tx store.Tx, p atlasx509.Principal, groupID, id string, perm authz.Permission) (atlasx509.AlertConfig, error) {
 	if _, err := loadProject(ctx, tx, p, groupID, perm); err != nil {
 		return atlasx509.AlertConfig{}, err

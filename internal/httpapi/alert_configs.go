@@ -91,6 +91,22 @@ func (s *server) handleListAlertConfigs(w http.ResponseWriter, r *http.Request) 
 	return s.writeJSON(w, r, http.StatusOK, listPage(r, lp, views, total))
 }
 
+func (s *server) handleGetAlertConfigs(w http.ResponseWriter, r *http.Request) error {
+	lp, err := parseList(r)
+	if err != nil {
+		return err
+	}
+	configs, total, err := s.app.GetAlertConfigs(r.Context(), principal(r), r.PathValue("groupId"), r.PathValue("alertId"), lp.ListOptions)
+	if err != nil {
+		return err
+	}
+	views := make([]atlasapi.AlertConfig, 0, len(configs))
+	for _, c := range configs {
+		views = append(views, alertConfigView(r, c, false))
+	}
+	return s.writeJSON(w, r, http.StatusOK, listPage(r, lp, views, total))
+}
+
 func (s *server) handleGetAlertConfig(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.app.GetAlertConfig(r.Context(), principal(r), r.PathValue("groupId"), r.PathValue("alertConfigId"))
 	if err != nil {

@@ -242,3 +242,38 @@ func (e *env) insertAlert(target string) string {
 	}
 	return al.ID
 }
+
+// TestGetAlertConfigs: an alert lists the configuration that opened it
+// (Atlas getAlertConfigs), none once that configuration is deleted; an
+// unknown or malformed alert id is a 404.
+func TestGetAlertConfigs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	alertID := e.insertAlert("cert:1")
+	al := decode[atlasapi.Alert](t, e.mustDo(http.StatusOK, "GET", e.group()+"/alerts/"+alertID, ""))
+	type page = atlasapi.Paginated[atlasapi.AlertConfig]
+	path := e.group() + "/alerts/" + alertID + "/alertConfigs"
+	got := decode[page](t, e.mustDo(http.StatusOK, "GET", path, ""))
+	if *got.TotalCount != 1 || len(got.Results) != 1 || got.Results[0].ID != al.AlertConfigID {
+		t.Fatalf("configs of the alert: %+v, want the one of id %s", got, al.AlertConfigID)
+	}
+	if got := decode[page](t, e.mustDo(http.StatusOK, "GET", path+"?pageNum=2", "")); *got.TotalCount != 1 || len(got.Results) != 0 {
+		t.Errorf("page 2: %+v, want no result of 1", got)
+	}
+	e.mustDo(http.StatusNoContent, "DELETE", e.group()+"/alertConfigs/"+al.AlertConfigID, "")
+	if got := decode[page](t, e.mustDo(http.StatusOK, "GET", path, "")); *got.TotalCount != 0 || len(got.Results) != 0 {
+		t.Errorf("after the configuration's deletion: %+v, want none", got)
+	}
+	wantError(t, e.do("GET", e.group()+"/alerts/0123456789abcdef01234567/alertConfigs", ""), http.StatusNotFound, "ALERT_NOT_FOUND")
+	wantError(t, e.do("GET", e.group()+"/alerts/nope/alertConfigs", ""), http.StatusNotFound, "INVALID_ALERT_ID")
+}
+
+// decode unmarshals an answer body into a T.
+func decode[T any](t *testing.T, b []byte) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	return v
+}

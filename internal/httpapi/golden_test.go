@@ -134,7 +134,12 @@ func TestGolden(t *testing.T) {
 		{"delete_project_created_account", "DELETE", "{v}/orgs/{o}/serviceAccounts/{q}", "", 204, sa, ""},
 		{"delete_service_account", "DELETE", "{v}/orgs/{o}/serviceAccounts/{c}", "", 204, sa, ""},
 		{"delete_project", "DELETE", "{v}/groups/{j}", "", 204, "", ""},
+
+		{"get_alert", "GET", "{v}/groups/{g}/alerts/{alert}", "", 200, "", ""},
+		{"get_alert_alert_configs", "GET", "{v}/groups/{g}/alerts/{alert}/alertConfigs", "", 200, "", ""},
 	}
+	// An alert as the evaluator opens it, with its configuration.
+	alertID := e.insertAlert("golden")
 	for _, version := range []struct{ name, prefix string }{
 		{"v1", "/api/atlas/v1.0"},
 		{"v2", "/api/atlas/v2"},
@@ -146,6 +151,7 @@ func TestGolden(t *testing.T) {
 					s = strings.ReplaceAll(s, "{v}", version.prefix)
 					s = strings.ReplaceAll(s, "{g}", e.boot.ProjectID)
 					s = strings.ReplaceAll(s, "{o}", e.boot.OrgID)
+					s = strings.ReplaceAll(s, "{alert}", alertID)
 					for k, v := range vars {
 						s = strings.ReplaceAll(s, "{"+k+"}", v)
 					}

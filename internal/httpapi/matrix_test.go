@@ -158,6 +158,10 @@ func matrixFixtures() map[string]fixture {
 		"listAlerts":       proj("GET", "/alerts", ""),
 		"getAlert":         withAlert("GET", ""),
 		"acknowledgeAlert": withAlert("PATCH", `{"acknowledgedUntil":"2126-06-20T12:28:21Z"}`),
+		"getAlertConfigs": func(e *env, n int) matrixCase {
+			id := e.insertAlert(fmt.Sprintf("matrix:%d", n))
+			return matrixCase{"GET", "/groups/" + e.boot.ProjectID + "/alerts/" + id + "/alertConfigs", "", scopeProject, e.boot.ProjectID}
+		},
 
 		"listGroupEvents": proj("GET", "/events?eventType=MONGODB_USER_ADDED&includeRaw=true", ""),
 		"getGroupEvent": func(e *env, n int) matrixCase {

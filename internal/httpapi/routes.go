@@ -91,6 +91,7 @@ func (s *server) atlasRoutes() []route {
 		{method: "GET", path: "/groups/{groupId}/alerts", op: "listAlerts", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleListAlerts},
 		{method: "GET", path: "/groups/{groupId}/alerts/{alertId}", op: "getAlert", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetAlert},
 		{method: "PATCH", path: "/groups/{groupId}/alerts/{alertId}", op: "acknowledgeAlert", perm: authz.AlertWrite, versions: v2AcknowledgeAlert, limit: noRateLimit, handler: s.handleAcknowledgeAlert},
+		{method: "GET", path: "/groups/{groupId}/alerts/{alertId}/alertConfigs", op: "getAlertConfigs", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetAlertConfigs},
 
 		// Events.
 		{method: "GET", path: "/groups/{groupId}/events", op: "listGroupEvents", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleListGroupEvents},
