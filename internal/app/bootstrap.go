@@ -24,7 +24,10 @@ const bootstrapSecretLifetime = 365 * 24 * time.Hour
 
 // Bootstrap creates, in one transaction, the first organization and project,
 // an API key and a service account that both hold ORG_OWNER, and returns
-// their credentials. The secrets are returned only here.
+// their credentials. The secrets are returned only here. Each creation is
+// recorded as an event of the server itself (no caller) in the same
+// transaction, as the same creations through the API are: ORG_CREATED,
+// GROUP_CREATED, API_KEY_CREATED and SERVICE_ACCOUNT_CREATED.
 func (a *App) Bootstrap(ctx context.Context) (atlasapi.Bootstrap, error) {
 	now := a.now().UTC()
 	org := atlasx509.Organization{ID: atlasx509.NewID(now), Name: "atlasx509", Created: now}
@@ -77,7 +80,22 @@ func (a *App) Bootstrap(ctx context.Context) (atlasapi.Bootstrap, error) {
 		if err := setRoles(ctx, tx, atlasx509.PrincipalAPIKey, key.ID, org.ID, "", owner); err != nil {
 			return err
 		}
-		return setRoles(ctx, tx, atlasx509.PrincipalServiceAccount, sa.ClientID, org.ID, "", owner)
+		if err := setRoles(ctx, tx, atlasx509.PrincipalServiceAccount, sa.ClientID, org.ID, "", owner); err != nil {
+			return err
+		}
+		var server atlasx509.Principal // the server itself: no caller, no address
+		for _, ev := range []atlasx509.Event{
+			orgEvent(server, EventOrgCreated, org.ID),
+			projectEvent(server, EventGroupCreated, project),
+			apiKeys.event(server, EventAPIKeyCreated, key, org.ID, ""),
+			serviceAccounts.event(server, EventSACreated, sa, org.ID, ""),
+		} {
+			ev.Created = now
+			if err := a.recordEvent(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if errors.Is(err, ErrAlreadyInitialized) || errors.Is(err, store.ErrConflict) {
 		return atlasapi.Bootstrap{}, ErrAlreadyInitialized

@@ -29,6 +29,7 @@ const (
 	EventGroupTagsModified    = "GROUP_TAGS_MODIFIED"
 	EventGroupSettingsUpdated = "GROUP_SETTINGS_UPDATED"
 	EventGroupLimitUpdated    = "GROUP_LIMIT_UPDATED"
+	EventOrgCreated           = "ORG_CREATED"
 	EventOrgRenamed           = "ORG_RENAMED"
 	EventAPIKeyCreated        = "API_KEY_CREATED"
 	EventAPIKeyDeleted        = "API_KEY_DELETED"
@@ -82,6 +83,7 @@ var EventTypes = []EventType{
 	{Name: EventGroupDeleted, Description: "Project was deleted", Raw: "GROUP_AUDIT"},
 	{Name: EventGroupNameChanged, Description: "Project name changed", Raw: "GROUP_AUDIT"},
 	{Name: EventGroupTagsModified, Description: "Tags added or modified on project", Alertable: true, Raw: "GROUP_AUDIT"},
+	{Name: EventOrgCreated, Description: "Organization has been created", Raw: "ORG_AUDIT"},
 	{Name: EventOrgRenamed, Description: "Organization has been renamed", Raw: "ORG_AUDIT"},
 	{Name: EventAPIKeyCreated, Description: "A new API key has been created", Raw: "API_USER_AUDIT"},
 	{Name: EventAPIKeyDeleted, Description: "An API Key has been deleted", Raw: "API_USER_AUDIT"},

@@ -80,8 +80,9 @@ func TestEventsOfDatabaseUsersAndCertificates(t *testing.T) {
 	}
 
 	page := e.events(g, "")
+	// The last is the bootstrap's creation of the project.
 	want := []string{"MONGODB_USER_DELETED", "MONGODB_USER_X509_CERT_REVOKED", "MONGODB_USER_X509_CERT_CREATED",
-		"MONGODB_USER_UPDATED", "MONGODB_USER_ADDED", "MONGODB_USER_ADDED"}
+		"MONGODB_USER_UPDATED", "MONGODB_USER_ADDED", "MONGODB_USER_ADDED", "GROUP_CREATED"}
 	if d := cmp.Diff(want, eventTypes(page.Results)); d != "" {
 		t.Fatalf("event types, newest first (-want +got):\n%s", d)
 	}
@@ -94,7 +95,7 @@ func TestEventsOfDatabaseUsersAndCertificates(t *testing.T) {
 	}
 	// As recorded from Atlas: the managed user by its subject, no user on
 	// the certificate's creation.
-	if d := cmp.Diff([]string{"CN=alice", "CN=alice", "", "scram", "CN=alice", "scram"}, users); d != "" {
+	if d := cmp.Diff([]string{"CN=alice", "CN=alice", "", "scram", "CN=alice", "scram", ""}, users); d != "" {
 		t.Errorf("dbUserUsername (-want +got):\n%s", d)
 	}
 	ev := page.Results[0]
@@ -171,13 +172,13 @@ func TestListEventsFilters(t *testing.T) {
 		want    []string
 		total   int
 	}{
-		{"all", "", []string{"MONGODB_USER_UPDATED b", "MONGODB_USER_ADDED c", "MONGODB_USER_ADDED b", "MONGODB_USER_ADDED a"}, 4},
+		{"all", "", []string{"MONGODB_USER_UPDATED b", "MONGODB_USER_ADDED c", "MONGODB_USER_ADDED b", "MONGODB_USER_ADDED a", "GROUP_CREATED "}, 5},
 		{"eventType", "?eventType=MONGODB_USER_UPDATED", []string{"MONGODB_USER_UPDATED b"}, 1},
 		{"repeated eventType", "?eventType=MONGODB_USER_UPDATED&eventType=MONGODB_USER_ADDED&itemsPerPage=2",
 			[]string{"MONGODB_USER_UPDATED b", "MONGODB_USER_ADDED c"}, 4},
-		{"excludedEventType", "?excludedEventType=MONGODB_USER_ADDED", []string{"MONGODB_USER_UPDATED b"}, 1},
-		{"page 2", "?itemsPerPage=3&pageNum=2", []string{"MONGODB_USER_ADDED a"}, 4},
-		{"minDate", "?minDate=" + first.Format(time.RFC3339), names(all), 4},
+		{"excludedEventType", "?excludedEventType=MONGODB_USER_ADDED&excludedEventType=GROUP_CREATED", []string{"MONGODB_USER_UPDATED b"}, 1},
+		{"page 2", "?itemsPerPage=3&pageNum=2", []string{"MONGODB_USER_ADDED a", "GROUP_CREATED "}, 5},
+		{"minDate", "?minDate=" + first.Format(time.RFC3339), names(all), 5},
 		{"maxDate", "?maxDate=" + first.Format(time.RFC3339), []string{}, 0},
 		{"includeCount=false", "?includeCount=false&eventType=MONGODB_USER_UPDATED", []string{"MONGODB_USER_UPDATED b"}, 0},
 	}
@@ -231,7 +232,11 @@ func TestOrgEvents(t *testing.T) {
 	e.mustDo(http.StatusOK, "PATCH", e.orgs(), `{"name":"renamed"}`)
 	e.mustDo(http.StatusNoContent, "DELETE", "/api/atlas/v1.0/groups/"+id, "")
 	page := e.events(e.orgs(), "")
-	if d := cmp.Diff([]string{"GROUP_DELETED", "ORG_RENAMED", "GROUP_CREATED"}, eventTypes(page.Results)); d != "" {
+	// Then the bootstrap's: the project, API key, service account and
+	// organization it created, in one transaction (the last written first).
+	want := []string{"GROUP_DELETED", "ORG_RENAMED", "GROUP_CREATED",
+		"SERVICE_ACCOUNT_CREATED", "API_KEY_CREATED", "GROUP_CREATED", "ORG_CREATED"}
+	if d := cmp.Diff(want, eventTypes(page.Results)); d != "" {
 		t.Fatalf("org events (-want +got):\n%s", d)
 	}
 	for _, ev := range page.Results {
@@ -345,8 +350,8 @@ func TestPurgeEvents(t *testing.T) {
 	e.createUser(scramUserBody("recent"))
 	e.advance(clock, 31*24*time.Hour)
 	n, err := e.app.PurgeEvents(context.Background(), 90*24*time.Hour)
-	if err != nil || n != 1 {
-		t.Fatalf("PurgeEvents = %d, %v; want 1", n, err)
+	if err != nil || n != 5 { // "old" and the four of the bootstrap
+		t.Fatalf("PurgeEvents = %d, %v; want 5", n, err)
 	}
 	var users []string
 	for _, ev := range e.events(e.group(), "").Results {
@@ -401,5 +406,32 @@ func TestCredentialEvents(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got[:len(want)]); d != "" {
 		t.Errorf("API key events, newest first (-want +got):\n%s", d)
+	}
+}
+
+// TestBootstrapEvents: what the bootstrap created is recorded as events of
+// the server itself (no caller, no address), with their targets; a second
+// bootstrap, refused, records none.
+func TestBootstrapEvents(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if _, err := e.app.Bootstrap(context.Background()); err == nil {
+		t.Fatal("second bootstrap succeeded")
+	}
+	type target struct{ Type, GroupID, OrgID, PublicKey, ClientID, Caller string }
+	var got []target
+	for _, ev := range e.events(e.orgs(), "").Results {
+		got = append(got, target{ev.EventTypeName, ev.GroupID, ev.OrgID, ev.TargetPublicKey, ev.TargetClientID,
+			ev.APIKeyID + ev.PublicKey + ev.Username + ev.RemoteAddress})
+	}
+	b := e.boot
+	want := []target{
+		{Type: "SERVICE_ACCOUNT_CREATED", OrgID: b.OrgID, ClientID: b.ServiceAccount.ClientID},
+		{Type: "API_KEY_CREATED", OrgID: b.OrgID, PublicKey: b.APIKey.PublicKey},
+		{Type: "GROUP_CREATED", GroupID: b.ProjectID, OrgID: b.OrgID},
+		{Type: "ORG_CREATED", OrgID: b.OrgID},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("bootstrap events (-want +got):\n%s", d)
 	}
 }
