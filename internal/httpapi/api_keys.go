@@ -3,6 +3,8 @@ package httpapi
 import (
 	"net/http"
 	"net/netip"
+	"strconv"
+	"strings"
 
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/app"
@@ -105,13 +107,13 @@ func apiKeyCredential(r *http.Request) app.Credential {
 
 // accessEntryView is the wire shape of one entry of an API key's access list.
 func accessEntryView(r *http.Request, c app.Credential, e atlasx509.AccessListEntry) atlasapi.AccessListEntry {
-	v := atlasapi.AccessListEntry{CIDRBlock: e.CIDR, Created: formatTime(e.Created), Count: e.UseCount, LastUsedAddress: e.LastUsedAddress}
+	v := atlasapi.AccessListEntry{CIDRBlock: atlasCIDR(e.CIDR), Created: formatTime(e.Created), Count: e.UseCount, LastUsedAddress: atlasAddrText(e.LastUsedAddress)}
 	if e.LastUsed != nil {
 		v.LastUsed = formatTime(*e.LastUsed)
 	}
-	segment := e.CIDR // a network is named by its CIDR block, "/" escaped
+	segment := v.CIDRBlock // a network is named by its CIDR block, "/" escaped
 	if p, err := netip.ParsePrefix(e.CIDR); err == nil && p.IsSingleIP() {
-		v.IPAddress = p.Addr().String()
+		v.IPAddress = atlasAddr(p.Addr())
 		segment = v.IPAddress // and one address by itself
 	}
 	v.Links = selfLink(r, apiPrefix(r)+"/orgs/"+c.OrgID+"/apiKeys/"+c.ID+"/accessList/"+pathEscape(segment))
@@ -163,4 +165,41 @@ func (s *server) handleGetAPIKeyAccessList(w http.ResponseWriter, r *http.Reques
 
 func (s *server) handleDeleteAPIKeyAccessListEntry(w http.ResponseWriter, r *http.Request) error {
 	return s.serveAccessListDelete(w, r, apiKeyCredential(r))
+}
+
+// atlasAddr writes an address as Atlas, a Java service, answers it: IPv4
+// dotted, IPv6 as eight groups of lowercase hexadecimal without leading
+// zeros and without "::" ("2001:db8:0:0:0:0:0:1"), the one IPv6 form that
+// the patterns of Atlas's spec (ipAddress, cidrBlock) accept.
+func atlasAddr(a netip.Addr) string {
+	a = a.Unmap()
+	if !a.Is6() {
+		return a.String()
+	}
+	b := a.As16()
+	groups := make([]string, 8)
+	for i := range groups {
+		groups[i] = strconv.FormatUint(uint64(b[2*i])<<8|uint64(b[2*i+1]), 16)
+	}
+	return strings.Join(groups, ":")
+}
+
+// atlasCIDR is a stored CIDR block in Atlas's form (see atlasAddr); text
+// that is not a CIDR block is answered as it is.
+func atlasCIDR(cidr string) string {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return cidr
+	}
+	return atlasAddr(p.Addr()) + "/" + strconv.Itoa(p.Bits())
+}
+
+// atlasAddrText is a stored address in Atlas's form (see atlasAddr); ""
+// and text that is not an address are answered as they are.
+func atlasAddrText(s string) string {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return s
+	}
+	return atlasAddr(a)
 }

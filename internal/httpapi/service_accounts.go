@@ -121,13 +121,13 @@ func serviceAccountCredential(r *http.Request) app.Credential {
 // serviceAccountEntriesPage answers a page of a service account's access list.
 func (s *server) serviceAccountEntriesPage(w http.ResponseWriter, r *http.Request, entries []atlasx509.AccessListEntry) error {
 	return serveAccessListPage(s, w, r, entries, func(e atlasx509.AccessListEntry) atlasapi.ServiceAccountAccessListEntry {
-		v := atlasapi.ServiceAccountAccessListEntry{CIDRBlock: e.CIDR, CreatedAt: formatTime(e.Created),
-			RequestCount: e.UseCount, LastUsedAddress: e.LastUsedAddress}
+		v := atlasapi.ServiceAccountAccessListEntry{CIDRBlock: atlasCIDR(e.CIDR), CreatedAt: formatTime(e.Created),
+			RequestCount: e.UseCount, LastUsedAddress: atlasAddrText(e.LastUsedAddress)}
 		if e.LastUsed != nil {
 			v.LastUsedAt = formatTime(*e.LastUsed)
 		}
 		if p, err := netip.ParsePrefix(e.CIDR); err == nil && p.IsSingleIP() {
-			v.IPAddress = p.Addr().String()
+			v.IPAddress = atlasAddr(p.Addr())
 		}
 		return v
 	})

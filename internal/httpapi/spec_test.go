@@ -252,7 +252,7 @@ func (s *loadedSpec) check(r *http.Request, status int, header http.Header, body
 		}
 		return fmt.Errorf("route %s answered %d but is no operation of the spec (%v): add it to specExtensions if Atlas does not have it", op, status, err)
 	}
-	if queryBool(r, "envelope") {
+	if queryBool(r, "envelope") && status < 400 { // errors are never enveloped
 		if status, body, err = unenvelope(status, body); err != nil {
 			return err
 		}

@@ -29,15 +29,15 @@ func (s *server) handleGetSystemStatus(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	v := atlasapi.SystemStatus{AppName: "atlasx509", Build: buildRevision, IPAddress: s.guard.clientAddr(r).Unmap().String(),
+	v := atlasapi.SystemStatus{AppName: "atlasx509", Build: buildRevision, IPAddress: atlasAddr(s.guard.clientAddr(r)),
 		Links: selfLink(r, r.URL.EscapedPath())}
 	if st.Key != nil {
 		key := apiKeyView(r, *st.Key)
 		list := make([]atlasapi.AccessListItem, 0, len(p.AccessList))
 		for _, n := range p.AccessList {
-			item := atlasapi.AccessListItem{CIDRBlock: n.String()}
+			item := atlasapi.AccessListItem{CIDRBlock: atlasCIDR(n.String())}
 			if n.IsSingleIP() {
-				item.IPAddress = n.Addr().String()
+				item.IPAddress = atlasAddr(n.Addr())
 			}
 			list = append(list, item)
 		}
