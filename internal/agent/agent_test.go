@@ -29,7 +29,7 @@ var now = time.Date(2026, 9, 1, 12, 0, 0, 0, time.UTC)
 const groupID = "0123456789abcdef01234567"
 
 // newCA makes a project CA like the server's.
-func newCA(t *testing.T) *pki.CA {
+func newCA(t testing.TB) *pki.CA {
 	t.Helper()
 	der, key, err := pki.NewCA(groupID, now.Add(-24*time.Hour), rand.Reader)
 	if err != nil {
@@ -43,7 +43,7 @@ func newCA(t *testing.T) *pki.CA {
 }
 
 // crl returns a PEM CRL of ca valid from this to next listing serials.
-func crl(t *testing.T, ca *pki.CA, number int64, this, next time.Time, serials ...int64) []byte {
+func crl(t testing.TB, ca *pki.CA, number int64, this, next time.Time, serials ...int64) []byte {
 	t.Helper()
 	var entries []pki.RevokedCert
 	for _, s := range serials {
@@ -57,7 +57,7 @@ func crl(t *testing.T, ca *pki.CA, number int64, this, next time.Time, serials .
 }
 
 // currentCRL is a CRL of ca valid at now.
-func currentCRL(t *testing.T, ca *pki.CA, number int64, serials ...int64) []byte {
+func currentCRL(t testing.TB, ca *pki.CA, number int64, serials ...int64) []byte {
 	return crl(t, ca, number, now.Add(-time.Hour), now.Add(7*24*time.Hour), serials...)
 }
 

@@ -189,3 +189,32 @@ func TestFuzzSeedsStillValid(t *testing.T) {
 		t.Errorf("FuzzParseDigest/official_client: %v", err)
 	}
 }
+
+// FuzzParseBearer fuzzes the Bearer header parsing: a token it returns is
+// a non-empty token68, and parses back from a canonical header.
+func FuzzParseBearer(f *testing.F) {
+	for _, s := range []string{"Bearer abc.def-ghi", "bearer  a==", " Bearer a b", "Bearer =", "Bearer\ta", "Bearer ", "Basic abc", "BEARER x~+/_"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		tok, ok := ParseBearer(header)
+		if !ok {
+			if tok != "" {
+				t.Fatalf("refused %q but returned %q", header, tok)
+			}
+			return
+		}
+		body := strings.TrimRight(tok, "=")
+		if body == "" {
+			t.Fatalf("ParseBearer(%q) = %q: no token68 characters", header, tok)
+		}
+		for i := 0; i < len(body); i++ {
+			if !isToken68Char(body[i]) {
+				t.Fatalf("ParseBearer(%q) = %q: byte %q", header, tok, body[i])
+			}
+		}
+		if again, ok := ParseBearer("Bearer " + tok); !ok || again != tok {
+			t.Fatalf("ParseBearer(%q) = %q, but the canonical header gives %q %v", header, tok, again, ok)
+		}
+	})
+}

@@ -235,3 +235,81 @@ func FuzzListQuery(f *testing.F) {
 		s.serve(t, fuzzRequest{method: rt.method, target: target, header: []string{"Accept: " + accept(rt)}})
 	})
 }
+
+// FuzzOAuth sends forms to the OAuth endpoints, without an API credential:
+// the fuzzer picks the endpoint, the Authorization header (Basic, or
+// anything), the Content-Type and the form. {{@basic}}, {{clientId}},
+// {{@secret}} and {{@token}} stand for the fixture service account's
+// Basic credentials, id and secret, and the owner's access token. The
+// property is fuzzServer's (never a 5xx; a refusal changes nothing), and an
+// error is an OAuth error body.
+func FuzzOAuth(f *testing.F) {
+	form := "application/x-www-form-urlencoded"
+	for _, s := range []struct {
+		revoke             bool
+		authz, ctype, body string
+	}{
+		{false, "Basic {{@basic}}", form, "grant_type=client_credentials"},
+		{false, "", form, "grant_type=client_credentials&client_id={{clientId}}&client_secret={{@secret}}"},
+		{false, "Basic {{@basic}}", form, "grant_type=password"},
+		{false, "Basic {{@basic}}", "", ""},
+		{false, "Basic Og==", form, "grant_type=client_credentials"},
+		{false, "basic   {{@basic}}", "application/json", `{"grant_type":"client_credentials"}`},
+		{false, "Bearer {{@token}}", form, "grant_type=client_credentials&scope=x"},
+		{true, "Basic {{@basic}}", form, "token={{@token}}&token_type_hint=access_token"},
+		{true, "Basic {{@basic}}", form, "token=a.b.c"},
+		{true, "", form, "client_id={{clientId}}&client_secret=wrong&token={{@token}}"},
+		{true, "Basic {{@basic}}", form + "; charset=utf-8", "token=%zz"},
+	} {
+		f.Add(s.revoke, s.authz, s.ctype, []byte(s.body))
+	}
+	s := newFuzzServer(f)
+	f.Fuzz(func(t *testing.T, revoke bool, authz, ctype string, body []byte) {
+		target := "/api/oauth/token"
+		if revoke {
+			target = "/api/oauth/revoke"
+		}
+		var header []string
+		if authz != "" {
+			header = append(header, "Authorization: "+string(s.fill([]byte(authz))))
+		}
+		if ctype != "" {
+			header = append(header, "Content-Type: "+ctype)
+		}
+		_, rec := s.serve(t, fuzzRequest{method: "POST", target: target, header: header, body: s.fill(body), noAuth: true})
+		if rec == nil || rec.Code < 400 {
+			return
+		}
+		var e struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		dec := json.NewDecoder(strings.NewReader(rec.Body.String()))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&e); err != nil || e.Error == "" {
+			t.Fatalf("%s: %d answer is not an OAuth error: %v %s", target, rec.Code, err, rec.Body.String())
+		}
+	})
+}
+
+// FuzzAcceptedDate fuzzes the Accept header parsing of v2: a date it
+// finds is a real calendar date in YYYY-MM-DD form.
+func FuzzAcceptedDate(f *testing.F) {
+	for _, s := range []string{"application/vnd.atlas.2023-01-01+json", "application/json, application/vnd.atlas.2024-08-05+json;q=0.9",
+		"APPLICATION/VND.ATLAS.2023-02-30+JSON", "application/vnd.atlas.+json", "application/vnd.atlas.99999-01-01+json", "*/*"} {
+		f.Add(s, "")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		date, ok := acceptedDate([]string{a, b})
+		if !ok {
+			if date != "" {
+				t.Fatalf("not found, but date %q", date)
+			}
+			return
+		}
+		d, err := time.Parse("2006-01-02", date)
+		if err != nil || d.Format("2006-01-02") != date || !strings.Contains(strings.ToLower(a+","+b), date) {
+			t.Fatalf("acceptedDate(%q, %q) = %q", a, b, date)
+		}
+	})
+}

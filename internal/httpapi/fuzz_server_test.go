@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -337,6 +338,9 @@ func (s *fuzzServer) fixtures(boot interface{}) {
 	sa := s.setupDo(http.StatusCreated, "POST", o+"/serviceAccounts",
 		`{"name":"fuzz account","description":"fuzz","roles":["ORG_MEMBER"],"secretExpiresAfterHours":24}`)
 	s.ids["clientId"] = sa["clientId"].(string)
+	s.ids["@secret"] = sa["secrets"].([]any)[0].(map[string]any)["secret"].(string)
+	s.ids["@basic"] = base64.StdEncoding.EncodeToString([]byte(s.ids["clientId"] + ":" + s.ids["@secret"]))
+	s.ids["@token"] = s.token
 	s.ids["secretId"] = sa["secrets"].([]any)[0].(map[string]any)["id"].(string)
 	s.ids["clientIdAction"] = s.ids["clientId"] + ":invite"
 	s.setupDo(http.StatusOK, "POST", o+"/serviceAccounts/"+s.ids["clientId"]+"/accessList", `[{"cidrBlock":"192.0.2.0/24"}]`)
