@@ -3,9 +3,9 @@ package httpapi
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
