@@ -452,3 +452,33 @@ func checkAPIError(rec *httptest.ResponseRecorder) string {
 	}
 	return ""
 }
+
+// TestFuzzServerResets guards the fuzz harness: a request that writes is
+// seen, the store is brought back to the fixtures, and a row changed
+// behind a refusal would be reported.
+func TestFuzzServerResets(t *testing.T) {
+	s := newFuzzServer(t)
+	g := "/api/atlas/v1.0/groups/" + s.ids["groupId"]
+	_, rec := s.serve(t, fuzzRequest{method: "POST", target: g + "/databaseUsers",
+		header: []string{"Content-Type: application/json"}, body: []byte(managedUserBody("zed"))})
+	if rec.Code != http.StatusCreated || s.resets != 1 {
+		t.Fatalf("create: %d, %d resets", rec.Code, s.resets)
+	}
+	if _, rec := s.serve(t, fuzzRequest{method: "GET", target: g + "/databaseUsers/$external/zed"}); rec.Code != http.StatusNotFound {
+		t.Fatalf("after the reset the user is still there: %d", rec.Code)
+	}
+	if _, rec := s.serve(t, fuzzRequest{method: "GET", target: g + "/databaseUsers/$external/alice"}); rec.Code != http.StatusOK || s.resets != 1 {
+		t.Fatalf("fixture user: %d, %d resets", rec.Code, s.resets)
+	}
+	db, err := sql.Open("sqlite", "file:"+s.live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("UPDATE organizations SET name = 'changed behind'"); err != nil {
+		t.Fatal(err)
+	}
+	if s.dataVersion() == s.version || !strings.Contains(s.diff(), "table organizations: 1 rows before, 1 after") {
+		t.Fatalf("a change behind the store is not seen: %q", s.diff())
+	}
+}
