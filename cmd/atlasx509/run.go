@@ -20,6 +20,7 @@ import (
 	"github.com/atlasx509/atlasx509/internal/keypool"
 	"github.com/atlasx509/atlasx509/internal/keyring"
 	"github.com/atlasx509/atlasx509/internal/metrics"
+	"github.com/atlasx509/atlasx509/internal/notify"
 	"github.com/atlasx509/atlasx509/internal/pki"
 	"github.com/atlasx509/atlasx509/internal/store"
 	"github.com/atlasx509/atlasx509/internal/store/postgres"
@@ -181,8 +182,13 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts options
 		}
 		keys = pool
 	}
+	roleEmails, err := notify.ParseRoleEmails(cfg.AlertRoleEmails)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("--alert-role-emails: %w", err)
+	}
 	a, err := app.New(ctx, app.Config{Store: m.InstrumentStore(st), Keyring: kr, Keys: keys, Logger: log, OnCertificateIssued: m.CertificateIssued,
-		CRLValidity: cfg.CRLValidity, AllowPrivateWebhooks: cfg.WebhookAllowPrivate})
+		CRLValidity: cfg.CRLValidity, AllowPrivateWebhooks: cfg.WebhookAllowPrivate, RoleEmails: roleEmails})
 	if errors.Is(err, keyring.ErrWrongKey) {
 		err = fmt.Errorf("%w: the store holds values sealed by a master key that is not configured; give that key with --master-key-file, or with --old-master-key-files while rotating", err)
 	}

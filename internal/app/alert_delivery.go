@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -121,7 +122,7 @@ func (r *AlertRunner) Deliver(ctx context.Context) error {
 		if sendErr != nil {
 			r.log().Info("alert notification not delivered", "id", m.ID, "kind", m.Kind, "attempts", m.Attempts, "error", sendErr)
 		}
-		if err := r.App.store.Update(ctx, func(tx store.Tx) error { return tx.UpdateOutboxMessage(ctx, m) }); err != nil {
+		if err := r.App.store.Update(ctx, func(tx store.Tx) error { return r.App.recordDelivery(ctx, tx, m) }); err != nil {
 			errs = append(errs, fmt.Errorf("record delivery %s: %w", m.ID, err))
 		}
 	}
@@ -132,19 +133,41 @@ func (r *AlertRunner) send(ctx context.Context, m atlasx509.OutboxMessage) error
 	switch m.Kind {
 	case atlasx509.NotifyWebhook:
 		return r.sendWebhook(ctx, m)
-	case atlasx509.NotifyEmail:
+	case atlasx509.NotifyEmail, atlasx509.NotifyGroup, atlasx509.NotifyOrg:
+		// GROUP and ORG messages were given the addresses of their roles
+		// (--alert-role-emails) when queued.
 		if r.SMTP == nil {
 			return fmt.Errorf("%w: no SMTP server is configured (--smtp-url)", errUndeliverable)
+		}
+		if m.Destination == "" {
+			return fmt.Errorf("%w: no address", errUndeliverable)
 		}
 		var v atlasapi.Alert
 		if err := json.Unmarshal(m.Body, &v); err != nil {
 			return fmt.Errorf("%w: %v", errUndeliverable, err)
 		}
 		subject := fmt.Sprintf("Alert %s: %s", v.Status, v.EventTypeName)
-		return r.SMTP.Send([]string{m.Destination}, subject, v.HumanReadable+"\n\n"+string(m.Body))
+		return r.SMTP.Send(strings.Split(m.Destination, ","), subject, v.HumanReadable+"\n\n"+string(m.Body))
 	default:
-		return fmt.Errorf("%w: atlasx509 has no console users, so %s notifications have no addresses", errUndeliverable, m.Kind)
+		return fmt.Errorf("%w: atlasx509 does not send %s notifications", errUndeliverable, m.Kind)
 	}
+}
+
+// recordDelivery saves the outcome of a delivery attempt of m; one given
+// up is also recorded as an ALERT_NOTIFICATION_UNDELIVERED event of the
+// project, in the same transaction.
+func (a *App) recordDelivery(ctx context.Context, tx store.Tx, m atlasx509.OutboxMessage) error {
+	if err := tx.UpdateOutboxMessage(ctx, m); err != nil || m.Status != atlasx509.OutboxUndelivered {
+		return err
+	}
+	al, err := tx.GetAlert(ctx, m.GroupID, m.AlertID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // its project is gone
+	}
+	if err != nil {
+		return err
+	}
+	return a.recordEvent(ctx, tx, undeliveredEvent(m, al.AlertConfigID, m.Updated))
 }
 
 func (r *AlertRunner) sendWebhook(ctx context.Context, m atlasx509.OutboxMessage) error {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/atlasx509/atlasx509"
@@ -87,18 +88,18 @@ func (a *App) evaluateConfig(ctx context.Context, tx store.Tx, groupID, configID
 	if err != nil {
 		return err
 	}
-	names := [2]string{project.Name, org.Name}
+	place := alertPlace{project: project, org: org}
 	isOpen := make(map[string]bool, len(open))
 	for _, al := range open {
 		isOpen[al.Target] = true
 		if _, still := targets[al.Target]; still {
-			if err := notifyDue(ctx, tx, c, &al, names, now, false); err != nil {
+			if err := a.notifyDue(ctx, tx, c, &al, place, now, false); err != nil {
 				return err
 			}
 			continue
 		}
 		al.Status, al.Updated, al.Resolved = atlasx509.AlertClosed, now, &now
-		if err := notifyDue(ctx, tx, c, &al, names, now, true); err != nil {
+		if err := a.notifyDue(ctx, tx, c, &al, place, now, true); err != nil {
 			return err
 		}
 		if err := a.recordEvent(ctx, tx, alertEvent(resolvedEvents[c.EventTypeName], al, now)); err != nil {
@@ -124,7 +125,7 @@ func (a *App) evaluateConfig(ctx context.Context, tx store.Tx, groupID, configID
 		if err := a.recordEvent(ctx, tx, alertEvent(c.EventTypeName, al, now)); err != nil {
 			return err
 		}
-		if err := notifyDue(ctx, tx, c, &al, names, now, false); err != nil {
+		if err := a.notifyDue(ctx, tx, c, &al, place, now, false); err != nil {
 			return err
 		}
 	}
@@ -183,7 +184,7 @@ func alertTargets(ctx context.Context, tx store.Tx, c atlasx509.AlertConfig, p a
 // notifyDue queues the notifications of al that are due at now and saves
 // al. A closing alert notifies every recipient once; an open one notifies
 // a recipient after its delay, then every IntervalMin, unless acknowledged.
-func notifyDue(ctx context.Context, tx store.Tx, c atlasx509.AlertConfig, al *atlasx509.Alert, names [2]string, now time.Time, closing bool) error {
+func (a *App) notifyDue(ctx context.Context, tx store.Tx, c atlasx509.AlertConfig, al *atlasx509.Alert, place alertPlace, now time.Time, closing bool) error {
 	acked := al.AcknowledgedUntil != nil && al.AcknowledgedUntil.After(now)
 	if al.Notified == nil {
 		al.Notified = map[string]time.Time{}
@@ -207,7 +208,7 @@ func notifyDue(ctx context.Context, tx store.Tx, c atlasx509.AlertConfig, al *at
 		}
 		al.Notified[n.NotifierID] = now
 		al.LastNotified = &now
-		if err := queueNotification(ctx, tx, n, *al, names, event, now); err != nil {
+		if err := a.queueNotification(ctx, tx, n, *al, place, event, now); err != nil {
 			return err
 		}
 	}
@@ -215,36 +216,90 @@ func notifyDue(ctx context.Context, tx store.Tx, c atlasx509.AlertConfig, al *at
 	return tx.UpdateAlert(ctx, *al)
 }
 
-// queueNotification puts one notification in the outbox.
-func queueNotification(ctx context.Context, tx store.Tx, n atlasx509.Notification, al atlasx509.Alert, names [2]string, event string, now time.Time) error {
-	body, err := json.Marshal(webhookBody(al, names))
+// alertPlace is the project of an alert and its organization.
+type alertPlace struct {
+	project atlasx509.Project
+	org     atlasx509.Organization
+}
+
+// queueNotification puts one notification in the outbox. A GROUP or ORG
+// notification goes to the addresses --alert-role-emails gives its roles;
+// with none, or with emailEnabled false, it is recorded as undelivered at
+// once, with the reason, and an ALERT_NOTIFICATION_UNDELIVERED event.
+func (a *App) queueNotification(ctx context.Context, tx store.Tx, n atlasx509.Notification, al atlasx509.Alert, place alertPlace, event string, now time.Time) error {
+	body, err := json.Marshal(webhookBody(al, place))
 	if err != nil {
 		return err
 	}
-	dest := n.WebhookURL
-	if n.TypeName == atlasx509.NotifyEmail {
-		dest = n.EmailAddress
-	}
-	return tx.InsertOutboxMessage(ctx, atlasx509.OutboxMessage{
-		ID: atlasx509.NewID(now), GroupID: al.GroupID, AlertID: al.ID, Kind: n.TypeName, Destination: dest,
+	m := atlasx509.OutboxMessage{
+		ID: atlasx509.NewID(now), GroupID: al.GroupID, AlertID: al.ID, Kind: n.TypeName, Destination: n.WebhookURL,
 		SealedSecret: n.SealedWebhookSecret, Event: event, Body: body, Status: atlasx509.OutboxPending,
 		NextAttempt: now, Created: now, Updated: now,
-	})
+	}
+	switch n.TypeName {
+	case atlasx509.NotifyEmail:
+		m.Destination = n.EmailAddress
+	case atlasx509.NotifyGroup, atlasx509.NotifyOrg:
+		m.Destination = ""
+		if reason := a.roleRecipients(n, place, &m); reason != "" {
+			m.Status, m.LastError = atlasx509.OutboxUndelivered, reason
+			if err := tx.InsertOutboxMessage(ctx, m); err != nil {
+				return err
+			}
+			return a.recordEvent(ctx, tx, undeliveredEvent(m, al.AlertConfigID, now))
+		}
+	}
+	return tx.InsertOutboxMessage(ctx, m)
+}
+
+// roleRecipients sets the destination of a GROUP or ORG notification, the
+// addresses of its roles, comma-separated; or returns why it has none.
+func (a *App) roleRecipients(n atlasx509.Notification, place alertPlace, m *atlasx509.OutboxMessage) string {
+	roles := "any role"
+	if len(n.Roles) > 0 {
+		roles = strings.Join(n.Roles, ", ")
+	}
+	if !n.EmailEnabled {
+		return "emailEnabled is false, and atlasx509 sends no SMS: nothing to send"
+	}
+	scope, project := place.org.ID, n.TypeName == atlasx509.NotifyGroup
+	if project {
+		scope = place.project.ID
+	}
+	addrs := a.roleEmails.Addresses(scope, project, n.Roles)
+	if len(addrs) == 0 {
+		return "no address for " + roles + " in --alert-role-emails (atlasx509 has no console users whose addresses it could use)"
+	}
+	m.Destination = strings.Join(addrs, ",")
+	return ""
+}
+
+// undeliveredEvent records that the notification m was given up, in the
+// project's events (Atlas shows failed notifications in the activity
+// feed), with the reason and the notification type in raw.
+func undeliveredEvent(m atlasx509.OutboxMessage, alertConfigID string, now time.Time) atlasx509.Event {
+	reason := m.LastError
+	if m.Kind == atlasx509.NotifyWebhook && m.Destination != "" {
+		reason = strings.ReplaceAll(reason, m.Destination, MaskURL(m.Destination)) // the path may hold a token
+	}
+	return atlasx509.Event{TypeName: EventAlertNotificationUndelivered, GroupID: m.GroupID, AlertID: m.AlertID,
+		AlertConfigID: alertConfigID, Created: now,
+		Details: map[string]string{"notificationTypeName": m.Kind, "reason": reason, "attempts": strconv.Itoa(m.Attempts)}}
 }
 
 // webhookBody is what a webhook receives: the alert as the Alerts resource
 // shows it, plus humanReadable.
-func webhookBody(al atlasx509.Alert, names [2]string) atlasapi.Alert {
+func webhookBody(al atlasx509.Alert, place alertPlace) atlasapi.Alert {
 	v := AlertView(al)
 	what := "The X.509 certificate of database user " + al.Subject
 	if al.EventTypeName == atlasx509.EventCustomerCAExpiration {
 		what = "The self-managed X.509 CA " + al.Subject
 	}
 	v.HumanReadable = fmt.Sprintf("%s expires at %s.\nProject: %s Organization: %s",
-		what, al.NotAfter.UTC().Format(time.RFC3339), names[0], names[1])
+		what, al.NotAfter.UTC().Format(time.RFC3339), place.project.Name, place.org.Name)
 	if al.Status == atlasx509.AlertClosed {
 		v.HumanReadable = fmt.Sprintf("%s no longer expires soon (renewed, revoked or expired).\nProject: %s Organization: %s",
-			what, names[0], names[1])
+			what, place.project.Name, place.org.Name)
 	}
 	return v
 }

@@ -45,6 +45,9 @@ type Config struct {
 	AllowPrivateWebhooks bool
 	// Resolver resolves webhook host names; nil means net.DefaultResolver.
 	Resolver notify.Resolver
+	// RoleEmails are the addresses of GROUP and ORG notifications, by
+	// role (--alert-role-emails); the zero value names nobody.
+	RoleEmails notify.RoleEmails
 }
 
 // App runs the use cases. It is safe for concurrent use.
@@ -62,6 +65,7 @@ type App struct {
 	onIssued func(pki.KeyType)
 
 	allowPrivateWebhooks bool
+	roleEmails           notify.RoleEmails
 	resolver             notify.Resolver
 
 	crlValidity time.Duration
@@ -100,6 +104,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		onIssued: cfg.OnCertificateIssued,
 
 		allowPrivateWebhooks: cfg.AllowPrivateWebhooks,
+		roleEmails:           cfg.RoleEmails,
 		resolver:             cfg.Resolver,
 
 		crlValidity: cfg.CRLValidity,

@@ -62,6 +62,8 @@ const (
 	EventAlertConfigDeleted   = "ALERT_CONFIG_DELETED_AUDIT"
 	EventAlertConfigEnabled   = "ALERT_CONFIG_ENABLED_AUDIT"
 	EventAlertConfigDisabled  = "ALERT_CONFIG_DISABLED_AUDIT"
+
+	EventAlertNotificationUndelivered = "ALERT_NOTIFICATION_UNDELIVERED"
 )
 
 // EventTypes lists every event type atlasx509 records, Atlas's first, in
@@ -114,6 +116,7 @@ var EventTypes = []EventType{
 	{Name: EventManagedX509CARotated, Description: "Managed X.509 CA rotated (atlasx509 extension)", Extension: true, Raw: "NDS_AUDIT"},
 	{Name: EventManagedX509Updated, Description: "Managed X.509 settings updated (atlasx509 extension)", Extension: true, Raw: "NDS_AUDIT"},
 	{Name: EventGroupSettingsUpdated, Description: "Project settings updated (atlasx509 extension)", Extension: true, Raw: "GROUP_AUDIT"},
+	{Name: EventAlertNotificationUndelivered, Description: "Alert notification given up undelivered (atlasx509 extension)", Extension: true, Raw: "ALERT_AUDIT"},
 	{Name: EventGroupLimitUpdated, Description: "Project limit set or reset (atlasx509 extension)", Extension: true, Raw: "GROUP_AUDIT"},
 }
 

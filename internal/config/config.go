@@ -74,6 +74,9 @@ type Config struct {
 	// SMTPURL is smtp://[user:pass@]host:port or smtps://… with ?from=, for
 	// EMAIL notifications; "" records them as undelivered.
 	SMTPURL string
+	// AlertRoleEmails names the addresses of GROUP and ORG notifications by
+	// role: ROLE=address or ID/ROLE=address entries, comma-separated.
+	AlertRoleEmails string
 	// EventRetention is how long events are kept (--event-retention).
 	EventRetention time.Duration
 	// Out is the file backup writes (backup only).
@@ -106,6 +109,7 @@ const (
 	EnvAlertInterval = "ATLASX509_ALERT_INTERVAL"
 	EnvWebhookPriv   = "ATLASX509_WEBHOOK_ALLOW_PRIVATE"
 	EnvSMTPURL       = "ATLASX509_SMTP_URL"
+	EnvRoleEmails    = "ATLASX509_ALERT_ROLE_EMAILS"
 	EnvEventRetain   = "ATLASX509_EVENT_RETENTION"
 )
 
@@ -150,6 +154,7 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	fs.StringVar(&eventRetention, "event-retention", "", "how long events are kept, at least 1h [$"+EnvEventRetain+"] (default 2160h)")
 	fs.StringVar(&maxConns, "max-connections", "", "open connections served at once; more wait for one to close [$"+EnvMaxConns+"] (default 1024)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", "", "smtp://[user:pass@]host:port or smtps://... with ?from=, for EMAIL notifications [$"+EnvSMTPURL+"]")
+	fs.StringVar(&c.AlertRoleEmails, "alert-role-emails", "", "where GROUP and ORG notifications go, by role: ROLE=address or ID/ROLE=address, comma-separated [$"+EnvRoleEmails+"]")
 	fs.StringVar(&alertInterval, "alert-interval", "", "how often alerts are evaluated and notifications sent [$"+EnvAlertInterval+"] (default 1m)")
 	fs.StringVar(&allowPrivate, "webhook-allow-private", "", "allow webhook URLs on loopback, private and link-local addresses (true or false) [$"+EnvWebhookPriv+"] (default false)")
 	fs.StringVar(&crlValidity, "crl-validity", "", "nextUpdate - thisUpdate of every CRL, at least 1m [$"+EnvCRLValidity+"] (default 168h)")
@@ -206,6 +211,7 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 		return Config{}, fmt.Errorf("--max-connections %q: want a number, 1 or more", maxConns)
 	}
 	fallback(&c.SMTPURL, EnvSMTPURL, "")
+	fallback(&c.AlertRoleEmails, EnvRoleEmails, "")
 	fallback(&alertInterval, EnvAlertInterval, "1m")
 	if c.AlertInterval, err = time.ParseDuration(alertInterval); err != nil || c.AlertInterval <= 0 {
 		return Config{}, fmt.Errorf("--alert-interval %q: want a positive duration such as 1m", alertInterval)
@@ -254,6 +260,9 @@ func (c Config) Validate() error {
 		if _, err := notify.ParseSMTP(c.SMTPURL); err != nil {
 			return fmt.Errorf("--smtp-url: %w", err)
 		}
+	}
+	if _, err := notify.ParseRoleEmails(c.AlertRoleEmails); err != nil {
+		return fmt.Errorf("--alert-role-emails: %w", err)
 	}
 	if c.CRLValidity < MinCRLValidity {
 		return fmt.Errorf("--crl-validity %v: want at least %v", c.CRLValidity, MinCRLValidity)

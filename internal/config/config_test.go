@@ -71,6 +71,7 @@ func TestLoad(t *testing.T) {
 		{name: "webhook-allow-private not a boolean", env: map[string]string{EnvWebhookPriv: "maybe"}, wantErr: true},
 		{name: "SMTP URL without sender", args: []string{"--smtp-url", "smtp://mail.example.com:25"}, wantErr: true},
 		{name: "SMTP URL of another scheme", args: []string{"--smtp-url", "http://mail.example.com:25?from=a@b.c"}, wantErr: true},
+		{name: "role e-mails of an unknown role", args: []string{"--alert-role-emails", "OWNER=a@example.com"}, wantErr: true},
 		{name: "zero refill", args: []string{"--rate-limit-database-users", "10/0"}, wantErr: true},
 	}
 	for _, tt := range tests {

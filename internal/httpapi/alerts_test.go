@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -437,6 +438,83 @@ func TestAlertEmail(t *testing.T) {
 		}
 		if data != "" || msgs[0].Status != atlasx509.OutboxUndelivered || !strings.Contains(msgs[0].LastError, "--smtp-url") {
 			t.Errorf("without SMTP: mail %q, message %+v", data, msgs[0])
+		}
+	}
+}
+
+// TestAlertRoleEmails: GROUP and ORG notifications go by mail (a real
+// local SMTP server) to the addresses --alert-role-emails gives their
+// roles; the project's default configuration, to the GROUP_OWNERs, needs
+// nothing else. A notification whose roles have no address, or without
+// e-mail, is recorded as undelivered at once, with its reason, and as an
+// ALERT_NOTIFICATION_UNDELIVERED event of the project.
+func TestAlertRoleEmails(t *testing.T) {
+	t.Parallel()
+	clock := testkit.NewClock()
+	roles, err := notify.ParseRoleEmails("GROUP_OWNER=owners@example.com,GROUP_OWNER=dba@example.com,GROUP_READ_ONLY=ro@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvWith(t, func(c *app.Config) { c.Now, c.RoleEmails = clock.Now, roles })
+	body := `{"eventTypeName":"NDS_X509_USER_AUTHENTICATION_MANAGED_USER_CERTS_EXPIRATION_CHECK","enabled":true,
+		"notifications":[{"typeName":"ORG","roles":["ORG_OWNER"],"intervalMin":60},
+			{"typeName":"GROUP","roles":["GROUP_OWNER"],"emailEnabled":false,"intervalMin":60}]}`
+	configID := decodeConfig(t, e.mustDo(http.StatusCreated, "POST", e.group()+"/alertConfigs", body)).ID
+	e.createUser(managedUserBody("alice"))
+	e.mustDo(http.StatusCreated, "POST", e.group()+"/databaseUsers/alice/certs", `{"monthsUntilExpiration":1}`)
+	e.advance(clock, 10*24*time.Hour)
+	box, addr := testkit.StartMailbox(t)
+	runner := &app.AlertRunner{App: e.app, Holder: "r1", Interval: time.Minute}
+	if runner.SMTP, err = notify.ParseSMTP("smtp://" + addr + "?from=alerts@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	tick(t, runner)
+
+	// The default configuration's notification was mailed to the owners.
+	from, to, data := box.Last()
+	if from != "alerts@example.com" || !cmp.Equal(to, []string{"owners@example.com", "dba@example.com"}) ||
+		!strings.Contains(data, "database user alice") || !strings.Contains(data, "Subject: Alert OPEN") {
+		t.Errorf("mail from %q to %v:\n%s", from, to, data)
+	}
+	type outcome struct{ Kind, Status, Destination, Reason string }
+	var got []outcome
+	err = e.store.View(context.Background(), func(tx store.Tx) error {
+		alerts, err := tx.ListAlerts(context.Background(), store.AlertFilter{GroupID: e.boot.ProjectID}, store.Page{})
+		if err != nil || len(alerts) != 2 {
+			t.Fatalf("alerts: %v %v", alerts, err)
+		}
+		for _, al := range alerts {
+			msgs, err := tx.ListOutboxMessages(context.Background(), al.ID)
+			if err != nil {
+				return err
+			}
+			for _, m := range msgs {
+				got = append(got, outcome{m.Kind, m.Status, m.Destination, m.LastError})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(got, func(a, b outcome) int { return strings.Compare(a.Kind+a.Status, b.Kind+b.Status) })
+	want := []outcome{
+		{"GROUP", "DELIVERED", "owners@example.com,dba@example.com", ""},
+		{"GROUP", "UNDELIVERED", "", "emailEnabled is false, and atlasx509 sends no SMS: nothing to send"},
+		{"ORG", "UNDELIVERED", "", "no address for ORG_OWNER in --alert-role-emails (atlasx509 has no console users whose addresses it could use)"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("outbox (-want +got):\n%s", d)
+	}
+	page := e.events(e.group(), "?eventType=ALERT_NOTIFICATION_UNDELIVERED&includeRaw=true")
+	if len(page.Results) != 2 {
+		t.Fatalf("undelivered events: %+v", page.Results)
+	}
+	for _, ev := range page.Results {
+		var raw map[string]string
+		if err := json.Unmarshal(ev.Raw, &raw); err != nil || ev.AlertConfigID != configID || ev.AlertID == "" ||
+			raw["reason"] == "" || (raw["notificationTypeName"] != "ORG" && raw["notificationTypeName"] != "GROUP") {
+			t.Errorf("event %+v raw %v", ev, raw)
 		}
 	}
 }
