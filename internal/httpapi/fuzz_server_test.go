@@ -426,6 +426,12 @@ func (s *fuzzServer) serve(t *testing.T, fr fuzzRequest) (*http.Request, *httpte
 // wrong, or "".
 func checkAPIError(rec *httptest.ResponseRecorder) string {
 	var e struct {
+		BadRequestDetail *struct {
+			Fields []struct {
+				Description string `json:"description"`
+				Field       string `json:"field"`
+			} `json:"fields"`
+		} `json:"badRequestDetail"`
 		Detail     *string `json:"detail"`
 		Error      int     `json:"error"`
 		ErrorCode  string  `json:"errorCode"`

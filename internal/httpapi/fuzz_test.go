@@ -128,3 +128,33 @@ func FuzzRevocationParams(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeJSONCaseSensitive: an attribute named in another case is
+// refused as Atlas refuses it, 400 INVALID_ATTRIBUTE naming it (FuzzRoute
+// found {"eventTYpeNAme":…} taken as eventTypeName), at any depth; map keys
+// and raw values are data, not names.
+func TestDecodeJSONCaseSensitive(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		v    any
+		bad  string
+	}{
+		{`{"USERNAME":"a"}`, &atlasapi.DatabaseUserRequest{}, "USERNAME"},
+		{`{"username":"a","roles":[{"roleName":"read","DatabaseName":"x"}]}`, &atlasapi.DatabaseUserRequest{}, "DatabaseName"},
+		{`{"username":"a","labels":[{"key":"k","Value":"v"}]}`, &atlasapi.DatabaseUserRequest{}, "Value"},
+		{`{"username":"a","roles":[{"roleName":"read","databaseName":"x"}]}`, &atlasapi.DatabaseUserRequest{}, ""},
+		{`{"monthsUntilExpiration":3}`, &atlasapi.UserCertRequest{}, ""},
+		{`{"MonthsUntilExpiration":3}`, &atlasapi.UserCertRequest{}, "MonthsUntilExpiration"},
+		{`{"a":{"B":[1,{"C":2}]}}`, &map[string]any{}, ""},
+		{`[{"ipAddress":"192.0.2.1"},{"CIDRBlock":"10.0.0.0/8"}]`, &[]atlasapi.AccessListRequest{}, "CIDRBlock"},
+	} {
+		err := decodeJSON([]byte(tc.body), tc.v, false)
+		var e *atlasx509.Error
+		switch {
+		case tc.bad == "" && err != nil:
+			t.Errorf("%s: %v", tc.body, err)
+		case tc.bad != "" && (!errors.As(err, &e) || e.Code != "INVALID_ATTRIBUTE" || len(e.Params) != 1 || e.Params[0] != tc.bad):
+			t.Errorf("%s: %v, want INVALID_ATTRIBUTE %s", tc.body, err, tc.bad)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -83,6 +84,9 @@ func decodeJSON(body []byte, v any, allowEmpty bool) error {
 	if err == nil {
 		if _, err := dec.Token(); err != io.EOF {
 			return app.ErrMalformedJSON(nil)
+		}
+		if key, bad := misnamedKey(body, reflect.TypeOf(v)); bad {
+			return app.ErrInvalidAttribute(key, errMisnamed)
 		}
 		return nil
 	}
