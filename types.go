@@ -21,6 +21,9 @@ type Project struct {
 	// CustomerX509CAs holds the PEM CA certificates of self-managed X.509
 	// ("advanced mode"); empty when the project does not use it.
 	CustomerX509CAs string
+	// CustomerX509CRLs holds the PEM CRLs of those CAs that the operator
+	// gave (the customerX509.crls extension); empty when none.
+	CustomerX509CRLs string
 	// LeafKeyType is the key type of the project's managed certificates
 	// (an extension); empty means the default, RSA 4096 as Atlas.
 	LeafKeyType string

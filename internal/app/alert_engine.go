@@ -3,10 +3,8 @@ package app
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"strconv"
@@ -162,22 +160,27 @@ func alertTargets(ctx context.Context, tx store.Tx, c atlasx509.AlertConfig, p a
 			out[key] = alertTarget{key: key, subject: c.Username, notAfter: c.NotAfter}
 		}
 	case atlasx509.EventCustomerCAExpiration:
-		rest := []byte(p.CustomerX509CAs)
-		for {
-			var block *pem.Block
-			if block, rest = pem.Decode(rest); block == nil {
-				break
-			}
-			cert, err := x509.ParseCertificate(block.Bytes)
-			if err != nil || !cert.NotAfter.After(now) || !cert.NotAfter.Before(limit) {
+		for _, cert := range parseCertificates(p.CustomerX509CAs) {
+			if !cert.NotAfter.After(now) || !cert.NotAfter.Before(limit) {
 				continue
 			}
 			sum := sha256.Sum256(cert.Raw)
 			key := "ca:" + hex.EncodeToString(sum[:])
 			out[key] = alertTarget{key: key, subject: cert.Subject.String(), notAfter: cert.NotAfter}
 		}
+	case atlasx509.EventCustomerCRLExpiration:
+		// The CRLs given with customerX509.crls: one whose nextUpdate is
+		// inside the threshold, or past (mongod then refuses every
+		// certificate of its CA), until a newer one replaces it.
+		for _, crl := range parseCRLs(p.CustomerX509CRLs) {
+			if crl.NextUpdate.IsZero() || !crl.NextUpdate.Before(limit) {
+				continue
+			}
+			sum := sha256.Sum256(crl.Raw)
+			key := "crl:" + hex.EncodeToString(sum[:])
+			out[key] = alertTarget{key: key, subject: crl.Issuer.String(), notAfter: crl.NextUpdate}
+		}
 	}
-	// Self-managed CRLs are not stored here: their configuration never fires.
 	return out, nil
 }
 
@@ -292,8 +295,11 @@ func undeliveredEvent(m atlasx509.OutboxMessage, alertConfigID string, now time.
 func webhookBody(al atlasx509.Alert, place alertPlace) atlasapi.Alert {
 	v := AlertView(al)
 	what := "The X.509 certificate of database user " + al.Subject
-	if al.EventTypeName == atlasx509.EventCustomerCAExpiration {
+	switch al.EventTypeName {
+	case atlasx509.EventCustomerCAExpiration:
 		what = "The self-managed X.509 CA " + al.Subject
+	case atlasx509.EventCustomerCRLExpiration:
+		what = "The self-managed X.509 CRL of " + al.Subject
 	}
 	v.HumanReadable = fmt.Sprintf("%s expires at %s.\nProject: %s Organization: %s",
 		what, al.NotAfter.UTC().Format(time.RFC3339), place.project.Name, place.org.Name)

@@ -233,10 +233,12 @@ func (a *App) projectCAs(ctx context.Context, p atlasx509.Principal, groupID str
 // two routes always match (both empty for a project without a CA). Each CRL lists every revoked
 // certificate of its CA that has not expired; a stored CRL is served while
 // it covers every committed revocation and less than half its validity
-// has passed, and is signed anew otherwise.
+// has passed, and is signed anew otherwise. The CRLs given for the CAs of
+// self-managed X.509 (customerX509.crls) follow, as their CAs follow in
+// ProjectCAPEM.
 func (a *App) ProjectCRLPEM(ctx context.Context, p atlasx509.Principal, groupID string) ([]byte, error) {
 	now := a.now().UTC()
-	_, cas, err := a.projectCAs(ctx, p, groupID, now)
+	project, cas, err := a.projectCAs(ctx, p, groupID, now)
 	if err != nil {
 		return nil, err
 	}
@@ -248,6 +250,7 @@ func (a *App) ProjectCRLPEM(ctx context.Context, p atlasx509.Principal, groupID 
 		}
 		out.Write(pki.CRLPEM(der))
 	}
+	out.WriteString(project.CustomerX509CRLs)
 	return out.Bytes(), nil
 }
 

@@ -6,7 +6,9 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/authz"
@@ -38,7 +40,11 @@ type UserSecurityInput struct {
 	// CustomerX509CAs replaces the CA certificates of self-managed X.509;
 	// empty turns it off.
 	CustomerX509CAs *string
-	LDAP            *LDAPInput
+	// CustomerX509CRLs replaces the CRLs of those CAs (an extension);
+	// empty removes them. When absent, a change of the CAs keeps the CRLs
+	// that one of the new CAs signed.
+	CustomerX509CRLs *string
+	LDAP             *LDAPInput
 }
 
 // LDAPInput is the LDAP part of a user security change. atlasx509 offers
@@ -73,53 +79,175 @@ func (a *App) UpdateUserSecurity(ctx context.Context, p atlasx509.Principal, gro
 	if in.LDAP != nil && in.LDAP.configures() {
 		return atlasx509.Project{}, errUnsupportedFeature()
 	}
-	if in.CustomerX509CAs == nil {
+	if in.CustomerX509CAs == nil && in.CustomerX509CRLs == nil {
 		return a.GetUserSecurity(ctx, p, groupID)
 	}
-	return a.updateCustomerX509(ctx, p, groupID, *in.CustomerX509CAs)
-}
-
-// updateCustomerX509 sets the CA certificates of self-managed X.509. An
-// empty cas turns it off. Each certificate must be a CA that has not
-// expired.
-func (a *App) updateCustomerX509(ctx context.Context, p atlasx509.Principal, groupID, cas string) (atlasx509.Project, error) {
 	if err := a.authorize(ctx, p, groupID, authz.ProjectSecurityWrite); err != nil {
 		return atlasx509.Project{}, userStoreError("update user security", err)
 	}
-	canonical, err := a.checkCustomerCAs(cas)
-	if err != nil {
-		return atlasx509.Project{}, err
+	var cas *string
+	if in.CustomerX509CAs != nil {
+		canonical, err := a.checkCustomerCAs(*in.CustomerX509CAs)
+		if err != nil {
+			return atlasx509.Project{}, err
+		}
+		cas = &canonical
 	}
-	return a.setCustomerCAs(ctx, p, groupID, canonical)
+	return a.setCustomerX509(ctx, p, groupID, cas, in.CustomerX509CRLs)
 }
 
 // DisableCustomerX509 turns self-managed X.509 off (Atlas
-// disableCustomerX509): the CAs are cleared. Managed X.509 is unaffected.
+// disableCustomerX509): the CAs and their CRLs are cleared. Managed X.509
+// is unaffected.
 func (a *App) DisableCustomerX509(ctx context.Context, p atlasx509.Principal, groupID string) (atlasx509.Project, error) {
-	return a.setCustomerCAs(ctx, p, groupID, "")
+	none := ""
+	return a.setCustomerX509(ctx, p, groupID, &none, nil)
 }
 
-func (a *App) setCustomerCAs(ctx context.Context, p atlasx509.Principal, groupID, cas string) (atlasx509.Project, error) {
+// setCustomerX509 sets the CA certificates (canonical) of self-managed
+// X.509 when cas is not nil, and its CRLs when crls is not nil (checked
+// against the CAs the project then has); new CAs without new CRLs keep the
+// CRLs one of them signed. Each change records its event.
+func (a *App) setCustomerX509(ctx context.Context, p atlasx509.Principal, groupID string, cas, crls *string) (atlasx509.Project, error) {
+	now := a.now()
 	var project atlasx509.Project
 	err := a.store.Update(ctx, func(tx store.Tx) error {
 		var err error
 		if project, err = loadProject(ctx, tx, p, groupID, authz.ProjectSecurityWrite); err != nil {
 			return err
 		}
-		project.CustomerX509CAs = cas
+		oldCRLs := project.CustomerX509CRLs
+		if cas != nil {
+			project.CustomerX509CAs = *cas
+		}
+		switch {
+		case crls != nil:
+			if project.CustomerX509CRLs, err = checkCustomerCRLs(*crls, project.CustomerX509CAs, now); err != nil {
+				return err
+			}
+		case cas != nil:
+			project.CustomerX509CRLs = keepSignedCRLs(oldCRLs, project.CustomerX509CAs)
+		}
 		if err := tx.UpdateProject(ctx, project); err != nil {
 			return err
 		}
-		// Atlas has no event type of its own for self-managed X.509; its
-		// security settings event says which way it went in raw.
-		ev := groupEvent(p, EventUserSecurityUpdated, groupID)
-		ev.Details = map[string]string{"customerX509": "disabled"}
-		if cas != "" {
-			ev.Details["customerX509"] = "enabled"
+		if cas != nil {
+			// Atlas has no event type of its own for self-managed X.509;
+			// its security settings event says which way it went in raw.
+			ev := groupEvent(p, EventUserSecurityUpdated, groupID)
+			ev.Details = map[string]string{"customerX509": "disabled"}
+			if *cas != "" {
+				ev.Details["customerX509"] = "enabled"
+			}
+			if err := a.recordEvent(ctx, tx, ev); err != nil {
+				return err
+			}
 		}
+		if project.CustomerX509CRLs == oldCRLs {
+			return nil
+		}
+		ev := groupEvent(p, EventCustomerX509CRLUpdated, groupID)
+		ev.Details = map[string]string{"crls": strconv.Itoa(len(parseCRLs(project.CustomerX509CRLs)))}
 		return a.recordEvent(ctx, tx, ev)
 	})
 	return project, userStoreError("update user security", err)
+}
+
+// checkCustomerCRLs parses a PEM bundle of CRLs and returns it re-encoded
+// (CRLs only, in order, canonical PEM). Each must be signed by one of the
+// CA certificates of cas and not be past its nextUpdate.
+func checkCustomerCRLs(crls, cas string, now time.Time) (string, error) {
+	if strings.TrimSpace(crls) == "" {
+		return "", nil
+	}
+	if len(crls) > maxCustomerCABytes {
+		return "", errInvalidAttr("customerX509.crls")
+	}
+	if cas == "" {
+		return "", errValidation("customerX509.crls needs customerX509.cas: a CRL must be signed by one of the project's CA certificates")
+	}
+	authorities := parseCertificates(cas)
+	rest := []byte(crls)
+	var out bytes.Buffer
+	n := 0
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		n++
+		if block.Type != "X509 CRL" || n > maxCustomerCAs {
+			return "", errInvalidAttr("customerX509.crls")
+		}
+		crl, err := x509.ParseRevocationList(block.Bytes)
+		if err != nil {
+			return "", errValidationOf("customerX509.crls holds a CRL that cannot be parsed", "customerX509.crls", err)
+		}
+		if signer(crl, authorities) == nil {
+			return "", errValidation("customerX509.crls holds a CRL that no CA certificate of customerX509.cas signed (" + crl.Issuer.String() + ")")
+		}
+		if !crl.NextUpdate.IsZero() && !now.Before(crl.NextUpdate) {
+			return "", errValidation("customerX509.crls holds a CRL past its nextUpdate (" + crl.Issuer.String() + ")")
+		}
+		pem.Encode(&out, &pem.Block{Type: "X509 CRL", Bytes: crl.Raw})
+	}
+	if n == 0 || len(bytes.TrimSpace(rest)) != 0 {
+		return "", errInvalidAttr("customerX509.crls")
+	}
+	return out.String(), nil
+}
+
+// keepSignedCRLs returns the CRLs of crls that one of the CA certificates
+// of cas signed.
+func keepSignedCRLs(crls, cas string) string {
+	authorities := parseCertificates(cas)
+	var out bytes.Buffer
+	for _, crl := range parseCRLs(crls) {
+		if signer(crl, authorities) != nil {
+			pem.Encode(&out, &pem.Block{Type: "X509 CRL", Bytes: crl.Raw})
+		}
+	}
+	return out.String()
+}
+
+// signer returns the CA of cas that signed crl, or nil.
+func signer(crl *x509.RevocationList, cas []*x509.Certificate) *x509.Certificate {
+	for _, ca := range cas {
+		if crl.CheckSignatureFrom(ca) == nil {
+			return ca
+		}
+	}
+	return nil
+}
+
+// parseCertificates parses the certificates of a stored (canonical) PEM
+// bundle.
+func parseCertificates(bundle string) []*x509.Certificate {
+	var out []*x509.Certificate
+	for rest := []byte(bundle); ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			return out
+		}
+		if cert, err := x509.ParseCertificate(block.Bytes); err == nil {
+			out = append(out, cert)
+		}
+	}
+}
+
+// parseCRLs parses the CRLs of a stored (canonical) PEM bundle.
+func parseCRLs(bundle string) []*x509.RevocationList {
+	var out []*x509.RevocationList
+	for rest := []byte(bundle); ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			return out
+		}
+		if crl, err := x509.ParseRevocationList(block.Bytes); err == nil {
+			out = append(out, crl)
+		}
+	}
 }
 
 // checkCustomerCAs parses a PEM bundle of CA certificates and returns it

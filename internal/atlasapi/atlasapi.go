@@ -259,7 +259,9 @@ type UserSecurity struct {
 // CustomerX509 holds the CA certificates of self-managed X.509; Cas is
 // absent when the project does not use it.
 type CustomerX509 struct {
-	Cas   string `json:"cas,omitempty"`
+	Cas string `json:"cas,omitempty"`
+	// Crls is an atlasx509 extension: the CRLs of those CAs (PEM).
+	Crls  string `json:"crls,omitempty"`
 	Links []Link `json:"links,omitempty"`
 }
 
@@ -279,7 +281,9 @@ type UserSecurityRequest struct {
 
 // CustomerX509Request sets or clears the CA certificates of self-managed X.509.
 type CustomerX509Request struct {
-	Cas   *string         `json:"cas"`
+	Cas *string `json:"cas"`
+	// Crls is an atlasx509 extension: the CRLs of the CAs (PEM); "" removes them.
+	Crls  *string         `json:"crls"`
 	Links json.RawMessage `json:"links"`
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 func userSecurityView(p atlasx509.Project) atlasapi.UserSecurity {
-	return atlasapi.UserSecurity{CustomerX509: atlasapi.CustomerX509{Cas: p.CustomerX509CAs}}
+	return atlasapi.UserSecurity{CustomerX509: atlasapi.CustomerX509{Cas: p.CustomerX509CAs, Crls: p.CustomerX509CRLs}}
 }
 
 func (s *server) handleGetUserSecurity(w http.ResponseWriter, r *http.Request) error {
@@ -30,7 +30,7 @@ func (s *server) handleUpdateUserSecurity(w http.ResponseWriter, r *http.Request
 	}
 	var in app.UserSecurityInput
 	if req.CustomerX509 != nil {
-		in.CustomerX509CAs = req.CustomerX509.Cas
+		in.CustomerX509CAs, in.CustomerX509CRLs = req.CustomerX509.Cas, req.CustomerX509.Crls
 	}
 	if l := req.LDAP; l != nil {
 		in.LDAP = &app.LDAPInput{AuthenticationEnabled: l.AuthenticationEnabled, AuthorizationEnabled: l.AuthorizationEnabled,

@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,19 @@ func migrationNames(t testing.TB) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// lastMigration is the version of the newest embedded migration: the
+// number its name starts with. Numbers may have gaps (some are reserved
+// for work that has not landed), so it may exceed their count.
+func lastMigration(t testing.TB) int64 {
+	t.Helper()
+	names := migrationNames(t)
+	v, err := strconv.ParseInt(strings.SplitN(path.Base(names[len(names)-1]), "_", 2)[0], 10, 64)
+	if err != nil {
+		t.Fatalf("migration %s: %v", names[len(names)-1], err)
+	}
+	return v
 }
 
 // sqlDB opens a database/sql pool on the database at u.
@@ -239,7 +253,7 @@ func pgSchema(t *testing.T, db *sql.DB) string {
 func TestMigrationsDown(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	_, db := openVersion(t, int64(len(migrationNames(t))))
+	_, db := openVersion(t, lastMigration(t))
 	p := gooseProvider(t, db)
 	for v := len(migrationNames(t)); v >= 1; v-- {
 		before := pgSchema(t, db)
@@ -440,7 +454,7 @@ func TestSchemaMatchesSQLite(t *testing.T) {
 	}
 	_, pg := openVersion(t, 1)
 	pgGoose := gooseProvider(t, pg)
-	for v := int64(1); v <= int64(min(len(names), len(sqliteNames))); v++ {
+	for v := int64(1); v <= lastMigration(t); v++ {
 		if _, err := liteGoose.UpTo(ctx, v); err != nil {
 			t.Fatalf("SQLite up to %d: %v", v, err)
 		}

@@ -243,12 +243,12 @@ func (t *tx) GetOrganization(ctx context.Context, id string) (atlasx509.Organiza
 }
 
 const projectColumns = `id, org_id, name, created, customer_x509_cas, leaf_key_type,
-	with_default_alerts_settings, tags, settings, limits`
+	with_default_alerts_settings, tags, settings, limits, customer_x509_crls`
 
 func scanProject(r scanner) (atlasx509.Project, error) {
 	var p atlasx509.Project
 	err := r.Scan(&p.ID, &p.OrgID, &p.Name, &p.Created, &p.CustomerX509CAs, &p.LeafKeyType,
-		&p.WithDefaultAlertsSettings, jsonScan{&p.Tags}, jsonScan{&p.Settings}, jsonScan{&p.Limits})
+		&p.WithDefaultAlertsSettings, jsonScan{&p.Tags}, jsonScan{&p.Settings}, jsonScan{&p.Limits}, &p.CustomerX509CRLs)
 	p.Tags, p.Settings, p.Limits = emptyNil(p.Tags), emptyNilMap(p.Settings), emptyNilMap(p.Limits)
 	return p, err
 }
@@ -272,9 +272,9 @@ func (t *tx) InsertProject(ctx context.Context, p atlasx509.Project) error {
 		return fmt.Errorf("postgres: insert project: %w", err)
 	}
 	_, err = t.exec(ctx, "insert project",
-		`INSERT INTO projects (`+projectColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		`INSERT INTO projects (`+projectColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		p.ID, p.OrgID, p.Name, ts(p.Created), p.CustomerX509CAs, p.LeafKeyType,
-		p.WithDefaultAlertsSettings, tags, settings, limits)
+		p.WithDefaultAlertsSettings, tags, settings, limits, p.CustomerX509CRLs)
 	return err
 }
 
@@ -314,9 +314,9 @@ func (t *tx) UpdateProject(ctx context.Context, p atlasx509.Project) error {
 	}
 	return t.execOne(ctx, "update project",
 		`UPDATE projects SET name = $1, customer_x509_cas = $2, leaf_key_type = $3,
-		with_default_alerts_settings = $4, tags = $5, settings = $6, limits = $7 WHERE id = $8`,
+		with_default_alerts_settings = $4, tags = $5, settings = $6, limits = $7, customer_x509_crls = $8 WHERE id = $9`,
 		p.Name, p.CustomerX509CAs, p.LeafKeyType,
-		p.WithDefaultAlertsSettings, tags, settings, limits, p.ID)
+		p.WithDefaultAlertsSettings, tags, settings, limits, p.CustomerX509CRLs, p.ID)
 }
 
 // DeleteProject implements store.Tx. Users, CAs, certificate records and

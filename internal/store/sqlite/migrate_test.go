@@ -3,8 +3,10 @@ package sqlite
 import (
 	"database/sql"
 	"io/fs"
+	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +27,19 @@ func migrationNames(t testing.TB) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// lastMigration is the version of the newest embedded migration: the
+// number its name starts with. Numbers may have gaps (some are reserved
+// for work that has not landed), so it may exceed their count.
+func lastMigration(t testing.TB) int64 {
+	t.Helper()
+	names := migrationNames(t)
+	v, err := strconv.ParseInt(strings.SplitN(path.Base(names[len(names)-1]), "_", 2)[0], 10, 64)
+	if err != nil {
+		t.Fatalf("migration %s: %v", names[len(names)-1], err)
+	}
+	return v
 }
 
 // gooseProvider returns a goose provider of the embedded migrations on db.
@@ -177,7 +192,7 @@ func TestMigrationFrom1(t *testing.T) {
 // down to nothing, then up again.
 func TestMigrationsDown(t *testing.T) {
 	ctx := t.Context()
-	_, db := openVersion(t, int64(len(migrationNames(t))))
+	_, db := openVersion(t, lastMigration(t))
 	p := gooseProvider(t, db)
 	schema := func() string {
 		rows, err := db.QueryContext(ctx, `SELECT type, name, coalesce(sql, '') FROM sqlite_schema
@@ -199,7 +214,7 @@ func TestMigrationsDown(t *testing.T) {
 		}
 		return b.String()
 	}
-	for v := int64(len(migrationNames(t))); v >= 1; v-- {
+	for v := len(migrationNames(t)); v >= 1; v-- {
 		before := schema()
 		if _, err := p.Down(ctx); err != nil {
 			t.Fatalf("down from %d: %v", v, err)

@@ -205,13 +205,13 @@ func (t *tx) GetOrganization(ctx context.Context, id string) (atlasx509.Organiza
 }
 
 const projectColumns = `id, org_id, name, created, customer_x509_cas, leaf_key_type,
-	with_default_alerts_settings, tags, settings, limits`
+	with_default_alerts_settings, tags, settings, limits, customer_x509_crls`
 
 func scanProject(r scanner) (atlasx509.Project, error) {
 	var p atlasx509.Project
 	var alerts int64
 	err := r.Scan(&p.ID, &p.OrgID, &p.Name, timeScan{&p.Created}, &p.CustomerX509CAs, &p.LeafKeyType,
-		&alerts, jsonScan{&p.Tags}, jsonScan{&p.Settings}, jsonScan{&p.Limits})
+		&alerts, jsonScan{&p.Tags}, jsonScan{&p.Settings}, jsonScan{&p.Limits}, &p.CustomerX509CRLs)
 	p.WithDefaultAlertsSettings = alerts != 0
 	p.Tags, p.Settings, p.Limits = emptyNil(p.Tags), emptyNilMap(p.Settings), emptyNilMap(p.Limits)
 	return p, err
@@ -236,9 +236,9 @@ func (t *tx) InsertProject(ctx context.Context, p atlasx509.Project) error {
 		return fmt.Errorf("sqlite: insert project: %w", err)
 	}
 	_, err = t.exec(ctx, "insert project",
-		`INSERT INTO projects (`+projectColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO projects (`+projectColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.OrgID, p.Name, timeArg(p.Created), p.CustomerX509CAs, p.LeafKeyType,
-		boolArg(p.WithDefaultAlertsSettings), tags, settings, limits)
+		boolArg(p.WithDefaultAlertsSettings), tags, settings, limits, p.CustomerX509CRLs)
 	return err
 }
 
@@ -296,9 +296,9 @@ func (t *tx) UpdateProject(ctx context.Context, p atlasx509.Project) error {
 	}
 	return t.execOne(ctx, "update project",
 		`UPDATE projects SET name = ?, customer_x509_cas = ?, leaf_key_type = ?,
-		with_default_alerts_settings = ?, tags = ?, settings = ?, limits = ? WHERE id = ?`,
+		with_default_alerts_settings = ?, tags = ?, settings = ?, limits = ?, customer_x509_crls = ? WHERE id = ?`,
 		p.Name, p.CustomerX509CAs, p.LeafKeyType,
-		boolArg(p.WithDefaultAlertsSettings), tags, settings, limits, p.ID)
+		boolArg(p.WithDefaultAlertsSettings), tags, settings, limits, p.CustomerX509CRLs, p.ID)
 }
 
 // DeleteProject implements store.Tx. Users, CAs, certificate records and

@@ -101,6 +101,7 @@ func testOrganizations(t *testing.T, s store.Store) {
 // sorted), settings and limits.
 func withSettings(p atlasx509.Project) atlasx509.Project {
 	p.CustomerX509CAs = "-----BEGIN CERTIFICATE-----\nMIIB" + p.ID + "\n-----END CERTIFICATE-----\n"
+	p.CustomerX509CRLs = "-----BEGIN X509 CRL-----\nMIIB" + p.ID + "\n-----END X509 CRL-----\n"
 	p.LeafKeyType = "ECDSA_P256"
 	p.WithDefaultAlertsSettings = true
 	p.Tags = []atlasx509.Tag{{Key: "team", Value: "payments"}, {Key: "env", Value: "prod ü"}}
@@ -303,7 +304,7 @@ func testUpdateProject(t *testing.T, s store.Store) {
 	// stores "" again; the old name is free for a new project.
 	cleared := changed
 	cleared.Name = p3.Name
-	cleared.CustomerX509CAs, cleared.LeafKeyType = "", ""
+	cleared.CustomerX509CAs, cleared.CustomerX509CRLs, cleared.LeafKeyType = "", "", ""
 	cleared.WithDefaultAlertsSettings, cleared.Tags, cleared.Settings, cleared.Limits = false, nil, nil, nil
 	update(t, s, func(tx store.Tx) error { return tx.UpdateProject(ctx, cleared) })
 	reused := project(4, 1)

@@ -39,7 +39,7 @@
 //     before or equal to its argument (never a user with none).
 //   - UpdateDatabaseUser replaces every field but the key (Created
 //     included); a user looked up under another authentication database is
-//     not found. UpdateProject writes Name, CustomerX509CAs and LeafKeyType
+//     not found. UpdateProject writes Name, CustomerX509CAs, CustomerX509CRLs and LeafKeyType
 //     only (not OrgID nor Created); UpdateAPIKey writes Description only;
 //     UpdateServiceAccount writes Name and Description only. An update that
 //     changes nothing succeeds. RevokeOAuthToken of a revoked token
