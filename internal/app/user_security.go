@@ -143,8 +143,8 @@ func (a *App) setCustomerX509(ctx context.Context, p atlasx509.Principal, groupI
 				return err
 			}
 		}
-		if project.CustomerX509CRLs == oldCRLs {
-			return nil
+		if crls == nil && project.CustomerX509CRLs == oldCRLs {
+			return nil // the CRLs were neither given nor dropped
 		}
 		ev := groupEvent(p, EventCustomerX509CRLUpdated, groupID)
 		ev.Details = map[string]string{"crls": strconv.Itoa(len(parseCRLs(project.CustomerX509CRLs)))}
