@@ -304,8 +304,12 @@ func webhookBody(al atlasx509.Alert, place alertPlace) atlasapi.Alert {
 	v.HumanReadable = fmt.Sprintf("%s expires at %s.\nProject: %s Organization: %s",
 		what, al.NotAfter.UTC().Format(time.RFC3339), place.project.Name, place.org.Name)
 	if al.Status == atlasx509.AlertClosed {
-		v.HumanReadable = fmt.Sprintf("%s no longer expires soon (renewed, revoked or expired).\nProject: %s Organization: %s",
-			what, place.project.Name, place.org.Name)
+		why := "renewed, revoked or expired"
+		if al.EventTypeName == atlasx509.EventCustomerCRLExpiration {
+			why = "replaced or removed"
+		}
+		v.HumanReadable = fmt.Sprintf("%s no longer expires soon (%s).\nProject: %s Organization: %s",
+			what, why, place.project.Name, place.org.Name)
 	}
 	return v
 }
