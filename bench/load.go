@@ -26,8 +26,11 @@ var certBody = []byte(`{"monthsUntilExpiration":1}`)
 
 // runScenario runs one scenario; it never fails the run, it reports.
 func (b *bench) runScenario(ctx context.Context, sc scenario, limits map[string]limit) result {
-	res := result{Name: sc.Name, Kind: sc.Kind, KeyType: string(sc.KeyType), Clients: sc.Clients, Auth: sc.Auth, row: sc.row}
-	if sc.KeyType != "" && b.allocs[sc.KeyType] == nil {
+	res := result{Name: sc.Name, Kind: sc.Kind, KeyType: string(sc.KeyType), Clients: sc.Clients, Auth: sc.Auth, Server: "atlasx509", Rep: sc.Rep, row: sc.row}
+	if sc.Peer != "" {
+		res.Server = sc.Peer
+	}
+	if sc.KeyType != "" && sc.Peer == "" && b.allocs[sc.KeyType] == nil {
 		res.Skipped = b.ecdsaSkip
 		return res
 	}
@@ -63,7 +66,10 @@ func (b *bench) loadClient(sc scenario) (*http.Client, *http.Transport, string) 
 		MaxIdleConns: 4*sc.Clients + 8, MaxIdleConnsPerHost: 4*sc.Clients + 8,
 		IdleConnTimeout: 90 * time.Second, DisableCompression: true,
 	}
-	if sc.Auth == authDigest {
+	switch sc.Auth {
+	case authNone:
+		return &http.Client{Transport: tr, Timeout: b.opts.requestTimeout}, tr, ""
+	case authDigest:
 		k := b.api.boot.APIKey
 		return &http.Client{Transport: digest.NewTransportWithHTTPRoundTripper(k.PublicKey, k.PrivateKey, tr), Timeout: b.opts.requestTimeout}, tr, ""
 	}
@@ -134,9 +140,9 @@ func (w *window) holds(t time.Time) bool {
 // count; those in flight at its end finish before the next scenario but do
 // not count.
 func (b *bench) saturate(ctx context.Context, sc scenario, lim limit, res *result) {
-	drain := sc.Kind == kindCerts && isRSA(sc.KeyType)
+	drain := sc.Kind == kindCerts && isRSA(sc.KeyType) && sc.Peer == ""
 	var alloc *allocator
-	if sc.Kind == kindCerts {
+	if sc.Kind == kindCerts && sc.Peer == "" {
 		alloc = b.allocs[sc.KeyType]
 		run := b.opts.duration + time.Second
 		if drain {
@@ -154,8 +160,12 @@ func (b *bench) saturate(ctx context.Context, sc scenario, lim limit, res *resul
 	hc, tr, token := b.loadClient(sc)
 	defer tr.CloseIdleConnections()
 	wantStatus := http.StatusCreated
-	if sc.Kind == kindList {
+	if sc.Kind == kindList || sc.Peer != "" {
 		wantStatus = http.StatusOK
+	}
+	pid := b.srv.pid
+	if sc.Peer != "" {
+		pid = b.peer.pid
 	}
 
 	lctx, cancel := context.WithCancel(ctx)
@@ -183,6 +193,9 @@ func (b *bench) saturate(ctx context.Context, sc scenario, lim limit, res *resul
 				}
 				url := b.srv.base + apiPrefix + "/groups/" + b.listGroup + "/databaseUsers"
 				method, body := "GET", []byte(nil)
+				if sc.Peer != "" {
+					url, method, body = b.peer.base+cfsslPath, "POST", cfsslBody
+				}
 				if alloc != nil {
 					if s == nil || s.left == 0 {
 						alloc.give(s)
@@ -195,12 +208,16 @@ func (b *bench) saturate(ctx context.Context, sc scenario, lim limit, res *resul
 					s.left--
 					url, method, body = b.certURL(s), "POST", certBody
 				}
-				keep := alloc != nil && !verified.Load()
+				keep := (alloc != nil || sc.Peer != "") && !verified.Load()
 				t0 := time.Now()
 				status, out, err := send(lctx, hc, token, method, url, body, keep)
 				t1 := time.Now()
 				if keep && err == nil && status == wantStatus && verified.CompareAndSwap(false, true) {
-					if msg := checkLeaf(out, sc.KeyType); msg != "" {
+					check := checkLeaf
+					if sc.Peer != "" {
+						check = func(body []byte, _ pki.KeyType) string { return checkCfssl(body) }
+					}
+					if msg := check(out, sc.KeyType); msg != "" {
 						leafNote.Store(&msg)
 					}
 				}
@@ -228,8 +245,9 @@ func (b *bench) saturate(ctx context.Context, sc scenario, lim limit, res *resul
 	if drain {
 		b.drainPool(ctx, sc.KeyType, res)
 	}
-	before := b.snapshot(ctx, sc.KeyType)
-	rss := startRSS(b.srv.pid)
+	before := b.snapshotOf(ctx, pid, sc.KeyType)
+	rss := startRSS(pid)
+	prof := b.startProfiles(ctx, sc)
 	ws := time.Now()
 	win.start.Store(ws.UnixNano())
 	select {
@@ -242,7 +260,8 @@ func (b *bench) saturate(ctx context.Context, sc scenario, lim limit, res *resul
 	win.end.Store(we.UnixNano())
 	stop.Store(true)
 	res.PeakRSSMB, res.HWMMB = rss.stop()
-	after := b.snapshot(ctx, sc.KeyType)
+	after := b.snapshotOf(ctx, pid, sc.KeyType)
+	allocs := prof.stop(ctx)
 	wg.Wait()
 	if msg := leafNote.Load(); msg != nil {
 		res.Notes = append(res.Notes, *msg)
@@ -252,6 +271,11 @@ func (b *bench) saturate(ctx context.Context, sc scenario, lim limit, res *resul
 	res.fill(stats)
 	res.PerSecond = float64(res.OK) / res.Seconds
 	res.cpuAndPool(before, after)
+	if allocs.ok && res.OK > 0 {
+		res.AllocsPerReq = allocs.objects / float64(res.OK)
+		res.KBPerReq = allocs.bytes / float64(res.OK) / 1024
+	}
+	res.Load = loadAverage()
 }
 
 // lowLoad issues -lowload-n certificates, one every -lowload-interval, on a

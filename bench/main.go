@@ -70,6 +70,12 @@ type options struct {
 	maxRequests    int
 	warmTimeout    time.Duration
 	requestTimeout time.Duration
+	peers          bool
+	cfsslBin       string
+	reps           int
+	cpuProfile     string
+	memProfile     string
+	allocs         bool
 }
 
 func main() {
@@ -98,8 +104,28 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.maxRequests, "max-requests", 200000, "bound on the requests of one scenario")
 	fs.DurationVar(&o.warmTimeout, "warm-timeout", 40*time.Second, "longest wait for the server's key pool to fill or drain")
 	fs.DurationVar(&o.requestTimeout, "request-timeout", 60*time.Second, "timeout of one request")
+	fs.BoolVar(&o.peers, "peers", false, "also build and measure cfssl "+cfsslVersion+" (newcert, ECDSA P-256) in the same run; with no -scenarios, runs only the ECDSA P-256 scenarios at 4 and 16 clients and Digest at 4, -reps 2 by default")
+	fs.StringVar(&o.cfsslBin, "cfssl", "", "with -peers, use this cfssl binary instead of building "+cfsslPackage+"@"+cfsslVersion)
+	fs.IntVar(&o.reps, "reps", 1, "run the selected scenarios this many times, alternating (2 with -peers unless set)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the server over each saturated scenario's window to PREFIX-SCENARIO.pprof (builds the server with -tags benchprofile)")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write the server's allocation profile over each saturated scenario's window to PREFIX-SCENARIO.pprof (builds the server with -tags benchprofile)")
+	fs.BoolVar(&o.allocs, "allocs", false, "report the server's heap allocations per request (builds the server with -tags benchprofile; implied by -cpuprofile and -memprofile)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.peers && !set["scenarios"] {
+		scen = peersScenarios
+	}
+	if o.peers && !set["reps"] {
+		o.reps = 2
+	}
+	if o.reps < 1 {
+		return o, errors.New("-reps must be at least 1")
+	}
+	if o.profiling() && o.serverBin != "" {
+		return o, errors.New("-cpuprofile, -memprofile and -allocs build the server themselves: not with -server")
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -151,6 +177,11 @@ type bench struct {
 	ecdsaSkip string
 	allocs    map[pki.KeyType]*allocator
 	listGroup string
+	// peer is cfssl serve, with -peers.
+	peer *server
+	// pprof is the address of the server's profiling listener, "" when the
+	// run does not profile.
+	pprof string
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -177,8 +208,9 @@ func (b *bench) serverArgs(ctx context.Context, bin string) []string {
 func (b *bench) run(ctx context.Context) (*report, error) {
 	rep := &report{
 		Started: time.Now().UTC(), GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(),
-		Duration: b.opts.duration.String(), Limits: map[string]limit{},
+		Duration: b.opts.duration.String(), Limits: map[string]limit{}, LoadBefore: loadAverage(),
 	}
+	defer func() { rep.LoadAfter = loadAverage() }()
 	plan := b.plan()
 	if len(plan) == 0 {
 		return nil, fmt.Errorf("no scenario matches %q", b.opts.scenarios)
@@ -199,9 +231,24 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 	if bin == "" {
 		bin = work + "/atlasx509"
 		b.logf("building the server: go build -o %s ./cmd/atlasx509", bin)
-		if err := buildServer(ctx, bin, b.log); err != nil {
+		if err := buildServer(ctx, bin, b.opts.profiling(), b.log); err != nil {
 			return nil, err
 		}
+	}
+	var env []string
+	if b.opts.profiling() {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		b.pprof = fmt.Sprintf("127.0.0.1:%d", port)
+		env = append(env, "ATLASX509_BENCH_PPROF="+b.pprof)
+	}
+	if plan.hasPeer() {
+		if err := b.startPeer(ctx, work); err != nil {
+			return nil, err
+		}
+		defer b.stopPeer()
 	}
 
 	// The limits first, with the machine otherwise idle.
@@ -219,7 +266,7 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 		b.logf("  %.1f/s (%.2f ms per operation on one core)", l.PerSecond, l.MeanMillis)
 	}
 
-	b.srv, err = startServer(ctx, bin, work, b.serverArgs(ctx, bin), b.log)
+	b.srv, err = startServer(ctx, bin, work, b.serverArgs(ctx, bin), env, b.log)
 	if err != nil {
 		return rep, err
 	}
@@ -248,6 +295,11 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 		b.logf("  %s", res.summary())
 		if err := b.srv.alive(); err != nil {
 			return rep, err
+		}
+		if b.peer != nil {
+			if err := b.peer.alive(); err != nil {
+				return rep, err
+			}
 		}
 	}
 	rep.sortResults()

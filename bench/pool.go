@@ -185,13 +185,19 @@ type snap struct {
 }
 
 func (b *bench) snapshot(ctx context.Context, kt pki.KeyType) snap {
+	return b.snapshotOf(ctx, b.srv.pid, kt)
+}
+
+// snapshotOf is snapshot with the server process pid (atlasx509 or the
+// peer); the pool counters are always atlasx509's.
+func (b *bench) snapshotOf(ctx context.Context, pid int, kt pki.KeyType) snap {
 	s := snap{at: time.Now()}
 	var err1, err2, err3 error
-	s.srvCPU, err1 = cpuSeconds(b.srv.pid)
+	s.srvCPU, err1 = cpuSeconds(pid)
 	s.ownCPU, err2 = cpuSeconds(0)
 	s.allCPU, err3 = machineBusySeconds()
 	s.cpuErr = errors.Join(err1, err2, err3)
-	if kt == "" {
+	if kt == "" || pid != b.srv.pid {
 		return s
 	}
 	if m := b.scrape(ctx); m != nil {

@@ -13,7 +13,10 @@ import (
 
 // result is the outcome of one scenario.
 type result struct {
-	Name       string  `json:"name"`
+	Name string `json:"name"`
+	// Server is "atlasx509" or the peer's name.
+	Server     string  `json:"server"`
+	Rep        int     `json:"rep"`
 	Kind       string  `json:"kind"`
 	KeyType    string  `json:"keyType,omitempty"`
 	Auth       string  `json:"auth"`
@@ -49,7 +52,12 @@ type result struct {
 	// window, when the server exports them.
 	PoolHits      *float64 `json:"poolHits,omitempty"`
 	PoolFallbacks *float64 `json:"poolFallbacks,omitempty"`
-	Notes         []string `json:"notes,omitempty"`
+	// AllocsPerReq and KBPerReq are the server's heap allocations per
+	// answered request over the window (runs that profile the server).
+	AllocsPerReq float64  `json:"allocsPerRequest,omitempty"`
+	KBPerReq     float64  `json:"kibPerRequest,omitempty"`
+	Load         string   `json:"loadAverage,omitempty"`
+	Notes        []string `json:"notes,omitempty"`
 
 	row int
 }
@@ -88,6 +96,8 @@ type report struct {
 	ServerArgs []string         `json:"serverArgs"`
 	Limits     map[string]limit `json:"limits"`
 	Results    []result         `json:"results"`
+	LoadBefore string           `json:"loadAverageBefore,omitempty"`
+	LoadAfter  string           `json:"loadAverageAfter,omitempty"`
 	ServerExit string           `json:"serverExit,omitempty"`
 }
 
@@ -99,7 +109,8 @@ func (r *report) sortResults() {
 func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "\natlasx509 benchmark, %s, %s, GOMAXPROCS %d (%d CPUs), window %s per scenario\n\n",
 		r.Started.Format(time.RFC3339), r.GoVersion, r.GOMAXPROCS, r.NumCPU, r.Duration)
-	fmt.Fprintf(w, "server: atlasx509 serve %s\n\n", strings.Join(r.ServerArgs, " "))
+	fmt.Fprintf(w, "server: atlasx509 serve %s\n", strings.Join(r.ServerArgs, " "))
+	fmt.Fprintf(w, "load average (1, 5, 15 min) before: %s, after: %s\n\n", r.LoadBefore, r.LoadAfter)
 	fmt.Fprintln(w, "Raw limit: leaf key + certificate signed by an ECDSA P-256 CA + PEM, no HTTP or storage, in GOMAXPROCS goroutines")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "leaf key\tper second\t±\tms per op (1 core)\tops\t")
@@ -111,11 +122,19 @@ func (r *report) print(w io.Writer) {
 
 	fmt.Fprintln(w, "\nOver HTTP (loopback, SQLite, durable commits); ratio = per second / raw limit of the same key type")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tauth\tclients\tok\terrors\tper second\tratio\t±\tp50 ms\tp99 ms\tmax ms\tserver CPU\tload CPU\tother CPU\tpeak RSS MiB\tHWM MiB\tpool hit/fallback\t")
+	fmt.Fprintln(tw, "scenario\tauth\tclients\tok\terrors\tper second\tratio\t±\tp50 ms\tp99 ms\tmax ms\tserver CPU\tload CPU\tother CPU\tpeak RSS MiB\tHWM MiB\tpool hit/fallback\tallocs/req\tKiB/req\tload avg\t")
 	for _, x := range r.Results {
+		name := x.Name
+		if r.maxRep() > 1 {
+			name = fmt.Sprintf("%s #%d", x.Name, x.Rep)
+		}
 		if x.Skipped != "" {
-			fmt.Fprintf(tw, "%s\t%s\t%d\tskipped\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n", x.Name, x.Auth, x.Clients)
+			fmt.Fprintf(tw, "%s\t%s\t%d\tskipped\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n", name, x.Auth, x.Clients)
 			continue
+		}
+		allocs, kib := "-", "-"
+		if x.AllocsPerReq > 0 {
+			allocs, kib = fmt.Sprintf("%.0f", x.AllocsPerReq), fmt.Sprintf("%.1f", x.KBPerReq)
 		}
 		ratio := "-"
 		if x.Ratio > 0 {
@@ -125,11 +144,12 @@ func (r *report) print(w io.Writer) {
 		if x.PoolHits != nil {
 			pool = fmt.Sprintf("%.0f/%.0f", *x.PoolHits, *x.PoolFallbacks)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.1f\t%s\t%s\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t%s\t\n",
-			x.Name, x.Auth, x.Clients, x.OK, x.Errors, x.PerSecond, ratio, pct(x.RatioErr), x.P50Millis, x.P99Millis, x.MaxMillis,
-			x.ServerCPU, x.LoadCPU, x.OtherCPU, x.PeakRSSMB, x.HWMMB, pool)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.1f\t%s\t%s\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t\n",
+			name, x.Auth, x.Clients, x.OK, x.Errors, x.PerSecond, ratio, pct(x.RatioErr), x.P50Millis, x.P99Millis, x.MaxMillis,
+			x.ServerCPU, x.LoadCPU, x.OtherCPU, x.PeakRSSMB, x.HWMMB, pool, allocs, kib, x.Load)
 	}
 	tw.Flush()
+	r.printPeers(w)
 	var notes []string
 	for _, x := range r.Results {
 		if x.OtherCPU >= 0.2 {
@@ -185,4 +205,77 @@ func (r *report) writeJSON(path string, stdout io.Writer) error {
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
+}
+
+// printPeers writes the comparison of atlasx509 with the peer, when the
+// run measured one: per client count, the median over the repetitions of
+// each server's rate, its ratio to the raw limit, its p50 and p99, and the
+// ratio of the two rates; and Digest against Bearer.
+func (r *report) printPeers(w io.Writer) {
+	type key struct {
+		server, auth string
+		clients      int
+	}
+	groups := map[key][]result{}
+	var peer string
+	for _, x := range r.Results {
+		if x.Skipped != "" || x.Kind != kindCerts || x.KeyType != "ECDSA_P256" {
+			continue
+		}
+		k := key{x.Server, x.Auth, x.Clients}
+		groups[k] = append(groups[k], x)
+		if x.Server != "atlasx509" {
+			peer = x.Server
+		}
+	}
+	if peer == "" {
+		return
+	}
+	med := func(rs []result) (result, bool) {
+		if len(rs) == 0 {
+			return result{}, false
+		}
+		s := slices.Clone(rs)
+		slices.SortFunc(s, func(a, b result) int { return cmpFloat(a.PerSecond, b.PerSecond) })
+		return s[(len(s)-1)/2], true
+	}
+	lim := r.Limits["ECDSA_P256"].PerSecond
+	fmt.Fprintf(w, "\natlasx509 (Bearer, durable record, audit) beside %s %s (newcert: no authentication, stores nothing), ECDSA P-256 leaves;\n", peer, cfsslVersion)
+	fmt.Fprintf(w, "median of %d repetition(s) by rate; ratio to the raw limit of this run (%.0f/s)\n", r.maxRep(), lim)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "clients\t%s per second\tratio\tp50 ms\tp99 ms\tatlasx509 per second\tratio\tp50 ms\tp99 ms\tatlasx509 / %s\t\n", peer, peer)
+	for _, c := range []int{1, 4, 16} {
+		p, ok1 := med(groups[key{peer, authNone, c}])
+		a, ok2 := med(groups[key{"atlasx509", authBearer, c}])
+		if !ok1 || !ok2 {
+			continue
+		}
+		fmt.Fprintf(tw, "%d\t%.0f\t%.2f\t%.1f\t%.1f\t%.0f\t%.2f\t%.1f\t%.1f\t%.2f\t\n", c,
+			p.PerSecond, p.Ratio, p.P50Millis, p.P99Millis, a.PerSecond, a.Ratio, a.P50Millis, a.P99Millis, a.PerSecond/p.PerSecond)
+	}
+	tw.Flush()
+	if d, ok := med(groups[key{"atlasx509", authDigest, 4}]); ok {
+		if bearer, ok := med(groups[key{"atlasx509", authBearer, 4}]); ok {
+			fmt.Fprintf(w, "Digest at 4 clients: %.0f/s (%.2f), p50 %.1f ms, p99 %.1f ms: %.2f of Bearer's rate\n",
+				d.PerSecond, d.Ratio, d.P50Millis, d.P99Millis, d.PerSecond/bearer.PerSecond)
+		}
+	}
+}
+
+func (r *report) maxRep() int {
+	n := 1
+	for _, x := range r.Results {
+		n = max(n, x.Rep)
+	}
+	return n
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

@@ -23,7 +23,15 @@ const (
 const (
 	authBearer = "bearer"
 	authDigest = "digest"
+	authNone   = "none" // the peer's: no authentication
 )
+
+// peerCfssl is the peer of -peers.
+const peerCfssl = "cfssl"
+
+// peersScenarios is the default -scenarios of a run with -peers: ECDSA
+// P-256 issuance by both servers at 4 and 16 clients, and Digest at 4.
+const peersScenarios = `^(cfssl-p256-c4|ecdsa-p256-c4|cfssl-p256-c16|ecdsa-p256-c16|ecdsa-p256-c4-digest)$`
 
 // scenario is one measured load.
 type scenario struct {
@@ -32,6 +40,11 @@ type scenario struct {
 	KeyType pki.KeyType // of the leaves; "" for kindList
 	Clients int
 	Auth    string
+	// Peer names the other issuer the scenario measures ("" for
+	// atlasx509): peerCfssl runs only with -peers.
+	Peer string
+	// Rep is the repetition (1…-reps).
+	Rep int
 	// row orders the results table; the run order differs (see plan).
 	row int
 }
@@ -44,7 +57,9 @@ func allScenarios() []scenario {
 	return []scenario{
 		{Name: "rsa4096-lowload", Kind: kindLowLoad, KeyType: pki.RSA4096, Clients: 1, Auth: authBearer, row: 0},
 		{Name: "ecdsa-p256-c1", Kind: kindCerts, KeyType: pki.ECDSAP256, Clients: 1, Auth: authBearer, row: 4},
+		{Name: "cfssl-p256-c4", Kind: kindCerts, KeyType: pki.ECDSAP256, Clients: 4, Auth: authNone, Peer: peerCfssl, row: 5},
 		{Name: "ecdsa-p256-c4", Kind: kindCerts, KeyType: pki.ECDSAP256, Clients: 4, Auth: authBearer, row: 5},
+		{Name: "cfssl-p256-c16", Kind: kindCerts, KeyType: pki.ECDSAP256, Clients: 16, Auth: authNone, Peer: peerCfssl, row: 6},
 		{Name: "ecdsa-p256-c16", Kind: kindCerts, KeyType: pki.ECDSAP256, Clients: 16, Auth: authBearer, row: 6},
 		{Name: "ecdsa-p256-c4-digest", Kind: kindCerts, KeyType: pki.ECDSAP256, Clients: 4, Auth: authDigest, row: 7},
 		{Name: "list-users-c4", Kind: kindList, Clients: 4, Auth: authBearer, row: 8},
@@ -57,17 +72,36 @@ func allScenarios() []scenario {
 // plan is the scenarios of one run, in run order.
 type plan []scenario
 
+// plan returns the scenarios that -scenarios selects, -reps times over;
+// the peer's only with -peers.
 func (b *bench) plan() plan {
-	var p plan
+	var one plan
 	for _, sc := range allScenarios() {
 		if b.opts.scenarios.MatchString(sc.Name) {
-			if sc.Kind == kindLowLoad && b.opts.lowLoadN == 0 {
+			if sc.Kind == kindLowLoad && b.opts.lowLoadN == 0 || sc.Peer != "" && !b.opts.peers {
 				continue
 			}
+			one = append(one, sc)
+		}
+	}
+	var p plan
+	for rep := 1; rep <= b.opts.reps; rep++ {
+		for _, sc := range one {
+			sc.Rep = rep
 			p = append(p, sc)
 		}
 	}
 	return p
+}
+
+// hasPeer reports whether the plan measures a peer.
+func (p plan) hasPeer() bool {
+	for _, sc := range p {
+		if sc.Peer != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // keyTypes returns the leaf key types the plan issues.
@@ -79,6 +113,16 @@ func (p plan) keyTypes() []pki.KeyType {
 		}
 	}
 	return out
+}
+
+// atlasIssues reports whether the plan has atlasx509 issue leaves of kt.
+func (p plan) atlasIssues(kt pki.KeyType) bool {
+	for _, sc := range p {
+		if sc.KeyType == kt && sc.Peer == "" {
+			return true
+		}
+	}
+	return false
 }
 
 func containsKeyType(ts []pki.KeyType, t pki.KeyType) bool {
@@ -99,6 +143,9 @@ const listUsers = 20
 func (b *bench) setup(ctx context.Context, p plan) error {
 	b.allocs = make(map[pki.KeyType]*allocator)
 	for _, kt := range p.keyTypes() {
+		if !p.atlasIssues(kt) {
+			continue
+		}
 		a := &allocator{api: b.api, keyType: kt}
 		if kt == pki.DefaultKeyType {
 			// The bootstrap project, on the server's default leaf type.

@@ -26,7 +26,8 @@ const modulePath = "github.com/atlasx509/atlasx509"
 
 // buildServer builds ./cmd/atlasx509 of the module in the current directory
 // (or a parent) into bin.
-func buildServer(ctx context.Context, bin string, log io.Writer) error {
+// With profile, it builds with -tags benchprofile (see bench/profile.go).
+func buildServer(ctx context.Context, bin string, profile bool, log io.Writer) error {
 	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
 		return fmt.Errorf("go env GOMOD: %w", err)
@@ -36,7 +37,11 @@ func buildServer(ctx context.Context, bin string, log io.Writer) error {
 	if gomod == "" || gomod == os.DevNull || err != nil || !strings.Contains(string(data), "module "+modulePath+"\n") {
 		return fmt.Errorf("run the benchmark from the atlasx509 repository (go.mod of %s), or pass -server", modulePath)
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/atlasx509")
+	args := []string{"build", "-o", bin}
+	if profile {
+		args = append(args, "-tags", "benchprofile")
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, "./cmd/atlasx509")...)
 	cmd.Dir = filepath.Dir(gomod)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Run(); err != nil {
@@ -62,10 +67,11 @@ type server struct {
 // startServer starts bin serve with args on a new data directory under work
 // and a free loopback port, reads the bootstrap line and waits for /healthz.
 // A port taken between choosing and listening makes it retry on another.
-func startServer(ctx context.Context, bin, work string, args []string, log io.Writer) (*server, error) {
+// env is added to the server's environment.
+func startServer(ctx context.Context, bin, work string, args, env []string, log io.Writer) (*server, error) {
 	var lastErr error
 	for attempt := 1; attempt <= 3; attempt++ {
-		s, err := startOnce(ctx, bin, filepath.Join(work, fmt.Sprintf("data%d", attempt)), args)
+		s, err := startOnce(ctx, bin, filepath.Join(work, fmt.Sprintf("data%d", attempt)), args, env)
 		if err == nil {
 			return s, nil
 		}
@@ -78,7 +84,7 @@ func startServer(ctx context.Context, bin, work string, args []string, log io.Wr
 	return nil, lastErr
 }
 
-func startOnce(ctx context.Context, bin, dataDir string, args []string) (*server, error) {
+func startOnce(ctx context.Context, bin, dataDir string, args, env []string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -94,7 +100,7 @@ func startOnce(ctx context.Context, bin, dataDir string, args []string) (*server
 	}
 	defer logFile.Close() // the child holds its own descriptor
 	s.cmd = exec.Command(bin, append([]string{"serve", "--data-dir", dataDir, "--listen", addr}, args...)...)
-	s.cmd.Env = os.Environ()
+	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stderr = logFile
 	s.cmd.SysProcAttr = childAttr()
 	stdout, err := s.cmd.StdoutPipe()
