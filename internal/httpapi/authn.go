@@ -65,7 +65,9 @@ func (s *server) authenticated(op string, limit rateSet, h handlerFunc) http.Han
 		// Only a caller that reaches the project spends its bucket: anyone
 		// else is answered 404 by the use case, and must not starve the
 		// project's own callers.
-		if limit != noRateLimit && s.app.ReachesProject(r.Context(), p, r.PathValue("groupId")) {
+		// (A disabled limit costs nothing: not even the store read of
+		// ReachesProject for a caller with an organization-wide role.)
+		if s.guard.limited(limit) && s.app.ReachesProject(r.Context(), p, r.PathValue("groupId")) {
 			if err := s.guard.rateLimit(w, r, limit, r.PathValue("groupId")); err != nil {
 				return err
 			}

@@ -116,6 +116,12 @@ func (g *guard) isTrusted(a netip.Addr) bool {
 	return false
 }
 
+// limited reports whether the endpoint set has a rate limit in force.
+func (g *guard) limited(set rateSet) bool {
+	l := g.limiters[set]
+	return set != noRateLimit && l != nil && l.Rule().Capacity > 0
+}
+
 // rateLimit spends a token of the route's endpoint set for scope and sets
 // Atlas's RateLimit headers; it returns the 429 error when the bucket is empty.
 func (g *guard) rateLimit(w http.ResponseWriter, r *http.Request, set rateSet, scope string) error {
