@@ -81,14 +81,19 @@ func TestWindow(t *testing.T) {
 func TestPlan(t *testing.T) {
 	tests := []struct {
 		filter string
+		peers  bool
+		reps   int
 		want   []string
 	}{
-		{"ecdsa-p256-c4$|list", []string{"ecdsa-p256-c4", "list-users-c4"}},
-		{"lowload", []string{"rsa4096-lowload"}},
-		{"nothing", nil},
+		{"ecdsa-p256-c4$|list", false, 0, []string{"ecdsa-p256-c4", "list-users-c4"}},
+		{"lowload", false, 1, []string{"rsa4096-lowload"}},
+		{"nothing", false, 1, nil},
+		{"c16$", false, 1, []string{"ecdsa-p256-c16", "rsa4096-c16"}},
+		{"p256-c16$", true, 2, []string{"cfssl-p256-c16", "ecdsa-p256-c16", "cfssl-p256-c16", "ecdsa-p256-c16"}},
+		{peersScenarios, true, 1, []string{"cfssl-p256-c4", "ecdsa-p256-c4", "cfssl-p256-c16", "ecdsa-p256-c16", "ecdsa-p256-c4-digest"}},
 	}
 	for _, tt := range tests {
-		b := &bench{opts: options{scenarios: regexp.MustCompile(tt.filter), lowLoadN: 1}}
+		b := &bench{opts: options{scenarios: regexp.MustCompile(tt.filter), lowLoadN: 1, peers: tt.peers, reps: tt.reps}}
 		var got []string
 		for _, sc := range b.plan() {
 			got = append(got, sc.Name)

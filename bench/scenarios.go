@@ -85,7 +85,7 @@ func (b *bench) plan() plan {
 		}
 	}
 	var p plan
-	for rep := 1; rep <= b.opts.reps; rep++ {
+	for rep := 1; rep <= max(1, b.opts.reps); rep++ {
 		for _, sc := range one {
 			sc.Rep = rep
 			p = append(p, sc)
