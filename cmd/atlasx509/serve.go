@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/audit"
 	"github.com/atlasx509/atlasx509/internal/config"
+	"github.com/atlasx509/atlasx509/internal/console"
 	"github.com/atlasx509/atlasx509/internal/httpapi"
 	"github.com/atlasx509/atlasx509/internal/metrics"
 	"github.com/atlasx509/atlasx509/internal/notify"
@@ -80,6 +82,12 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	hopts.App, hopts.Logger, hopts.Audit, hopts.Metrics = d.app, log, auditLog, d.metrics
 	hopts.ServeMetrics = cfg.MetricsListen == ""
 	hopts.ExternalURL = externalURL(cfg, ln.Addr())
+	if cfg.Console {
+		// Secure cookies when browsers reach the server over HTTPS, directly
+		// or through a proxy that terminates TLS.
+		secure := cfg.TLSCert != "" || strings.HasPrefix(cfg.ExternalURL, "https://")
+		hopts.Console = console.New(console.Options{App: d.app, Secure: secure, Logger: log})
+	}
 	if addr := cfg.MetricsListen; addr != "" && addr != "off" {
 		stop, err := serveMetrics(addr, d.metrics, log)
 		if err != nil {
@@ -273,8 +281,8 @@ func sweepTemporaryUsers(ctx context.Context, a *app.App, log *slog.Logger) {
 	}
 }
 
-// purgeEvents deletes the events older than retention at start and then
-// every hour until ctx ends.
+// purgeEvents deletes the events older than retention, and the console
+// sessions that ended, at start and then every hour until ctx ends.
 func purgeEvents(ctx context.Context, a *app.App, retention time.Duration, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -284,6 +292,11 @@ func purgeEvents(ctx context.Context, a *app.App, retention time.Duration, log *
 			log.Error("purging old events", "error", err)
 		} else if n > 0 {
 			log.Info("purged old events", "count", n, "retention", retention)
+		}
+		if n, err := a.PurgeConsoleSessions(ctx); err != nil && ctx.Err() == nil {
+			log.Error("purging ended console sessions", "error", err)
+		} else if n > 0 {
+			log.Info("purged ended console sessions", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -79,6 +79,8 @@ type Config struct {
 	AlertRoleEmails string
 	// EventRetention is how long events are kept (--event-retention).
 	EventRetention time.Duration
+	// Console serves the web console at /console/ on the API listener.
+	Console bool
 	// Out is the file backup writes (backup only).
 	Out string
 	// From is the backup file restore reads (restore only).
@@ -111,6 +113,7 @@ const (
 	EnvSMTPURL       = "ATLASX509_SMTP_URL"
 	EnvRoleEmails    = "ATLASX509_ALERT_ROLE_EMAILS"
 	EnvEventRetain   = "ATLASX509_EVENT_RETENTION"
+	EnvConsole       = "ATLASX509_CONSOLE"
 )
 
 // MinCRLValidity is the shortest --crl-validity: a mongod must be able to
@@ -150,7 +153,8 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	case "restore":
 		fs.StringVar(&c.From, "from", "", "the backup file to restore (required)")
 	}
-	var workers, crlValidity, maxConns, alertInterval, allowPrivate, eventRetention string
+	var workers, crlValidity, maxConns, alertInterval, allowPrivate, eventRetention, console string
+	fs.StringVar(&console, "console", "", "serve the web console at /console/ (true or false) [$"+EnvConsole+"] (default true)")
 	fs.StringVar(&eventRetention, "event-retention", "", "how long events are kept, at least 1h [$"+EnvEventRetain+"] (default 2160h)")
 	fs.StringVar(&maxConns, "max-connections", "", "open connections served at once; more wait for one to close [$"+EnvMaxConns+"] (default 1024)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", "", "smtp://[user:pass@]host:port or smtps://... with ?from=, for EMAIL notifications [$"+EnvSMTPURL+"]")
@@ -223,6 +227,10 @@ func Load(name string, args []string, getenv func(string) string, output io.Writ
 	fallback(&crlValidity, EnvCRLValidity, "168h")
 	if c.CRLValidity, err = time.ParseDuration(crlValidity); err != nil {
 		return Config{}, fmt.Errorf("--crl-validity %q: want a duration such as 168h", crlValidity)
+	}
+	fallback(&console, EnvConsole, "true")
+	if c.Console, err = strconv.ParseBool(console); err != nil {
+		return Config{}, fmt.Errorf("--console %q: want true or false", console)
 	}
 	fallback(&eventRetention, EnvEventRetain, "2160h")
 	if c.EventRetention, err = time.ParseDuration(eventRetention); err != nil {

@@ -40,6 +40,10 @@ type Options struct {
 	// clients reach the server at, the base of every link in answers; never
 	// the request's Host header. "" means http://localhost.
 	ExternalURL string
+	// Console, when set, builds the web console served under /console/
+	// on this handler (behind the same middleware), given what it shares
+	// with the API.
+	Console func(ConsoleGate) http.Handler
 }
 
 type server struct {
@@ -76,6 +80,10 @@ func newHandler(opts Options, edit func(routes []route)) http.Handler {
 		edit(routes)
 	}
 	s.register(routes)
+	if opts.Console != nil {
+		s.mux.Handle("/console/", opts.Console(ConsoleGate{s}))
+		s.mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusSeeOther))
+	}
 	if opts.Metrics != nil && opts.ServeMetrics {
 		s.mux.Handle("GET /metrics", opts.Metrics.Handler())
 	}

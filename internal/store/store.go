@@ -387,4 +387,41 @@ type Tx interface {
 	// DeleteEventsBefore deletes the events created before t and returns
 	// how many.
 	DeleteEventsBefore(ctx context.Context, t time.Time) (int, error)
+
+	ConsoleSessions
+}
+
+// ConsoleSession is a signed-in session of the web console. Only the
+// SHA-256 of its token is kept (TokenHash, lowercase hex), so that a copy of
+// the store signs no one in.
+type ConsoleSession struct {
+	TokenHash     string
+	PrincipalID   string
+	PrincipalKind atlasx509.PrincipalKind
+	// SecretID is the service account secret signed in with ("" for an
+	// API key): the session ends with it.
+	SecretID string
+	Created  time.Time
+	// LastSeen is when the session last served a request (the idle timeout
+	// counts from it), updated at most once a minute.
+	LastSeen time.Time
+	// ExpiresAt is the end of the session's absolute lifetime.
+	ExpiresAt time.Time
+}
+
+// ConsoleSessions are the store methods of the web console's sessions, part
+// of Tx.
+type ConsoleSessions interface {
+	// InsertConsoleSession returns ErrConflict when TokenHash is taken.
+	InsertConsoleSession(ctx context.Context, s ConsoleSession) error
+	GetConsoleSession(ctx context.Context, tokenHash string) (ConsoleSession, error)
+	// TouchConsoleSession sets LastSeen of the session; ErrNotFound when
+	// there is none.
+	TouchConsoleSession(ctx context.Context, tokenHash string, lastSeen time.Time) error
+	// DeleteConsoleSession deletes the session; ErrNotFound when there is none.
+	DeleteConsoleSession(ctx context.Context, tokenHash string) error
+	// DeleteExpiredConsoleSessions deletes the sessions whose LastSeen is
+	// before idleBefore or whose ExpiresAt is not after now, and returns how
+	// many.
+	DeleteExpiredConsoleSessions(ctx context.Context, idleBefore, now time.Time) (int, error)
 }

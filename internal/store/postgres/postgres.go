@@ -202,6 +202,9 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		goose.WithLogger(goose.NopLogger()), // stdout is reserved; errors are returned
 		goose.WithVerbose(false),
 		goose.WithDisableGlobalRegistry(true),
+		// A migration whose number was reserved while higher ones landed
+		// (00010) is applied late to stores already past it.
+		goose.WithAllowOutofOrder(true),
 	)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -304,5 +305,57 @@ func TestNanoseconds(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMigrationReservedLate opens a file that a release without 00010 (the
+// console's sessions, whose number was reserved while 00011 and 00012
+// landed) migrated to the end: Open applies 00010 out of order.
+func TestMigrationReservedLate(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "atlasx509.db")
+	db, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := fstest.MapFS{}
+	names, err := fs.Glob(sub, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if strings.HasPrefix(n, "00010_") {
+			continue
+		}
+		b, err := fs.ReadFile(sub, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		without[n] = &fstest.MapFile{Data: b}
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, without,
+		goose.WithLogger(goose.NopLogger()), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open of a file migrated without 00010: %v", err)
+	}
+	defer s.Close()
+	err = s.Update(ctx, func(tx store.Tx) error {
+		return tx.InsertConsoleSession(ctx, store.ConsoleSession{TokenHash: "h", PrincipalID: "k", PrincipalKind: atlasx509.PrincipalAPIKey})
+	})
+	if err != nil {
+		t.Errorf("the console sessions table after Open: %v", err)
 	}
 }

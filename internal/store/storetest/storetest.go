@@ -135,6 +135,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Outbox", testOutbox},
 		{"Leases", testLeases},
 		{"Events", testEvents},
+		{"ConsoleSessions", testConsoleSessions},
 		{"Times", testTimes},
 		{"Pages", testPages},
 		{"UpdateRollback", testUpdateRollback},
