@@ -158,8 +158,8 @@ func (h *handler) authed(op string, fn func(w http.ResponseWriter, r *http.Reque
 			}
 			h.renderError(w, r, nil, http.StatusUnauthorized, "Your session has ended. Sign in again.")
 			return
-		case err != nil:
-			h.renderFault(w, r, nil, err)
+		case err != nil: // off the access list, or a fault
+			h.renderUseCaseError(w, r, nil, err)
 			return
 		}
 		s := &session{p: p, token: token, csrf: csrfToken(token)}

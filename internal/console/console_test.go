@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -357,5 +358,75 @@ func TestRoleHidesAndRefuses(t *testing.T) {
 	}
 	if _, err := e.app.GetDatabaseUser(ctx, owner, e.boot.ProjectID, "$external", "mallory"); err == nil {
 		t.Error("a refused post created mallory")
+	}
+}
+
+// TestProjectsRevocationAndEvents: create, rename and delete a project;
+// revoke a certificate; the events page lists what happened, by whom.
+func TestProjectsRevocationAndEvents(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	b := e.browser()
+	csrf := b.signInBootstrap().csrf(t)
+
+	if p := b.post("/console/projects", url.Values{"csrf": {csrf}, "name": {"bad/name"}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="new-name-err"`) {
+		t.Errorf("a bad project name: status %d, want 400 with the detail next to the name", p.status)
+	}
+	p := b.post("/console/projects", url.Values{"csrf": {csrf}, "name": {"payments"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("create project: status %d: %s", p.status, p.body)
+	}
+	g := p.header.Get("Location")
+	g = g[:strings.Index(g, "?")]
+	id := strings.TrimPrefix(g, "/console/projects/")
+	if p := b.post(g+"/rename", url.Values{"csrf": {csrf}, "name": {"payments-eu"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("rename: status %d: %s", p.status, p.body)
+	}
+	if p := b.get("/console/projects"); !strings.Contains(p.body, "payments-eu") {
+		t.Error("the renamed project is not listed under its new name")
+	}
+
+	if p := b.post(g+"/users", url.Values{"csrf": {csrf}, "auth": {"SCRAM"}, "username": {"app"}, "password": {"short"}, "roles": {"readWrite@app"}}); p.status != http.StatusBadRequest {
+		t.Errorf("SCRAM user with a short password: status %d, want 400", p.status)
+	}
+	if p := b.post(g+"/users", url.Values{"csrf": {csrf}, "auth": {"SCRAM"}, "username": {"app"}, "password": {"a-long-enough-password"}, "roles": {"readWrite@app"}}); p.status != http.StatusSeeOther {
+		t.Errorf("SCRAM user: status %d: %s", p.status, p.body)
+	}
+	if p := b.post(g+"/users", url.Values{"csrf": {csrf}, "auth": {"CUSTOMER"}, "username": {"CN=bob,OU=apps"}, "roles": {"read@app"}}); p.status != http.StatusSeeOther {
+		t.Errorf("CUSTOMER user: status %d: %s", p.status, p.body)
+	}
+	if p := b.post(g+"/users", url.Values{"csrf": {csrf}, "auth": {"MANAGED"}, "username": {"carol"}, "roles": {"read@app"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("MANAGED user: status %d: %s", p.status, p.body)
+	}
+	users := b.get(g)
+	for _, want := range []string{"Password (SCRAM)", "Self-managed X.509", "CN=bob,OU=apps", "Certificate (managed X.509)"} {
+		if !strings.Contains(users.body, want) {
+			t.Errorf("the users list lacks %q", want)
+		}
+	}
+	if p := b.post(g+"/user/certs", url.Values{"csrf": {csrf}, "db": {"$external"}, "name": {"carol"}, "months": {"1"}}); p.status != http.StatusOK {
+		t.Fatalf("certificate: status %d", p.status)
+	}
+	serial := regexp.MustCompile(`name="serial" value="(\d+)"`).FindStringSubmatch(b.get(g + "/user?db=%24external&name=carol").body)
+	if serial == nil {
+		t.Fatal("no revoke form for carol's certificate")
+	}
+	if p := b.post(g+"/user/revoke", url.Values{"csrf": {csrf}, "db": {"$external"}, "name": {"carol"}, "serial": {serial[1]}}); p.status != http.StatusSeeOther {
+		t.Fatalf("revoke: status %d: %s", p.status, p.body)
+	}
+	if p := b.get(g + "/user?db=%24external&name=carol"); !strings.Contains(p.body, "Revoked") || strings.Contains(p.body, `name="serial"`) {
+		t.Error("the revoked certificate is not shown revoked, or can be revoked again")
+	}
+
+	events := b.get(g + "/events")
+	for _, want := range []string{"MONGODB_USER_ADDED", "MONGODB_USER_X509_CERT_CREATED", "API key " + e.boot.APIKey.PublicKey} {
+		if !strings.Contains(events.body, want) {
+			t.Errorf("the events page lacks %q", want)
+		}
+	}
+	if p := b.post(g+"/delete", url.Values{"csrf": {csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("delete project: status %d: %s", p.status, p.body)
+	}
+	if p := b.get("/console/projects"); strings.Contains(p.body, id) {
+		t.Error("the deleted project is still listed")
 	}
 }

@@ -45,6 +45,13 @@ func (h *handler) routes() {
 	m.Handle("GET /console/projects/{groupId}/crl.pem", h.authed("getManagedX509CRL", h.crl))
 	m.Handle("POST /console/projects/{groupId}/keytype", h.authed("updateManagedX509", h.setKeyType))
 	m.Handle("GET /console/projects/{groupId}/events", h.authed("listGroupEvents", h.events))
+	m.Handle("GET /console/access", h.authed("listCredentials", h.access))
+	m.Handle("POST /console/access/apiKey", h.authed("createApiKey", h.createAPIKey))
+	m.Handle("POST /console/access/apiKey/{id}/delete", h.authed("deleteApiKey", h.deleteAPIKey))
+	m.Handle("POST /console/access/serviceAccount", h.authed("createServiceAccount", h.createServiceAccount))
+	m.Handle("POST /console/access/serviceAccount/{id}/delete", h.authed("deleteServiceAccount", h.deleteServiceAccount))
+	m.Handle("POST /console/access/{kind}/{id}/accesslist", h.authed("createAccessListEntry", h.addAccessEntry))
+	m.Handle("POST /console/access/{kind}/{id}/accesslist/delete", h.authed("deleteAccessListEntry", h.deleteAccessEntry))
 	m.Handle("/console/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, nil, http.StatusNotFound, "There is no such page.")
 	}))
@@ -53,14 +60,17 @@ func (h *handler) routes() {
 // notices are the confirmations a redirect may ask for (?ok=…); only
 // these texts are ever shown.
 var notices = map[string]string{
-	"projectCreated": "Project created.",
-	"projectRenamed": "Project renamed.",
-	"projectDeleted": "Project deleted.",
-	"userAdded":      "Database user added.",
-	"userUpdated":    "Roles saved.",
-	"userDeleted":    "Database user deleted.",
-	"revoked":        "Certificate revoked.",
-	"keyType":        "Key type saved.",
+	"projectCreated":    "Project created.",
+	"projectRenamed":    "Project renamed.",
+	"projectDeleted":    "Project deleted.",
+	"userAdded":         "Database user added.",
+	"userUpdated":       "Roles saved.",
+	"userDeleted":       "Database user deleted.",
+	"revoked":           "Certificate revoked.",
+	"keyType":           "Key type saved.",
+	"credentialDeleted": "Credential deleted.",
+	"accessAdded":       "Access list entry added.",
+	"accessDeleted":     "Access list entry removed.",
 }
 
 func seeOther(w http.ResponseWriter, r *http.Request, path, notice string) error {
