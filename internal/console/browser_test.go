@@ -214,7 +214,6 @@ func TestBrowserDatabaseAccess(t *testing.T) {
 	do(t, ctx, "fill the new user",
 		chromedp.SendKeys(chromedp.CSS("#username"), "alice"),
 		chromedp.SendKeys(chromedp.CSS("#roles"), "readWrite@app"))
-	screenshot(t, ctx, "console-database-access.png")
 	submit(t, ctx, "add alice", "#add-user button[type=submit]")
 	do(t, ctx, "alice's page", chromedp.WaitVisible(chromedp.CSS("#issue")))
 	if n := text(t, ctx, ".notice"); n != "Database user added." {
@@ -229,13 +228,24 @@ func TestBrowserDatabaseAccess(t *testing.T) {
 	}
 	checkCertificate(t, file, ca, "alice")
 
-	do(t, ctx, "reload alice", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#certs")))
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	userPage, _, _ := strings.Cut(loc, "&ok=") // without the notice
+	do(t, ctx, "reload alice", chromedp.Navigate(userPage), chromedp.WaitVisible(chromedp.CSS("#certs")))
 	screenshot(t, ctx, "console-certificates.png")
 	if rows := text(t, ctx, "#certs tbody"); !strings.Contains(rows, "Valid") {
 		t.Errorf("certificate list: %q", rows)
 	}
 
-	do(t, ctx, "change roles", chromedp.SetValue(chromedp.CSS("#roles"), "read@reporting, readWrite@app"))
+	do(t, ctx, "the project's users", chromedp.Navigate(e.srv.URL+"/console/projects/"+e.boot.ProjectID),
+		chromedp.WaitVisible(chromedp.CSS("#users")),
+		chromedp.SendKeys(chromedp.CSS("#username"), "bob"), chromedp.SendKeys(chromedp.CSS("#roles"), "read@reporting"))
+	screenshot(t, ctx, "console-database-access.png")
+
+	do(t, ctx, "change roles", chromedp.Navigate(userPage), chromedp.WaitVisible(chromedp.CSS("#edit-roles")),
+		chromedp.SetValue(chromedp.CSS("#roles"), "read@reporting, readWrite@app"))
 	submit(t, ctx, "save roles", "#edit-roles button")
 	do(t, ctx, "roles saved", chromedp.WaitVisible(chromedp.CSS(".notice")))
 	u, err := e.app.GetDatabaseUser(context.Background(), bootPrincipal(t, e), e.boot.ProjectID, "$external", "alice")

@@ -108,6 +108,14 @@ func TestSignOutDeletesTheSession(t *testing.T) {
 	if p := other.get("/console/projects"); p.status != http.StatusSeeOther || p.header.Get("Location") != "/console/signin" {
 		t.Errorf("the signed-out session still serves: status %d", p.status)
 	}
+
+	// Signing in again ends the session the new one replaces.
+	b.signInBootstrap()
+	first := b.cookie()
+	b.signInBootstrap()
+	if second := b.cookie(); second == first || e.sessionExists(first) || !e.sessionExists(second) {
+		t.Errorf("after a second sign-in: the first session exists %v, the second %v", e.sessionExists(first), e.sessionExists(second))
+	}
 }
 
 func TestSessionTimeouts(t *testing.T) {

@@ -104,13 +104,9 @@ type signInData struct {
 	Token string
 }
 
+// signInPage shows the sign-in form, also to a signed-in browser (to sign
+// in with another credential, which ends the current session).
 func (h *handler) signInPage(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(h.cookieName()); err == nil {
-		if _, err := h.app.ConsoleSession(r.Context(), c.Value, h.gate.ClientAddr(r)); err == nil {
-			http.Redirect(w, r, "/console/projects", http.StatusSeeOther)
-			return
-		}
-	}
 	h.renderSignIn(w, http.StatusOK, "", nil)
 }
 
@@ -154,6 +150,9 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 		creds.ClientID, creds.ClientSecret = strings.TrimSpace(r.PostFormValue("clientId")), r.PostFormValue("clientSecret")
 	} else {
 		creds.PublicKey, creds.PrivateKey = strings.TrimSpace(r.PostFormValue("publicKey")), r.PostFormValue("privateKey")
+	}
+	if old, err := r.Cookie(h.cookieName()); err == nil {
+		h.app.ConsoleSignOut(r.Context(), old.Value) // a new sign-in ends the session it replaces
 	}
 	token, p, err := h.app.ConsoleSignIn(r.Context(), creds, h.gate.ClientAddr(r))
 	var ae *app.AuthError
