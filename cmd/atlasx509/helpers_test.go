@@ -124,6 +124,8 @@ type serverOptions struct {
 	initialized bool
 	// args are more serve flags.
 	args []string
+	// readHeaderTimeout, when set, replaces the server's header timeout.
+	readHeaderTimeout time.Duration
 }
 
 // testServer is a running runServe.
@@ -167,7 +169,7 @@ func startServer(tb testing.TB, opts serverOptions) *testServer {
 	s.cancel = cancel
 	ready := make(chan string, 1)
 	go func() {
-		s.done <- runServe(ctx, cfg, logger, s.stdout, options{keys: keys, ready: func(addr string) { ready <- addr }})
+		s.done <- runServe(ctx, cfg, logger, s.stdout, options{keys: keys, ready: func(addr string) { ready <- addr }, readHeaderTimeout: opts.readHeaderTimeout})
 	}()
 	tb.Cleanup(func() {
 		if err := s.stop(); err != nil {

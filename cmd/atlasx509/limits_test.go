@@ -49,3 +49,30 @@ func TestConnectionLimit(t *testing.T) {
 		t.Fatalf("second connection once the first closed: %q %v", line, err)
 	}
 }
+
+// TestSlowHeaderIsCut: a client that never finishes its request header has
+// its connection closed by the server once the header timeout has passed,
+// so slow clients cannot hold connections (and, with --max-connections,
+// the server).
+func TestSlowHeaderIsCut(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, serverOptions{readHeaderTimeout: 200 * time.Millisecond})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n")); err != nil { // no blank line
+		t.Fatal(err)
+	}
+	// Far longer than the header timeout: the server, not this deadline,
+	// must end the connection.
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	n, err := conn.Read(make([]byte, 512))
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the server still holds a connection whose header never ended")
+	}
+	if err == nil && n > 0 {
+		t.Fatalf("the server answered an unfinished request")
+	}
+}

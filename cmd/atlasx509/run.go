@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
@@ -139,6 +140,9 @@ type options struct {
 	// stderr receives the audit trail when --audit-log is stderr; nil
 	// discards it.
 	stderr io.Writer
+	// readHeaderTimeout bounds the reading of a request's header; zero
+	// means defaultReadHeaderTimeout (tests shorten it).
+	readHeaderTimeout time.Duration
 }
 
 func open(ctx context.Context, cfg config.Config, log *slog.Logger, opts options) (*deps, error) {

@@ -109,10 +109,14 @@ func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	}
 
 	fresh := newFreshConns()
+	headerTimeout := opts.readHeaderTimeout
+	if headerTimeout == 0 {
+		headerTimeout = defaultReadHeaderTimeout
+	}
 	srv := &http.Server{
 		ConnState:         fresh.track,
 		Handler:           httpapi.NewHandler(hopts),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: headerTimeout,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -220,6 +224,12 @@ func serverTLS(cert tls.Certificate) *tls.Config {
 		NextProtos: []string{"h2", "http/1.1"},
 	}
 }
+
+// defaultReadHeaderTimeout bounds the reading of a request's header, so a
+// client that sends its header slowly (or never ends it) cannot hold a
+// connection, and with --max-connections the server, for long; bodies are
+// bounded by the server's ReadTimeout.
+const defaultReadHeaderTimeout = 10 * time.Second
 
 // externalURL is the base of the links in answers: --external-url, or the
 // URL of the address listened on (localhost for an unspecified address).
