@@ -28,7 +28,7 @@ type operatorCA struct {
 	key  crypto.Signer
 }
 
-func newOperatorCA(t *testing.T, cn string, notBefore time.Time) operatorCA {
+func newOperatorCA(t testing.TB, cn string, notBefore time.Time) operatorCA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -48,7 +48,7 @@ func newOperatorCA(t *testing.T, cn string, notBefore time.Time) operatorCA {
 }
 
 // crl signs a CRL of number n valid from thisUpdate to nextUpdate.
-func (ca operatorCA) crl(t *testing.T, n int64, thisUpdate, nextUpdate time.Time) string {
+func (ca operatorCA) crl(t testing.TB, n int64, thisUpdate, nextUpdate time.Time) string {
 	t.Helper()
 	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
 		Number: big.NewInt(n), ThisUpdate: thisUpdate, NextUpdate: nextUpdate}, ca.cert, ca.key)

@@ -204,6 +204,20 @@ func FuzzUserSecurityBody(f *testing.F) {
 		b, _ := json.Marshal(map[string]any{"customerX509": map[string]string{"cas": cas}})
 		fuzzBodies["updateUserSecurity"] = append(fuzzBodies["updateUserSecurity"], string(b))
 	}
+	// customerX509.crls (an extension): CRLs checked against the CAs given
+	// with them or already held.
+	now := time.Now()
+	op, other := newOperatorCA(f, "Fuzz CRL Root", now.AddDate(-1, 0, 0)), newOperatorCA(f, "Fuzz Other Root", now.AddDate(-1, 0, 0))
+	crl := op.crl(f, 1, now.AddDate(0, 0, -1), now.AddDate(0, 0, 7))
+	str := func(s string) *string { return &s }
+	for _, c := range []struct{ cas, crls *string }{
+		{str(op.pem), str(crl)}, {str(op.pem + ca), str(crl + crl)}, {nil, str(crl)}, {nil, str("")}, {str(op.pem), str("")},
+		{str(op.pem), str(op.crl(f, 2, now.AddDate(0, 0, -9), now.AddDate(0, 0, -1)))}, {str(op.pem), str(other.crl(f, 1, now, now.AddDate(0, 0, 7)))},
+		{str(op.pem), str(strings.ReplaceAll(crl, "X509 CRL", "CERTIFICATE"))}, {str(op.pem), str(crl + "trailing")},
+		{str(op.pem), str("-----BEGIN X509 CRL-----\nMAA=\n-----END X509 CRL-----\n")}, {str(""), str(crl)},
+	} {
+		fuzzBodies["updateUserSecurity"] = append(fuzzBodies["updateUserSecurity"], userSecurityBody(c.cas, c.crls))
+	}
 	fuzzBodyTarget(f, "updateUserSecurity", "updateManagedX509")
 }
 
