@@ -135,7 +135,9 @@ func (r *AlertRunner) send(ctx context.Context, m atlasx509.OutboxMessage) error
 		return r.sendWebhook(ctx, m)
 	case atlasx509.NotifyEmail, atlasx509.NotifyGroup, atlasx509.NotifyOrg:
 		// GROUP and ORG messages were given the addresses of their roles
-		// (--alert-role-emails) when queued.
+		// (--alert-role-emails) when queued, one message per address; a
+		// message queued with several (comma-separated) by an older version
+		// is sent to all of them at once.
 		if r.SMTP == nil {
 			return fmt.Errorf("%w: no SMTP server is configured (--smtp-url)", errUndeliverable)
 		}
@@ -147,7 +149,11 @@ func (r *AlertRunner) send(ctx context.Context, m atlasx509.OutboxMessage) error
 			return fmt.Errorf("%w: %v", errUndeliverable, err)
 		}
 		subject := fmt.Sprintf("Alert %s: %s", v.Status, v.EventTypeName)
-		return r.SMTP.Send(strings.Split(m.Destination, ","), subject, v.HumanReadable+"\n\n"+string(m.Body))
+		err := r.SMTP.Send(strings.Split(m.Destination, ","), subject, v.HumanReadable+"\n\n"+string(m.Body))
+		if notify.RecipientRefused(err) {
+			return fmt.Errorf("%w: %v", errUndeliverable, err) // an unknown mailbox stays unknown
+		}
+		return err
 	default:
 		return fmt.Errorf("%w: atlasx509 does not send %s notifications", errUndeliverable, m.Kind)
 	}

@@ -226,9 +226,12 @@ type alertPlace struct {
 }
 
 // queueNotification puts one notification in the outbox. A GROUP or ORG
-// notification goes to the addresses --alert-role-emails gives its roles;
-// with none, or with emailEnabled false, it is recorded as undelivered at
-// once, with the reason, and an ALERT_NOTIFICATION_UNDELIVERED event.
+// notification goes to the addresses --alert-role-emails gives its roles,
+// one message per address, so that each recipient is delivered (and
+// retried) on its own: one refusing the mail neither holds back the others
+// nor makes them get it twice. With no address, or with emailEnabled
+// false, it is recorded as undelivered at once, with the reason, and an
+// ALERT_NOTIFICATION_UNDELIVERED event.
 func (a *App) queueNotification(ctx context.Context, tx store.Tx, n atlasx509.Notification, al atlasx509.Alert, place alertPlace, event string, now time.Time) error {
 	body, err := json.Marshal(webhookBody(al, place))
 	if err != nil {
@@ -244,37 +247,47 @@ func (a *App) queueNotification(ctx context.Context, tx store.Tx, n atlasx509.No
 		m.Destination = n.EmailAddress
 	case atlasx509.NotifyGroup, atlasx509.NotifyOrg:
 		m.Destination = ""
-		if reason := a.roleRecipients(n, place, &m); reason != "" {
+		addrs, reason := a.roleRecipients(n, place)
+		if reason != "" {
 			m.Status, m.LastError = atlasx509.OutboxUndelivered, reason
 			if err := tx.InsertOutboxMessage(ctx, m); err != nil {
 				return err
 			}
 			return a.recordEvent(ctx, tx, undeliveredEvent(m, al.AlertConfigID, now))
 		}
+		for i, addr := range addrs {
+			m.Destination = addr
+			if i > 0 {
+				m.ID = atlasx509.NewID(now)
+			}
+			if err := tx.InsertOutboxMessage(ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	return tx.InsertOutboxMessage(ctx, m)
 }
 
-// roleRecipients sets the destination of a GROUP or ORG notification, the
-// addresses of its roles, comma-separated; or returns why it has none.
-func (a *App) roleRecipients(n atlasx509.Notification, place alertPlace, m *atlasx509.OutboxMessage) string {
+// roleRecipients returns the addresses of the roles of a GROUP or ORG
+// notification, or why it has none.
+func (a *App) roleRecipients(n atlasx509.Notification, place alertPlace) (addrs []string, reason string) {
 	roles := "any role"
 	if len(n.Roles) > 0 {
 		roles = strings.Join(n.Roles, ", ")
 	}
 	if !n.EmailEnabled {
-		return "emailEnabled is false, and atlasx509 sends no SMS: nothing to send"
+		return nil, "emailEnabled is false, and atlasx509 sends no SMS: nothing to send"
 	}
 	scope, project := place.org.ID, n.TypeName == atlasx509.NotifyGroup
 	if project {
 		scope = place.project.ID
 	}
-	addrs := a.roleEmails.Addresses(scope, project, n.Roles)
+	addrs = a.roleEmails.Addresses(scope, project, n.Roles)
 	if len(addrs) == 0 {
-		return "no address for " + roles + " in --alert-role-emails (atlasx509 has no console users whose addresses it could use)"
+		return nil, "no address for " + roles + " in --alert-role-emails (atlasx509 has no console users whose addresses it could use)"
 	}
-	m.Destination = strings.Join(addrs, ",")
-	return ""
+	return addrs, ""
 }
 
 // undeliveredEvent records that the notification m was given up, in the

@@ -442,6 +442,60 @@ func TestAlertEmail(t *testing.T) {
 	}
 }
 
+// TestAlertMailPerRecipient: a mail notification to several addresses is
+// delivered to each on its own (a real local SMTP server): an address
+// refused for now is retried alone, so the others get the mail once, at
+// once; one refused for good (5xx) is recorded as undelivered at once and
+// holds back nobody.
+func TestAlertMailPerRecipient(t *testing.T) {
+	t.Parallel()
+	clock := testkit.NewClock()
+	roles, err := notify.ParseRoleEmails("GROUP_OWNER=ok@example.com,GROUP_OWNER=busy@example.com,GROUP_OWNER=gone@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvWith(t, func(c *app.Config) { c.Now, c.RoleEmails = clock.Now, roles })
+	e.createUser(managedUserBody("alice"))
+	e.mustDo(http.StatusCreated, "POST", e.group()+"/databaseUsers/alice/certs", `{"monthsUntilExpiration":1}`)
+	e.advance(clock, 10*24*time.Hour)
+	box, addr := testkit.StartMailbox(t)
+	box.Refuse("busy@example.com", 451)
+	box.Refuse("gone@example.com", 550, 550, 550)
+	runner := &app.AlertRunner{App: e.app, Holder: "r1", Interval: time.Minute}
+	if runner.SMTP, err = notify.ParseSMTP("smtp://" + addr + "?from=alerts@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	received := func() map[string]int {
+		got := map[string]int{}
+		for _, m := range box.Messages() {
+			for _, to := range m.To {
+				got[to]++
+			}
+		}
+		return got
+	}
+	tick(t, runner)
+	if d := cmp.Diff(map[string]int{"ok@example.com": 1}, received()); d != "" {
+		t.Errorf("after the first round (-want +got):\n%s", d)
+	}
+	e.advance(clock, 2*time.Minute) // past the first retry's delay
+	tick(t, runner)
+	e.advance(clock, 5*time.Minute)
+	tick(t, runner)
+	if d := cmp.Diff(map[string]int{"ok@example.com": 1, "busy@example.com": 1}, received()); d != "" {
+		t.Errorf("after the retries (-want +got):\n%s", d)
+	}
+	page := e.events(e.group(), "?eventType=ALERT_NOTIFICATION_UNDELIVERED&includeRaw=true")
+	if len(page.Results) != 1 {
+		t.Fatalf("undelivered events: %+v", page.Results)
+	}
+	var raw map[string]string
+	if err := json.Unmarshal(page.Results[0].Raw, &raw); err != nil || !strings.Contains(raw["reason"], "gone@example.com") ||
+		!strings.Contains(raw["reason"], "550") || raw["attempts"] != "1" {
+		t.Errorf("undelivered event raw %v %v", raw, err)
+	}
+}
+
 // TestAlertRoleEmails: GROUP and ORG notifications go by mail (a real
 // local SMTP server) to the addresses --alert-role-emails gives their
 // roles; the project's default configuration, to the GROUP_OWNERs, needs
@@ -470,11 +524,18 @@ func TestAlertRoleEmails(t *testing.T) {
 	}
 	tick(t, runner)
 
-	// The default configuration's notification was mailed to the owners.
-	from, to, data := box.Last()
-	if from != "alerts@example.com" || !cmp.Equal(to, []string{"owners@example.com", "dba@example.com"}) ||
-		!strings.Contains(data, "database user alice") || !strings.Contains(data, "Subject: Alert OPEN") {
-		t.Errorf("mail from %q to %v:\n%s", from, to, data)
+	// The default configuration's notification was mailed to the owners,
+	// to each alone.
+	mails := box.Messages()
+	var to [][]string
+	for _, m := range mails {
+		to = append(to, m.To)
+		if m.From != "alerts@example.com" || !strings.Contains(m.Data, "database user alice") || !strings.Contains(m.Data, "Subject: Alert OPEN") {
+			t.Errorf("mail from %q to %v:\n%s", m.From, m.To, m.Data)
+		}
+	}
+	if d := cmp.Diff([][]string{{"owners@example.com"}, {"dba@example.com"}}, to); d != "" {
+		t.Errorf("recipients (-want +got):\n%s", d)
 	}
 	type outcome struct{ Kind, Status, Destination, Reason string }
 	var got []outcome
@@ -497,9 +558,12 @@ func TestAlertRoleEmails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.SortFunc(got, func(a, b outcome) int { return strings.Compare(a.Kind+a.Status, b.Kind+b.Status) })
+	slices.SortFunc(got, func(a, b outcome) int {
+		return strings.Compare(a.Kind+a.Status+a.Destination, b.Kind+b.Status+b.Destination)
+	})
 	want := []outcome{
-		{"GROUP", "DELIVERED", "owners@example.com,dba@example.com", ""},
+		{"GROUP", "DELIVERED", "dba@example.com", ""},
+		{"GROUP", "DELIVERED", "owners@example.com", ""},
 		{"GROUP", "UNDELIVERED", "", "emailEnabled is false, and atlasx509 sends no SMS: nothing to send"},
 		{"ORG", "UNDELIVERED", "", "no address for ORG_OWNER in --alert-role-emails (atlasx509 has no console users whose addresses it could use)"},
 	}

@@ -2,9 +2,11 @@ package notify
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/smtp"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"time"
@@ -42,7 +44,12 @@ func ParseSMTP(raw string) (*SMTP, error) {
 	return s, nil
 }
 
-// Send mails subject and body (plain text) to every address of to.
+// Send mails subject and body (plain text) to every address of to, in one
+// SMTP transaction: when the server refuses one recipient, nothing is sent
+// (so the caller that retries sends to nobody twice); a caller that must
+// reach each recipient whatever the others do sends to each alone. Once the
+// server has accepted the message, Send reports success even when closing
+// the session fails, so that a retry does not send it again.
 func (s *SMTP) Send(to []string, subject, body string) error {
 	tlsConf := s.TLSConfig
 	if tlsConf == nil {
@@ -81,7 +88,7 @@ func (s *SMTP) Send(to []string, subject, body string) error {
 	}
 	for _, addr := range to {
 		if err := c.Rcpt(addr); err != nil {
-			return err
+			return &RecipientError{Addr: addr, Err: err}
 		}
 	}
 	w, err := c.Data()
@@ -97,5 +104,26 @@ func (s *SMTP) Send(to []string, subject, body string) error {
 	if err := w.Close(); err != nil {
 		return err
 	}
-	return c.Quit()
+	c.Quit() // the message is accepted: a failure here must not resend it
+	return nil
+}
+
+// RecipientError is the server's refusal of one recipient (RCPT TO).
+type RecipientError struct {
+	Addr string
+	Err  error
+}
+
+func (e *RecipientError) Error() string { return "recipient " + e.Addr + ": " + e.Err.Error() }
+func (e *RecipientError) Unwrap() error { return e.Err }
+
+// RecipientRefused reports whether err is a permanent refusal of a
+// recipient by the SMTP server (a 5xx reply to RCPT TO, such as an unknown
+// mailbox), which no retry will change. Other failures, also 5xx replies
+// to the sender or to authentication (a configuration an operator can
+// fix), are worth retrying.
+func RecipientRefused(err error) bool {
+	var re *RecipientError
+	var te *textproto.Error
+	return errors.As(err, &re) && errors.As(re.Err, &te) && te.Code >= 500 && te.Code <= 599
 }

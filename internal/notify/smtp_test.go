@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -24,6 +25,37 @@ func TestSMTPSend(t *testing.T) {
 		if !strings.Contains(data, want) {
 			t.Errorf("message lacks %q:\n%s", want, data)
 		}
+	}
+}
+
+// TestSMTPSendRefusedRecipient: a refused recipient sends nothing to the
+// others of the same call, names the address, and is permanent only for a
+// 5xx reply.
+func TestSMTPSendRefusedRecipient(t *testing.T) {
+	m, addr := testkit.StartMailbox(t)
+	s, err := ParseSMTP("smtp://" + addr + "?from=alerts@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		code      int
+		permanent bool
+	}{{451, false}, {550, true}} {
+		m.Refuse("b@example.com", c.code)
+		err := s.Send([]string{"a@example.com", "b@example.com"}, "Alert OPEN", "text")
+		var re *RecipientError
+		if !errors.As(err, &re) || re.Addr != "b@example.com" || RecipientRefused(err) != c.permanent {
+			t.Errorf("refused with %d: %v (permanent %v)", c.code, err, RecipientRefused(err))
+		}
+	}
+	if got := m.Messages(); len(got) != 0 {
+		t.Errorf("sent %d messages to the recipients not refused", len(got))
+	}
+	if err := s.Send([]string{"a@example.com", "b@example.com"}, "Alert OPEN", "text"); err != nil || RecipientRefused(err) {
+		t.Errorf("Send once no longer refused: %v", err)
+	}
+	if got := m.Messages(); len(got) != 1 || len(got[0].To) != 2 {
+		t.Errorf("messages %+v", got)
 	}
 }
 
