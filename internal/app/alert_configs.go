@@ -279,8 +279,14 @@ func cancelAlerts(ctx context.Context, tx store.Tx, configID string, now time.Ti
 // managed certificate expiring within 30 days is mailed to the project
 // owners every 24 hours.
 func defaultAlertConfig(groupID string, now time.Time) atlasx509.AlertConfig {
+	return defaultAlertConfigOf(groupID, atlasx509.EventManagedCertsExpiration, now)
+}
+
+// defaultAlertConfigOf is a default configuration of the event type
+// eventType: within 30 days, to the project owners, every 24 hours.
+func defaultAlertConfigOf(groupID, eventType string, now time.Time) atlasx509.AlertConfig {
 	return atlasx509.AlertConfig{
-		ID: atlasx509.NewID(now), GroupID: groupID, EventTypeName: atlasx509.EventManagedCertsExpiration,
+		ID: atlasx509.NewID(now), GroupID: groupID, EventTypeName: eventType,
 		Enabled: true, Threshold: defaultAlertThresholdDays,
 		Notifications: []atlasx509.Notification{{
 			TypeName: atlasx509.NotifyGroup, NotifierID: atlasx509.NewID(now), IntervalMin: defaultAlertIntervalMin,
@@ -288,6 +294,27 @@ func defaultAlertConfig(groupID string, now time.Time) atlasx509.AlertConfig {
 		}},
 		Created: now, Updated: now,
 	}
+}
+
+// ensureCustomerCAAlertConfig gives a project whose self-managed X.509 was
+// just enabled the configuration Atlas creates when a CA is uploaded: a CA
+// expiring within 30 days is mailed to the project owners every 24 hours.
+// A project created without default alert settings, or that already has a
+// configuration of that type, is left as it is.
+func ensureCustomerCAAlertConfig(ctx context.Context, tx store.Tx, project atlasx509.Project, now time.Time) error {
+	if !project.WithDefaultAlertsSettings {
+		return nil
+	}
+	configs, err := tx.ListAlertConfigs(ctx, project.ID, store.Page{})
+	if err != nil {
+		return err
+	}
+	for _, c := range configs {
+		if c.EventTypeName == atlasx509.EventCustomerCAExpiration {
+			return nil
+		}
+	}
+	return tx.InsertAlertConfig(ctx, defaultAlertConfigOf(project.ID, atlasx509.EventCustomerCAExpiration, now))
 }
 
 // buildAlertConfig validates in; old holds the notifications being

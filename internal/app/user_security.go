@@ -116,7 +116,7 @@ func (a *App) setCustomerX509(ctx context.Context, p atlasx509.Principal, groupI
 		if project, err = loadProject(ctx, tx, p, groupID, authz.ProjectSecurityWrite); err != nil {
 			return err
 		}
-		oldCRLs := project.CustomerX509CRLs
+		oldCRLs, wasEnabled := project.CustomerX509CRLs, project.CustomerX509CAs != ""
 		if cas != nil {
 			project.CustomerX509CAs = *cas
 		}
@@ -130,6 +130,11 @@ func (a *App) setCustomerX509(ctx context.Context, p atlasx509.Principal, groupI
 		}
 		if err := tx.UpdateProject(ctx, project); err != nil {
 			return err
+		}
+		if !wasEnabled && project.CustomerX509CAs != "" {
+			if err := ensureCustomerCAAlertConfig(ctx, tx, project, now); err != nil {
+				return err
+			}
 		}
 		if cas != nil {
 			// Atlas has no event type of its own for self-managed X.509;

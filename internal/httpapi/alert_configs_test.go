@@ -277,3 +277,58 @@ func decode[T any](t *testing.T, b []byte) T {
 	}
 	return v
 }
+
+// TestCustomerCAAlertConfigDefault: enabling self-managed X.509 (uploading
+// its CAs) creates the configuration Atlas creates then: a CA expiring
+// within 30 days, to the project owners, every 24 h. Once: not again when
+// the CAs change or come back, nor in a project made without default
+// alert settings.
+func TestCustomerCAAlertConfigDefault(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ca := customerCA(t, "Corp Root", true, time.Now().AddDate(2, 0, 0))
+	body := func(cas string) string {
+		b, _ := json.Marshal(map[string]any{"customerX509": map[string]string{"cas": cas}})
+		return string(b)
+	}
+	configs := func(g string) []atlasapi.AlertConfig {
+		var page atlasapi.Paginated[atlasapi.AlertConfig]
+		if err := json.Unmarshal(e.mustDo(http.StatusOK, "GET", g+"/alertConfigs", ""), &page); err != nil {
+			t.Fatal(err)
+		}
+		return page.Results
+	}
+	g := e.group()
+	e.mustDo(http.StatusAccepted, "PATCH", g+"/userSecurity", body(ca))
+	got := configs(g)
+	if len(got) != 2 {
+		t.Fatalf("configurations after enabling self-managed X.509: %+v", got)
+	}
+	c := got[1]
+	yes, no := true, false
+	want := atlasapi.AlertConfig{Created: c.Created, Enabled: true,
+		EventTypeName: "NDS_X509_USER_AUTHENTICATION_CUSTOMER_CA_EXPIRATION_CHECK", GroupID: e.boot.ProjectID, ID: c.ID,
+		Links: c.Links, Matchers: c.Matchers,
+		Notifications: []atlasapi.AlertNotification{{DelayMin: 0, EmailEnabled: &yes, IntervalMin: 1440,
+			NotifierID: c.Notifications[0].NotifierID, Roles: []string{"GROUP_OWNER"}, SMSEnabled: &no, TypeName: "GROUP"}},
+		Threshold: atlasapi.AlertThreshold{Operator: "LESS_THAN", Threshold: 30, Units: "DAYS"}, Updated: c.Updated}
+	if d := cmp.Diff(want, c); d != "" {
+		t.Errorf("CA default config (-want +got):\n%s", d)
+	}
+	// Other CAs, off and on again: still one.
+	e.mustDo(http.StatusAccepted, "PATCH", g+"/userSecurity", body(ca+customerCA(t, "Corp Issuing", true, time.Now().AddDate(2, 0, 0))))
+	e.mustDo(http.StatusAccepted, "PATCH", g+"/userSecurity", body(""))
+	e.mustDo(http.StatusAccepted, "PATCH", g+"/userSecurity", body(ca))
+	if got := configs(g); len(got) != 2 {
+		t.Errorf("configurations after changes: %d, want 2", len(got))
+	}
+
+	var p atlasapi.Group
+	if err := json.Unmarshal(e.mustDo(http.StatusOK, "POST", "/api/atlas/v1.0/groups", `{"name":"bare","orgId":"`+e.boot.OrgID+`","withDefaultAlertsSettings":false}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	e.mustDo(http.StatusAccepted, "PATCH", "/api/atlas/v1.0/groups/"+p.ID+"/userSecurity", body(ca))
+	if got := configs("/api/atlas/v1.0/groups/" + p.ID); len(got) != 0 {
+		t.Errorf("a project without default alert settings got %+v", got)
+	}
+}

@@ -534,7 +534,8 @@ func TestAlertRoleEmails(t *testing.T) {
 			t.Errorf("mail from %q to %v:\n%s", m.From, m.To, m.Data)
 		}
 	}
-	if d := cmp.Diff([][]string{{"owners@example.com"}, {"dba@example.com"}}, to); d != "" {
+	slices.SortFunc(to, slices.Compare)
+	if d := cmp.Diff([][]string{{"dba@example.com"}, {"owners@example.com"}}, to); d != "" {
 		t.Errorf("recipients (-want +got):\n%s", d)
 	}
 	type outcome struct{ Kind, Status, Destination, Reason string }
