@@ -76,6 +76,9 @@ func TestSecurityHeadersAndCookie(t *testing.T) {
 			if !e.sessionExists(session.Value) {
 				t.Error("the session is not in the store")
 			}
+			if p := b.get("/console/static/"); p.status != http.StatusNotFound {
+				t.Errorf("the static directory is listed: status %d", p.status)
+			}
 			for _, path := range []string{"/console/projects", "/console/projects/" + e.boot.ProjectID, "/console/static/console.css", "/console/nowhere"} {
 				checkHeaders(t, path, b.get(path).header)
 			}

@@ -25,7 +25,8 @@ var all = app.ListOptions{PageNum: 1, ItemsPerPage: 500}
 func (h *handler) routes() {
 	m := h.mux
 	static, _ := fs.Sub(staticFiles, "static")
-	m.Handle("GET /console/static/", http.StripPrefix("/console/static/", http.FileServerFS(static)))
+	files := http.StripPrefix("/console/static/", http.FileServerFS(static))
+	m.HandleFunc("GET /console/static/{file}", func(w http.ResponseWriter, r *http.Request) { files.ServeHTTP(w, r) }) // files only, no listing
 	m.HandleFunc("GET /console/{$}", h.home)
 	m.HandleFunc("GET /console/signin", h.signInPage)
 	m.HandleFunc("POST /console/signin", h.signIn)
@@ -354,9 +355,10 @@ func userPath(groupID string, u atlasx509.DatabaseUser) string {
 
 // userData is a database user's page's.
 type userData struct {
-	User         atlasx509.DatabaseUser
+	User atlasx509.DatabaseUser
+	// Certificates are the unexpired ones, revoked or not (as the API's
+	// list with includeRevoked=true).
 	Certificates []atlasx509.Certificate
-	Now          time.Time
 	Path         string
 }
 
@@ -373,7 +375,7 @@ func (h *handler) userView(r *http.Request, s *session) (*view, error) {
 	}
 	v := h.pageView(r, s, u.Username+": "+project.Name)
 	v.OrgID = project.OrgID
-	d := userData{User: u, Now: time.Now(), Path: userPath(id, u)}
+	d := userData{User: u, Path: userPath(id, u)}
 	if u.X509Type == "MANAGED" {
 		if d.Certificates, _, err = h.app.ListDatabaseUserCertificates(ctx, s.p, id, u.Username, all, true); err != nil {
 			return nil, err
@@ -569,5 +571,4 @@ var funcs = template.FuncMap{
 		return m
 	},
 	"isManaged": func(u atlasx509.DatabaseUser) bool { return u.X509Type == "MANAGED" },
-	"expired":   func(c atlasx509.Certificate, now time.Time) bool { return !c.NotAfter.After(now) },
 }
