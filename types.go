@@ -34,6 +34,8 @@ type Project struct {
 	Tags []Tag
 	// Settings holds the project settings (GET /groups/{groupId}/settings)
 	// that were set, by Atlas field name; the others have Atlas's defaults.
+	// It also holds managedSlowMs, Atlas's managed slow operation threshold
+	// flag (GET /groups/{groupId}/managedSlowMs), not a field of that document.
 	Settings map[string]bool
 	// Limits holds the project limits that were set, by Atlas limit name
 	// (atlas.project.security.databaseAccess.users); the others have their

@@ -188,3 +188,63 @@ func (a *App) ListProjectTeams(ctx context.Context, p atlasx509.Principal, group
 func (a *App) ReturnAllIPAddresses(ctx context.Context, p atlasx509.Principal, groupID string) (atlasx509.Project, error) {
 	return a.GetProject(ctx, p, groupID)
 }
+
+// ListProjectUsers lists the MongoDB Cloud users of a project (Atlas
+// listGroupUsers): atlasx509 has no console users, so the list is empty
+// once the caller may read the project.
+func (a *App) ListProjectUsers(ctx context.Context, p atlasx509.Principal, groupID string) error {
+	_, err := a.GetProject(ctx, p, groupID)
+	return err
+}
+
+// ListClusters lists the clusters of a project (Atlas listClusters), which
+// Terraform reads before it deletes a project: atlasx509 runs no clusters,
+// so the list is empty once the caller may read the project.
+func (a *App) ListClusters(ctx context.Context, p atlasx509.Principal, groupID string) error {
+	_, err := a.GetProject(ctx, p, groupID)
+	return err
+}
+
+// managedSlowMsSetting is the key of a project's Settings that holds
+// Atlas's managed slow operation threshold flag (getManagedSlowMs). It is
+// not a field of the settings document, so projectSettings leaves it out.
+const managedSlowMsSetting = "managedSlowMs"
+
+// GetManagedSlowMs returns whether the managed slow operation threshold is
+// on for a project (Atlas getManagedSlowMs): on unless it was disabled, as
+// in Atlas. It is stored and answered; it configures nothing here.
+func (a *App) GetManagedSlowMs(ctx context.Context, p atlasx509.Principal, groupID string) (bool, error) {
+	project, err := a.GetProject(ctx, p, groupID)
+	if err != nil {
+		return false, err
+	}
+	on, set := project.Settings[managedSlowMsSetting]
+	return on || !set, nil
+}
+
+// SetManagedSlowMs turns the managed slow operation threshold on or off
+// (Atlas enableManagedSlowMs and disableManagedSlowMs); it needs Project
+// Owner and is recorded as a GROUP_SETTINGS_UPDATED event.
+func (a *App) SetManagedSlowMs(ctx context.Context, p atlasx509.Principal, groupID string, on bool) error {
+	err := a.store.Update(ctx, func(tx store.Tx) error {
+		project, err := loadProject(ctx, tx, p, groupID, authz.ProjectWrite)
+		if err != nil {
+			return err
+		}
+		project.Settings = maps.Clone(project.Settings)
+		if project.Settings == nil {
+			project.Settings = map[string]bool{}
+		}
+		project.Settings[managedSlowMsSetting] = on
+		if err := tx.UpdateProject(ctx, project); err != nil {
+			return err
+		}
+		ev := groupEvent(p, EventGroupSettingsUpdated, groupID)
+		ev.Details = map[string]string{managedSlowMsSetting: strconv.FormatBool(on)}
+		return a.recordEvent(ctx, tx, ev)
+	})
+	if err != nil {
+		return projectStoreError("change managed slow operation threshold", err)
+	}
+	return nil
+}

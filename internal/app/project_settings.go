@@ -140,9 +140,9 @@ var projectSettingDefaults = map[string]bool{
 func projectSettings(project atlasx509.Project) map[string]bool {
 	out := make(map[string]bool, len(ProjectSettingNames))
 	for _, name := range ProjectSettingNames {
-		out[name] = projectSettingDefaults[name]
+		v, set := project.Settings[name]
+		out[name] = v || !set && projectSettingDefaults[name]
 	}
-	maps.Copy(out, project.Settings)
 	return out
 }
 

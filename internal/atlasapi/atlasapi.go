@@ -71,13 +71,6 @@ type SetGroupLimitRequest struct {
 	MaximumLimit *int64  `json:"maximumLimit"`
 }
 
-// TeamRole is a team's roles over a project; atlasx509 has no teams.
-type TeamRole struct {
-	Links     []Link   `json:"links"`
-	RoleNames []string `json:"roleNames"`
-	TeamID    string   `json:"teamId"`
-}
-
 // GroupIPAddresses are the IP addresses of a project's clusters
 // (returnAllIpAddresses); atlasx509 runs no clusters.
 type GroupIPAddresses struct {

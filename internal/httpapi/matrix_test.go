@@ -121,6 +121,11 @@ func matrixFixtures() map[string]fixture {
 		"deleteProjectLimit":    proj("DELETE", "/limits/atlas.project.security.databaseAccess.users", ""),
 		"listProjectTeams":      proj("GET", "/teams", ""),
 		"returnAllIpAddresses":  proj("GET", "/ipAddresses", ""),
+		"listProjectUsers":      proj("GET", "/users", ""),
+		"listClusters":          proj("GET", "/clusters", ""),
+		"getManagedSlowMs":      proj("GET", "/managedSlowMs", ""),
+		"enableManagedSlowMs":   proj("POST", "/managedSlowMs/enable", ""),
+		"disableManagedSlowMs":  proj("DELETE", "/managedSlowMs/disable", ""),
 		"createDatabaseUser": func(e *env, n int) matrixCase {
 			return matrixCase{"POST", "/groups/" + e.boot.ProjectID + "/databaseUsers", managedUserBody(fmt.Sprintf("new%d", n)), scopeProject, e.boot.ProjectID}
 		},

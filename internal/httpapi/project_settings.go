@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
+	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
 )
@@ -83,14 +85,32 @@ func (s *server) handleDeleteProjectLimit(w http.ResponseWriter, r *http.Request
 }
 
 func (s *server) handleListProjectTeams(w http.ResponseWriter, r *http.Request) error {
+	return s.writeEmptyProjectPage(w, r, s.app.ListProjectTeams)
+}
+
+// handleListProjectUsers answers an empty page: atlasx509 has no MongoDB
+// Cloud (console) users.
+func (s *server) handleListProjectUsers(w http.ResponseWriter, r *http.Request) error {
+	return s.writeEmptyProjectPage(w, r, s.app.ListProjectUsers)
+}
+
+// handleListClusters answers an empty page: atlasx509 runs no clusters.
+func (s *server) handleListClusters(w http.ResponseWriter, r *http.Request) error {
+	return s.writeEmptyProjectPage(w, r, s.app.ListClusters)
+}
+
+// writeEmptyProjectPage answers an empty list of something atlasx509 does
+// not have, in Atlas's page shape, once check lets the caller read the
+// project.
+func (s *server) writeEmptyProjectPage(w http.ResponseWriter, r *http.Request, check func(context.Context, atlasx509.Principal, string) error) error {
 	lp, err := parseList(r)
 	if err != nil {
 		return err
 	}
-	if err := s.app.ListProjectTeams(r.Context(), principal(r), r.PathValue("groupId")); err != nil {
+	if err := check(r.Context(), principal(r), r.PathValue("groupId")); err != nil {
 		return err
 	}
-	return s.writeJSON(w, r, http.StatusOK, listPage[atlasapi.TeamRole](r, lp, nil, 0))
+	return s.writeJSON(w, r, http.StatusOK, listPage[json.RawMessage](r, lp, nil, 0))
 }
 
 func (s *server) handleReturnAllIPAddresses(w http.ResponseWriter, r *http.Request) error {
@@ -99,4 +119,28 @@ func (s *server) handleReturnAllIPAddresses(w http.ResponseWriter, r *http.Reque
 		return err
 	}
 	return s.writeJSON(w, r, http.StatusOK, atlasapi.GroupIPAddresses{GroupID: p.ID, Services: atlasapi.GroupService{Clusters: []json.RawMessage{}}})
+}
+
+// handleGetManagedSlowMs answers the bare JSON boolean, as Atlas does.
+func (s *server) handleGetManagedSlowMs(w http.ResponseWriter, r *http.Request) error {
+	on, err := s.app.GetManagedSlowMs(r.Context(), principal(r), r.PathValue("groupId"))
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(w, r, http.StatusOK, on)
+}
+
+func (s *server) handleEnableManagedSlowMs(w http.ResponseWriter, r *http.Request) error {
+	return s.setManagedSlowMs(w, r, true)
+}
+
+func (s *server) handleDisableManagedSlowMs(w http.ResponseWriter, r *http.Request) error {
+	return s.setManagedSlowMs(w, r, false)
+}
+
+func (s *server) setManagedSlowMs(w http.ResponseWriter, r *http.Request, on bool) error {
+	if err := s.app.SetManagedSlowMs(r.Context(), principal(r), r.PathValue("groupId"), on); err != nil {
+		return err
+	}
+	return s.writeNoContent(w, r)
 }

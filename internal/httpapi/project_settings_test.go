@@ -52,6 +52,15 @@ func TestProjectChanges(t *testing.T) {
 		{"default again", "GET", g + "/limits", "", 200, `"value":100`},
 		{"second user after reset", "POST", g + "/databaseUsers", managedUserBody("two"), 201, `"username":"two"`},
 		{"teams of an unknown project", "GET", "/api/atlas/v1.0/groups/0123456789abcdef01234567/teams", "", 404, "GROUP_NOT_FOUND"},
+		{"managed slow ms on by default", "GET", g + "/managedSlowMs", "", 200, "true"},
+		{"managed slow ms off", "DELETE", g + "/managedSlowMs/disable", "", 204, ""},
+		{"managed slow ms kept off", "GET", g + "/managedSlowMs", "", 200, "false"},
+		{"managed slow ms on again", "POST", g + "/managedSlowMs/enable", "", 204, ""},
+		{"managed slow ms kept on", "GET", g + "/managedSlowMs", "", 200, "true"},
+		{"managed slow ms of an unknown project", "GET", "/api/atlas/v1.0/groups/0123456789abcdef01234567/managedSlowMs", "", 404, "GROUP_NOT_FOUND"},
+		{"no console users", "GET", g + "/users", "", 200, `"results":[],"totalCount":0`},
+		{"no clusters", "GET", g + "/clusters", "", 200, `"results":[],"totalCount":0`},
+		{"clusters of an unknown project", "GET", "/api/atlas/v1.0/groups/0123456789abcdef01234567/clusters", "", 404, "GROUP_NOT_FOUND"},
 	}
 	for _, st := range steps {
 		rec := e.do(st.method, st.path, st.body)
@@ -71,5 +80,8 @@ func TestProjectChanges(t *testing.T) {
 	json.Unmarshal(e.mustDo(http.StatusOK, "GET", g, ""), &p)
 	if p.WithDefaultAlertsSettings || len(p.Tags) != 0 || p.Name != "Project 0" {
 		t.Errorf("refused changes or the last PATCH were not kept as sent: %+v", p)
+	}
+	if body := string(e.mustDo(http.StatusOK, "GET", g+"/settings", "")); strings.Contains(body, "managedSlowMs") {
+		t.Errorf("the managed slow ms flag leaks into the settings document: %s", body)
 	}
 }

@@ -56,6 +56,11 @@ func (s *server) atlasRoutes() []route {
 		{method: "DELETE", path: "/groups/{groupId}/limits/{limitName}", op: "deleteProjectLimit", perm: authz.ProjectWrite, versions: v2Base, limit: noRateLimit, handler: s.handleDeleteProjectLimit},
 		{method: "GET", path: "/groups/{groupId}/teams", op: "listProjectTeams", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleListProjectTeams},
 		{method: "GET", path: "/groups/{groupId}/ipAddresses", op: "returnAllIpAddresses", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleReturnAllIPAddresses},
+		{method: "GET", path: "/groups/{groupId}/users", op: "listProjectUsers", perm: authz.ProjectRead, versions: v2GroupUsers, limit: noRateLimit, handler: s.handleListProjectUsers},
+		{method: "GET", path: "/groups/{groupId}/clusters", op: "listClusters", perm: authz.ProjectRead, versions: v2Clusters, limit: noRateLimit, handler: s.handleListClusters},
+		{method: "GET", path: "/groups/{groupId}/managedSlowMs", op: "getManagedSlowMs", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetManagedSlowMs},
+		{method: "POST", path: "/groups/{groupId}/managedSlowMs/enable", op: "enableManagedSlowMs", perm: authz.ProjectWrite, versions: v2Base, limit: noRateLimit, handler: s.handleEnableManagedSlowMs},
+		{method: "DELETE", path: "/groups/{groupId}/managedSlowMs/disable", op: "disableManagedSlowMs", perm: authz.ProjectWrite, versions: v2Base, limit: noRateLimit, handler: s.handleDisableManagedSlowMs},
 
 		{method: "POST", path: "/groups/{groupId}/databaseUsers", op: "createDatabaseUser", perm: authz.DatabaseUserWrite, versions: v2Base, limit: setDatabaseUsers, handler: s.handleCreateDatabaseUser},
 		{method: "GET", path: "/groups/{groupId}/databaseUsers", op: "listDatabaseUsers", perm: authz.ProjectRead, versions: v2Base, limit: setDatabaseUsers, handler: s.handleListDatabaseUsers},

@@ -29,8 +29,11 @@ import (
 // That file is a copy of the project's shared atlas-openapi.yaml: the part of
 // openapi/atlas-api-transformed.yaml of mongodb/atlas-sdk-go (commit
 // 68a9d51c470a) that covers the operations served here, with every component
-// they reference (its info.description says so). Replace it by a newer cut of
-// the same document when Atlas's spec moves.
+// they reference (its info.description says so), plus, cut from the same
+// commit with every component they reference, the operations Terraform's
+// mongodbatlas_project calls besides (listClusters, listGroupUsers,
+// getManagedSlowMs, enableManagedSlowMs, disableManagedSlowMs). Replace it by
+// a newer cut of the same document when Atlas's spec moves.
 //
 // What is checked, for each answer under /api/atlas/ whose route is a spec
 // operation (matched by method and path template with kin-openapi's router):

@@ -1,0 +1,21 @@
+package main
+
+import "testing"
+
+// TestTerraformRecorded replays every request the Terraform provider
+// mongodbatlas 2.16.0 sent in a session (terraform apply, plan, apply of
+// changes, plan, state rm and import of every resource, plan, apply,
+// plan, destroy) of a configuration with mongodbatlas_project (tags,
+// with_default_alerts_settings false, then renamed and retagged),
+// mongodbatlas_project_api_key, mongodbatlas_database_user (MANAGED X.509
+// and SCRAM), mongodbatlas_x509_authentication_database_user,
+// mongodbatlas_alert_configuration for expiring managed certificates
+// (WEBHOOK, EMAIL and GROUP notifications, threshold and interval
+// changed), and the data sources mongodbatlas_roles_org_id,
+// mongodbatlas_project, mongodbatlas_database_user(s) and
+// mongodbatlas_x509_authentication_database_user: see replayRecording.
+// The provider cannot be built in CI; this keeps what it needs working.
+func TestTerraformRecorded(t *testing.T) {
+	t.Parallel()
+	replayRecording(t, "terraform-mongodbatlas-2.16.0.json", "terraform-provider-mongodbatlas/2.16.0 (replay)")
+}
