@@ -1,15 +1,12 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"log"
 	"net/url"
 	"os"
 	"strconv"
@@ -415,40 +412,10 @@ func TestMigrationLock(t *testing.T) {
 }
 
 // TestQuietOpen checks that migrating a new database and reopening it
-// print nothing: stdout is reserved for the program's one JSON line, and
-// goose logs through the standard logger by default.
+// print nothing (see storetest.CheckQuietOpen).
 func TestQuietOpen(t *testing.T) {
 	u := newDB(t, true)
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout := os.Stdout
-	var logged bytes.Buffer
-	log.SetOutput(&logged)
-	os.Stdout = w
-	restore := func() {
-		os.Stdout = stdout
-		log.SetOutput(os.Stderr)
-	}
-	defer restore()
-	for range 2 {
-		s, err := Open(t.Context(), u)
-		if err != nil {
-			restore()
-			t.Fatal(err)
-		}
-		s.Close()
-	}
-	restore()
-	w.Close()
-	printed, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(printed) != 0 || logged.Len() != 0 {
-		t.Errorf("Open printed %q to stdout and logged %q", printed, logged.String())
-	}
+	storetest.CheckQuietOpen(t, func() (store.Store, error) { return Open(t.Context(), u) })
 }
 
 func TestOpenErrors(t *testing.T) {

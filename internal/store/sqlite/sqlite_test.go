@@ -1,13 +1,10 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -114,41 +111,10 @@ func TestReopen(t *testing.T) {
 }
 
 // TestQuietOpen checks that migrating a new file and reopening it print
-// nothing: stdout is reserved for the program's one JSON line, and goose
-// logs through the standard logger by default.
+// nothing (see storetest.CheckQuietOpen).
 func TestQuietOpen(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout := os.Stdout
-	var logged bytes.Buffer
-	log.SetOutput(&logged)
-	os.Stdout = w
-	restore := func() {
-		os.Stdout = stdout
-		log.SetOutput(os.Stderr)
-	}
-	defer restore()
-
 	path := filepath.Join(t.TempDir(), "atlasx509.db")
-	for range 2 {
-		s, err := Open(t.Context(), path)
-		if err != nil {
-			restore()
-			t.Fatal(err)
-		}
-		s.Close()
-	}
-	restore()
-	w.Close()
-	printed, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(printed) != 0 || logged.Len() != 0 {
-		t.Errorf("Open printed %q to stdout and logged %q", printed, logged.String())
-	}
+	storetest.CheckQuietOpen(t, func() (store.Store, error) { return Open(t.Context(), path) })
 }
 
 func TestPragmas(t *testing.T) {
