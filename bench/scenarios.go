@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -108,7 +109,7 @@ func (p plan) hasPeer() bool {
 func (p plan) keyTypes() []pki.KeyType {
 	var out []pki.KeyType
 	for _, sc := range p {
-		if sc.KeyType != "" && !containsKeyType(out, sc.KeyType) {
+		if sc.KeyType != "" && !slices.Contains(out, sc.KeyType) {
 			out = append(out, sc.KeyType)
 		}
 	}
@@ -119,15 +120,6 @@ func (p plan) keyTypes() []pki.KeyType {
 func (p plan) atlasIssues(kt pki.KeyType) bool {
 	for _, sc := range p {
 		if sc.KeyType == kt && sc.Peer == "" {
-			return true
-		}
-	}
-	return false
-}
-
-func containsKeyType(ts []pki.KeyType, t pki.KeyType) bool {
-	for _, x := range ts {
-		if x == t {
 			return true
 		}
 	}

@@ -144,18 +144,9 @@ func Allowed(p atlasx509.Principal, perm Permission, orgID, groupID string) bool
 		switch {
 		case ra.GroupID == "" && ra.Role == atlasx509.RoleOrgOwner:
 			return true // Org Owner is owner of the organization and of all its projects
-		case ra.GroupID == "" && contains(orgRoles[perm], ra.Role):
+		case ra.GroupID == "" && slices.Contains(orgRoles[perm], ra.Role):
 			return true
-		case groupID != "" && ra.GroupID == groupID && contains(projectRoles[perm], ra.Role):
-			return true
-		}
-	}
-	return false
-}
-
-func contains(roles []atlasx509.Role, r atlasx509.Role) bool {
-	for _, x := range roles {
-		if x == r {
+		case groupID != "" && ra.GroupID == groupID && slices.Contains(projectRoles[perm], ra.Role):
 			return true
 		}
 	}

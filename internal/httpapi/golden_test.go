@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -269,5 +268,3 @@ func pemLayout(b []byte) string {
 	}
 	return out.String()
 }
-
-var _ = http.StatusOK

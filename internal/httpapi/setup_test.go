@@ -12,7 +12,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
 	"github.com/atlasx509/atlasx509/internal/pki"
@@ -176,8 +175,6 @@ func compact(tb testing.TB, b []byte) string {
 	}
 	return buf.String()
 }
-
-var _ = atlasx509.NewID
 
 // recordingKeys records the key types asked for and hands out fast keys.
 type recordingKeys struct {
