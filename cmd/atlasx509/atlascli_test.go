@@ -28,7 +28,8 @@ func TestAtlasCLIRecorded(t *testing.T) {
 }
 
 // customerCAPEM makes a self-signed CA certificate valid for a year, for
-// `atlas security customerCerts create --casFile`.
+// `atlas security customerCerts create --casFile` and Terraform's
+// customer_x509_cas ({customerCA} in the recordings).
 func customerCAPEM(tb testing.TB) string {
 	tb.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

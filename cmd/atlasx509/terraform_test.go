@@ -13,7 +13,11 @@ import "testing"
 // (WEBHOOK, EMAIL and GROUP notifications, threshold and interval
 // changed), and the data sources mongodbatlas_roles_org_id,
 // mongodbatlas_project, mongodbatlas_database_user(s) and
-// mongodbatlas_x509_authentication_database_user: see replayRecording.
+// mongodbatlas_x509_authentication_database_user; then a second session
+// (apply, plan, import, plan, destroy) of self-managed X.509 on the
+// bootstrap project: mongodbatlas_x509_authentication_database_user with
+// customer_x509_cas and a CUSTOMER mongodbatlas_database_user. See
+// replayRecording.
 // The provider cannot be built in CI; this keeps what it needs working.
 func TestTerraformRecorded(t *testing.T) {
 	t.Parallel()
