@@ -3,16 +3,19 @@ package console_test
 import (
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/app"
+	"github.com/atlasx509/atlasx509/internal/audit"
 	"github.com/atlasx509/atlasx509/internal/console"
 )
 
@@ -440,4 +443,57 @@ func TestProjectsRevocationAndEvents(t *testing.T) {
 	if p := b.get("/console/projects"); strings.Contains(p.body, id) {
 		t.Error("the deleted project is still listed")
 	}
+}
+
+// TestAudit: a change made in the console is in the audit trail as the
+// API's are: the intent, then the outcome, with the caller and project; a
+// refused one as denied.
+func TestAudit(t *testing.T) {
+	trail := &lockedWriter{w: &strings.Builder{}}
+	e := newEnv(t, envOptions{audit: audit.New(trail)})
+	b := e.browser()
+	csrf := b.signInBootstrap().csrf(t)
+	g := "/console/projects/" + e.boot.ProjectID
+	if p := b.post(g+"/users", url.Values{"csrf": {csrf}, "auth": {"MANAGED"}, "username": {"dave"}, "roles": {"read@app"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add dave: %d", p.status)
+	}
+	var got []audit.Event
+	for _, line := range strings.Split(strings.TrimSpace(trail.String()), "\n") {
+		var ev audit.Event
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("audit line %q: %v", line, err)
+		}
+		if ev.Operation == "console.createDatabaseUser" {
+			got = append(got, ev)
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("audit records of the console's user creation: %+v, want intent and outcome", got)
+	}
+	for _, ev := range got {
+		if ev.Principal != e.boot.APIKey.ID || ev.GroupID != e.boot.ProjectID {
+			t.Errorf("audit record %+v: want principal %s, groupId %s", ev, e.boot.APIKey.ID, e.boot.ProjectID)
+		}
+	}
+	if got[0].Phase != "request" || got[1].Phase != "response" || got[1].Outcome != "allowed" || got[1].Status != http.StatusSeeOther {
+		t.Errorf("audit records %+v: want the intent, then the allowed outcome", got)
+	}
+}
+
+// lockedWriter serializes writes (the audit log writes from the handlers).
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *strings.Builder
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

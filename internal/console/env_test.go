@@ -18,6 +18,7 @@ import (
 
 	"github.com/atlasx509/atlasx509/internal/app"
 	"github.com/atlasx509/atlasx509/internal/atlasapi"
+	"github.com/atlasx509/atlasx509/internal/audit"
 	"github.com/atlasx509/atlasx509/internal/console"
 	"github.com/atlasx509/atlasx509/internal/httpapi"
 	"github.com/atlasx509/atlasx509/internal/ratelimit"
@@ -57,6 +58,7 @@ type env struct {
 type envOptions struct {
 	tls          bool
 	authFailures int // capacity of the failed-authentication limit; 0: the default
+	audit        *audit.Log
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -76,7 +78,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.authFailures > 0 {
 		limits.AuthFailures = ratelimit.Rule{Name: "Authentication failures", Capacity: o.authFailures, Refill: 1, Period: time.Hour}
 	}
-	opts := httpapi.Options{App: a, Limits: limits, Console: console.New(console.Options{App: a, Secure: o.tls})}
+	opts := httpapi.Options{App: a, Limits: limits, Console: console.New(console.Options{App: a, Secure: o.tls}), Audit: o.audit}
 	e := &env{t: t, app: a, store: st, boot: boot, clock: c}
 	if o.tls {
 		e.srv = httptest.NewUnstartedServer(nil)

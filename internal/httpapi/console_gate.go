@@ -62,7 +62,7 @@ func (g ConsoleGate) RateLimited(w http.ResponseWriter, r *http.Request, p atlas
 // trail is unavailable: the change must not run.
 func (g ConsoleGate) Begin(r *http.Request, p atlasx509.Principal, op string, groupID string) error {
 	rl := logState(r)
-	rl.principal, rl.principalKind, rl.op, rl.presented = p.ID, p.Kind.String(), op, true
+	rl.principal, rl.principalKind, rl.op, rl.presented, rl.groupID = p.ID, p.Kind.String(), op, true, groupID
 	if !privileged(r.Method) {
 		return nil
 	}

@@ -116,7 +116,8 @@ type requestLog struct {
 	principal     string
 	principalKind string
 	op            string
-	presented     bool // the request carried credentials
+	groupID       string // the project of a console request (its path is not the API's)
+	presented     bool   // the request carried credentials
 	intent        bool // an audit intent record was written
 	err           error
 }
@@ -219,8 +220,12 @@ func (s *server) auditOutcome(r *http.Request, rl *requestLog, status int) {
 	case status >= 400:
 		outcome = "failed"
 	}
+	groupID := r.PathValue("groupId")
+	if rl.groupID != "" {
+		groupID = rl.groupID
+	}
 	ev := audit.Event{RequestID: rl.id, Principal: rl.principal, PrincipalKind: rl.principalKind, Operation: rl.op,
-		Method: r.Method, Path: r.URL.Path, GroupID: r.PathValue("groupId"), OrgID: r.PathValue("orgId"),
+		Method: r.Method, Path: r.URL.Path, GroupID: groupID, OrgID: r.PathValue("orgId"),
 		Source: rl.source, Status: status, Outcome: outcome}
 	if err := s.guard.audit.Outcome(ev); err != nil {
 		s.log.Error("audit trail unavailable", "id", rl.id, "error", err)
