@@ -144,6 +144,25 @@ func TestAlertConfigLifecycle(t *testing.T) {
 	wantError(t, e.do("GET", e.group()+"/alertConfigs/nothex", ""), http.StatusNotFound, "INVALID_ALERT_CONFIG_ID")
 }
 
+// wantDefaultConfig checks that c is a default configuration Atlas
+// creates, of eventType in the project groupID: within 30 days, mailed to
+// the project owners every 24 h.
+func wantDefaultConfig(t *testing.T, c atlasapi.AlertConfig, eventType, groupID string) {
+	t.Helper()
+	if len(c.Notifications) != 1 {
+		t.Fatalf("default config %+v", c)
+	}
+	yes, no := true, false
+	want := atlasapi.AlertConfig{Created: c.Created, Enabled: true, EventTypeName: eventType, GroupID: groupID, ID: c.ID,
+		Links: c.Links, Matchers: c.Matchers,
+		Notifications: []atlasapi.AlertNotification{{DelayMin: 0, EmailEnabled: &yes, IntervalMin: 1440,
+			NotifierID: c.Notifications[0].NotifierID, Roles: []string{"GROUP_OWNER"}, SMSEnabled: &no, TypeName: "GROUP"}},
+		Threshold: atlasapi.AlertThreshold{Operator: "LESS_THAN", Threshold: 30, Units: "DAYS"}, Updated: c.Updated}
+	if d := cmp.Diff(want, c); d != "" {
+		t.Errorf("default config of %s (-want +got):\n%s", eventType, d)
+	}
+}
+
 func TestAlertConfigDefaults(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -154,17 +173,7 @@ func TestAlertConfigDefaults(t *testing.T) {
 	if len(page.Results) != 1 {
 		t.Fatalf("bootstrap project configs: %+v", page.Results)
 	}
-	c := page.Results[0]
-	yes, no := true, false
-	want := atlasapi.AlertConfig{Created: c.Created, Enabled: true,
-		EventTypeName: "NDS_X509_USER_AUTHENTICATION_MANAGED_USER_CERTS_EXPIRATION_CHECK", GroupID: e.boot.ProjectID, ID: c.ID,
-		Links: c.Links, Matchers: c.Matchers,
-		Notifications: []atlasapi.AlertNotification{{DelayMin: 0, EmailEnabled: &yes, IntervalMin: 1440,
-			NotifierID: c.Notifications[0].NotifierID, Roles: []string{"GROUP_OWNER"}, SMSEnabled: &no, TypeName: "GROUP"}},
-		Threshold: atlasapi.AlertThreshold{Operator: "LESS_THAN", Threshold: 30, Units: "DAYS"}, Updated: c.Updated}
-	if d := cmp.Diff(want, c); d != "" {
-		t.Errorf("default config (-want +got):\n%s", d)
-	}
+	wantDefaultConfig(t, page.Results[0], "NDS_X509_USER_AUTHENTICATION_MANAGED_USER_CERTS_EXPIRATION_CHECK", e.boot.ProjectID)
 	for _, tc := range []struct {
 		body string
 		want int
@@ -304,17 +313,7 @@ func TestCustomerCAAlertConfigDefault(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("configurations after enabling self-managed X.509: %+v", got)
 	}
-	c := got[1]
-	yes, no := true, false
-	want := atlasapi.AlertConfig{Created: c.Created, Enabled: true,
-		EventTypeName: "NDS_X509_USER_AUTHENTICATION_CUSTOMER_CA_EXPIRATION_CHECK", GroupID: e.boot.ProjectID, ID: c.ID,
-		Links: c.Links, Matchers: c.Matchers,
-		Notifications: []atlasapi.AlertNotification{{DelayMin: 0, EmailEnabled: &yes, IntervalMin: 1440,
-			NotifierID: c.Notifications[0].NotifierID, Roles: []string{"GROUP_OWNER"}, SMSEnabled: &no, TypeName: "GROUP"}},
-		Threshold: atlasapi.AlertThreshold{Operator: "LESS_THAN", Threshold: 30, Units: "DAYS"}, Updated: c.Updated}
-	if d := cmp.Diff(want, c); d != "" {
-		t.Errorf("CA default config (-want +got):\n%s", d)
-	}
+	wantDefaultConfig(t, got[1], "NDS_X509_USER_AUTHENTICATION_CUSTOMER_CA_EXPIRATION_CHECK", e.boot.ProjectID)
 	// Other CAs, off and on again: still one.
 	e.mustDo(http.StatusAccepted, "PATCH", g+"/userSecurity", body(ca+customerCA(t, "Corp Issuing", true, time.Now().AddDate(2, 0, 0))))
 	e.mustDo(http.StatusAccepted, "PATCH", g+"/userSecurity", body(""))
