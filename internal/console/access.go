@@ -18,6 +18,8 @@ type credential struct {
 	Description string
 	Roles       []string
 	AccessList  []atlasx509.AccessListEntry
+	// Secrets are a service account's secrets (their expiry only).
+	Secrets []atlasx509.ServiceAccountSecret
 }
 
 // accessData is the access page's.
@@ -68,7 +70,7 @@ func (h *handler) accessView(r *http.Request, s *session) (*view, error) {
 		return nil, err
 	}
 	for _, a := range accounts {
-		c := credential{Kind: "serviceAccount", ID: a.Account.ClientID, Name: a.Account.Name, Description: a.Account.Description}
+		c := credential{Kind: "serviceAccount", ID: a.Account.ClientID, Name: a.Account.Name, Description: a.Account.Description, Secrets: a.Secrets}
 		for _, r := range a.Roles {
 			c.Roles = append(c.Roles, string(r))
 		}
@@ -150,10 +152,7 @@ func (h *handler) deleteAPIKey(w http.ResponseWriter, r *http.Request, s *sessio
 
 func (h *handler) createServiceAccount(w http.ResponseWriter, r *http.Request, s *session) error {
 	name, desc, roles := strings.TrimSpace(r.PostFormValue("name")), strings.TrimSpace(r.PostFormValue("desc")), postedRoles(r)
-	in := app.ServiceAccountInput{Name: &name, Description: &desc, Roles: &roles}
-	if hours, err := strconv.Atoi(r.PostFormValue("hours")); err == nil {
-		in.SecretExpiresAfterHours = &hours
-	}
+	in := app.ServiceAccountInput{Name: &name, Description: &desc, Roles: &roles, SecretExpiresAfterHours: postedHours(r)}
 	sa, err := h.app.CreateServiceAccount(r.Context(), s.p, s.p.OrgID, in)
 	if err != nil {
 		return h.accessFailed(w, r, s, "serviceAccount", err)
@@ -167,6 +166,33 @@ func (h *handler) deleteServiceAccount(w http.ResponseWriter, r *http.Request, s
 		return h.accessFailed(w, r, s, "cred-"+id, err)
 	}
 	return seeOther(w, r, "/console/access", "credentialDeleted")
+}
+
+// postedHours is the secret lifetime chosen in a form; nil when absent
+// (the use case says it is required).
+func postedHours(r *http.Request) *int {
+	hours, err := strconv.Atoi(r.PostFormValue("hours"))
+	if err != nil {
+		return nil
+	}
+	return &hours
+}
+
+func (h *handler) createSecret(w http.ResponseWriter, r *http.Request, s *session) error {
+	id := r.PathValue("id")
+	secret, err := h.app.CreateServiceAccountSecret(r.Context(), s.p, s.p.OrgID, id, postedHours(r))
+	if err != nil {
+		return h.accessFailed(w, r, s, "cred-"+id, err)
+	}
+	return h.showSecret(w, r, s, newSecret{What: "secret", IDLabel: "Client ID", ID: id, SecretLabel: "Client secret", Secret: secret.Value})
+}
+
+func (h *handler) deleteSecret(w http.ResponseWriter, r *http.Request, s *session) error {
+	id := r.PathValue("id")
+	if err := h.app.DeleteServiceAccountSecret(r.Context(), s.p, s.p.OrgID, id, r.PostFormValue("secretId")); err != nil {
+		return h.accessFailed(w, r, s, "cred-"+id, err)
+	}
+	return seeOther(w, r, "/console/access", "secretDeleted")
 }
 
 // credentialOf is the credential a form names by kind and id.

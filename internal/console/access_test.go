@@ -50,6 +50,23 @@ func TestAccessPage(t *testing.T) {
 		t.Fatalf("new service account: status %d; body %s", sa.status, sa.body)
 	}
 
+	rotated := b.post("/console/access/serviceAccount/"+id[1]+"/secrets", url.Values{"csrf": {csrf}, "hours": {"24"}})
+	second := newSecret.FindStringSubmatch(rotated.body)
+	if rotated.status != http.StatusOK || second == nil || second[1] == secret[1] {
+		t.Fatalf("new secret: status %d; body %s", rotated.status, rotated.body)
+	}
+	secretIDs := regexp.MustCompile(`name="secretId" value="([0-9a-f]{24})"`).FindAllStringSubmatch(b.get("/console/access").body, -1)
+	if strings.Contains(b.get("/console/access").body, second[1]) {
+		t.Error("the new secret is shown again")
+	}
+	before := len(secretIDs)
+	if p := b.post("/console/access/serviceAccount/"+id[1]+"/secrets/delete", url.Values{"csrf": {csrf}, "secretId": {secretIDs[len(secretIDs)-1][1]}}); p.status != http.StatusSeeOther {
+		t.Fatalf("delete secret: status %d: %s", p.status, p.body)
+	}
+	if after := len(regexp.MustCompile(`name="secretId"`).FindAllString(b.get("/console/access").body, -1)); after != before-1 {
+		t.Errorf("secrets listed after a deletion: %d, want %d", after, before-1)
+	}
+
 	keyID := regexp.MustCompile(`/console/access/apiKey/([0-9a-f]{24})/delete`)
 	var newKeyID string
 	for _, m := range keyID.FindAllStringSubmatch(b.get("/console/access").body, -1) {

@@ -339,7 +339,7 @@ func TestRoleHidesAndRefuses(t *testing.T) {
 	if project.status != http.StatusOK {
 		t.Fatalf("project page: %d", project.status)
 	}
-	for _, hidden := range []string{`id="add-user"`, `/keytype"`} {
+	for _, hidden := range []string{`id="add-user"`, `/keytype"`, `id="rotate"`} {
 		if strings.Contains(project.body, hidden) {
 			t.Errorf("a read-only key sees %s", hidden)
 		}
@@ -360,6 +360,7 @@ func TestRoleHidesAndRefuses(t *testing.T) {
 		{g + "/user/roles", url.Values{"db": {"$external"}, "name": {"bob"}, "roles": {"root@admin"}}},
 		{g + "/user/delete", url.Values{"db": {"$external"}, "name": {"bob"}}},
 		{g + "/keytype", url.Values{"keyType": {"ECDSA_P256"}}},
+		{g + "/rotate", url.Values{}},
 	} {
 		tc.form.Set("csrf", csrf)
 		if p := b.post(tc.path, tc.form); p.status != http.StatusForbidden {
@@ -429,6 +430,13 @@ func TestProjectsRevocationAndEvents(t *testing.T) {
 	}
 	if p := b.get(g + "/user?db=%24external&name=carol"); !strings.Contains(p.body, "Revoked") || strings.Contains(p.body, `name="serial"`) {
 		t.Error("the revoked certificate is not shown revoked, or can be revoked again")
+	}
+
+	if p := b.post(g+"/rotate", url.Values{"csrf": {csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("rotate: status %d: %s", p.status, p.body)
+	}
+	if p := b.get(g); !strings.Contains(p.body, "generation 2") {
+		t.Error("after the rotation, generation 2 is not the active CA")
 	}
 
 	events := b.get(g + "/events")

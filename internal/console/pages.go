@@ -45,12 +45,15 @@ func (h *handler) routes() {
 	m.Handle("GET /console/projects/{groupId}/ca.pem", h.authed("getManagedX509CA", h.caBundle))
 	m.Handle("GET /console/projects/{groupId}/crl.pem", h.authed("getManagedX509CRL", h.crl))
 	m.Handle("POST /console/projects/{groupId}/keytype", h.authed("updateManagedX509", h.setKeyType))
+	m.Handle("POST /console/projects/{groupId}/rotate", h.authed("rotateManagedX509CA", h.rotateCA))
 	m.Handle("GET /console/projects/{groupId}/events", h.authed("listGroupEvents", h.events))
 	m.Handle("GET /console/access", h.authed("listCredentials", h.access))
 	m.Handle("POST /console/access/apiKey", h.authed("createApiKey", h.createAPIKey))
 	m.Handle("POST /console/access/apiKey/{id}/delete", h.authed("deleteApiKey", h.deleteAPIKey))
 	m.Handle("POST /console/access/serviceAccount", h.authed("createServiceAccount", h.createServiceAccount))
 	m.Handle("POST /console/access/serviceAccount/{id}/delete", h.authed("deleteServiceAccount", h.deleteServiceAccount))
+	m.Handle("POST /console/access/serviceAccount/{id}/secrets", h.authed("createServiceAccountSecret", h.createSecret))
+	m.Handle("POST /console/access/serviceAccount/{id}/secrets/delete", h.authed("deleteServiceAccountSecret", h.deleteSecret))
 	m.Handle("POST /console/access/{kind}/{id}/accesslist", h.authed("createAccessListEntry", h.addAccessEntry))
 	m.Handle("POST /console/access/{kind}/{id}/accesslist/delete", h.authed("deleteAccessListEntry", h.deleteAccessEntry))
 	m.Handle("/console/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -482,6 +485,14 @@ func (h *handler) setKeyType(w http.ResponseWriter, r *http.Request, s *session)
 		return h.projectFailed(w, r, s, "keyType", err)
 	}
 	return seeOther(w, r, "/console/projects/"+id, "keyType")
+}
+
+func (h *handler) rotateCA(w http.ResponseWriter, r *http.Request, s *session) error {
+	id := r.PathValue("groupId")
+	if _, err := h.app.RotateManagedX509CA(r.Context(), s.p, id); err != nil {
+		return h.projectFailed(w, r, s, "rotate", err)
+	}
+	return seeOther(w, r, "/console/projects/"+id, "rotated")
 }
 
 // eventsData is the events page's.

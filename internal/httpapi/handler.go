@@ -118,7 +118,7 @@ type requestLog struct {
 	op            string
 	groupID       string // the project of a console request (its path is not the API's)
 	presented     bool   // the request carried credentials
-	intent        bool // an audit intent record was written
+	intent        bool   // an audit intent record was written
 	err           error
 }
 
