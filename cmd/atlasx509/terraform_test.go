@@ -13,11 +13,19 @@ import "testing"
 // (WEBHOOK, EMAIL and GROUP notifications, threshold and interval
 // changed), and the data sources mongodbatlas_roles_org_id,
 // mongodbatlas_project, mongodbatlas_database_user(s) and
-// mongodbatlas_x509_authentication_database_user; then a second session
-// (apply, plan, import, plan, destroy) of self-managed X.509 on the
-// bootstrap project: mongodbatlas_x509_authentication_database_user with
-// customer_x509_cas and a CUSTOMER mongodbatlas_database_user. See
-// replayRecording.
+// mongodbatlas_x509_authentication_database_user; then a session (apply,
+// plan, destroy) of credentials on the bootstrap organization and project:
+// mongodbatlas_api_key with two mongodbatlas_access_list_api_key entries
+// (an address, a CIDR block) and a mongodbatlas_api_key_project_assignment,
+// mongodbatlas_service_account with an access list entry, a project
+// assignment and a mongodbatlas_service_account_secret, and the data
+// sources mongodbatlas_projects, mongodbatlas_api_keys,
+// mongodbatlas_project_api_keys, mongodbatlas_alert_configurations (which
+// sends pageNum=0), mongodbatlas_service_accounts and
+// mongodbatlas_project_ip_addresses; last a session (apply, plan, import,
+// plan, destroy) of self-managed X.509 on the bootstrap project:
+// mongodbatlas_x509_authentication_database_user with customer_x509_cas
+// and a CUSTOMER mongodbatlas_database_user. See replayRecording.
 // The provider cannot be built in CI; this keeps what it needs working.
 func TestTerraformRecorded(t *testing.T) {
 	t.Parallel()

@@ -69,6 +69,15 @@ func (a *App) GetOrganization(ctx context.Context, p atlasx509.Principal, orgID 
 	return org, err
 }
 
+// ListOrganizationUsers lists the MongoDB Cloud users of an organization
+// (Atlas listOrgUsers), which Terraform's organization data sources read:
+// atlasx509 has no console users, so the list is empty once the caller may
+// read the organization.
+func (a *App) ListOrganizationUsers(ctx context.Context, p atlasx509.Principal, orgID string) error {
+	_, err := a.GetOrganization(ctx, p, orgID)
+	return err
+}
+
 // RenameOrganization renames an organization and may change its alert flag
 // (Atlas renameOrganization, updateOrg in the newest spec); it needs
 // Organization Owner.

@@ -141,7 +141,7 @@ func TestErrors(t *testing.T) {
 		{"cert in missing group", "", "POST", "/api/atlas/v1.0/groups/0123456789abcdef01234567/databaseUsers/alice/certs", `{"monthsUntilExpiration":3}`, 404, "GROUP_NOT_FOUND"},
 
 		{"itemsPerPage too big", "", "GET", g + "/databaseUsers?itemsPerPage=501", "", 400, "INVALID_QUERY_PARAMETER"},
-		{"pageNum zero", "", "GET", g + "/databaseUsers?pageNum=0", "", 400, "INVALID_QUERY_PARAMETER"},
+		{"pageNum negative", "", "GET", g + "/databaseUsers?pageNum=-1", "", 400, "INVALID_QUERY_PARAMETER"},
 		{"pageNum not a number", "", "GET", g + "/databaseUsers?pageNum=two", "", 400, "INVALID_QUERY_PARAMETER"},
 		{"envelope not a bool", "", "GET", g + "?envelope=maybe", "", 400, "INVALID_QUERY_PARAMETER"},
 

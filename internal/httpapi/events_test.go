@@ -217,7 +217,7 @@ func TestListEventsInvalidParameters(t *testing.T) {
 	e := newEnv(t)
 	g := "/groups/" + e.boot.ProjectID + "/events"
 	for _, q := range []string{"?minDate=yesterday", "?maxDate=2026-13-01T00:00:00Z", "?eventType=NOT_AN_EVENT",
-		"?excludedEventType=nope", "?includeRaw=maybe", "?itemsPerPage=501", "?pageNum=0"} {
+		"?excludedEventType=nope", "?includeRaw=maybe", "?itemsPerPage=501", "?pageNum=-1"} {
 		rec := e.v2(g + q)
 		if rec.Code != http.StatusBadRequest || apiError(t, rec).ErrorCode != "INVALID_QUERY_PARAMETER" {
 			t.Errorf("GET %s: %d %s, want 400 INVALID_QUERY_PARAMETER", q, rec.Code, rec.Body.String())

@@ -186,6 +186,7 @@ func matrixFixtures() map[string]fixture {
 		"getOrganization":          org("GET", "", ""),
 		"renameOrganization":       org("PATCH", "", `{"name":"atlasx509"}`),
 		"listOrganizationProjects": org("GET", "/groups", ""),
+		"listOrganizationUsers":    org("GET", "/users", ""),
 
 		"listApiKeys":                  org("GET", "/apiKeys", ""),
 		"createApiKey":                 org("POST", "/apiKeys", `{"desc":"m","roles":["ORG_MEMBER"]}`),

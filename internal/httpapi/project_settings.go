@@ -85,29 +85,35 @@ func (s *server) handleDeleteProjectLimit(w http.ResponseWriter, r *http.Request
 }
 
 func (s *server) handleListProjectTeams(w http.ResponseWriter, r *http.Request) error {
-	return s.writeEmptyProjectPage(w, r, s.app.ListProjectTeams)
+	return s.writeEmptyPage(w, r, "groupId", s.app.ListProjectTeams)
 }
 
 // handleListProjectUsers answers an empty page: atlasx509 has no MongoDB
 // Cloud (console) users.
 func (s *server) handleListProjectUsers(w http.ResponseWriter, r *http.Request) error {
-	return s.writeEmptyProjectPage(w, r, s.app.ListProjectUsers)
+	return s.writeEmptyPage(w, r, "groupId", s.app.ListProjectUsers)
 }
 
 // handleListClusters answers an empty page: atlasx509 runs no clusters.
 func (s *server) handleListClusters(w http.ResponseWriter, r *http.Request) error {
-	return s.writeEmptyProjectPage(w, r, s.app.ListClusters)
+	return s.writeEmptyPage(w, r, "groupId", s.app.ListClusters)
 }
 
-// writeEmptyProjectPage answers an empty list of something atlasx509 does
-// not have, in Atlas's page shape, once check lets the caller read the
-// project.
-func (s *server) writeEmptyProjectPage(w http.ResponseWriter, r *http.Request, check func(context.Context, atlasx509.Principal, string) error) error {
+// handleListOrganizationUsers answers an empty page: atlasx509 has no
+// MongoDB Cloud (console) users.
+func (s *server) handleListOrganizationUsers(w http.ResponseWriter, r *http.Request) error {
+	return s.writeEmptyPage(w, r, "orgId", s.app.ListOrganizationUsers)
+}
+
+// writeEmptyPage answers an empty list of something atlasx509 does not
+// have, in Atlas's page shape, once check lets the caller read the project
+// or organization the path parameter names.
+func (s *server) writeEmptyPage(w http.ResponseWriter, r *http.Request, param string, check func(context.Context, atlasx509.Principal, string) error) error {
 	lp, err := parseList(r)
 	if err != nil {
 		return err
 	}
-	if err := check(r.Context(), principal(r), r.PathValue("groupId")); err != nil {
+	if err := check(r.Context(), principal(r), r.PathValue(param)); err != nil {
 		return err
 	}
 	return s.writeJSON(w, r, http.StatusOK, listPage[json.RawMessage](r, lp, nil, 0))

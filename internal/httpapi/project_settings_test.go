@@ -61,6 +61,8 @@ func TestProjectChanges(t *testing.T) {
 		{"no console users", "GET", g + "/users", "", 200, `"results":[],"totalCount":0`},
 		{"no clusters", "GET", g + "/clusters", "", 200, `"results":[],"totalCount":0`},
 		{"clusters of an unknown project", "GET", "/api/atlas/v1.0/groups/0123456789abcdef01234567/clusters", "", 404, "GROUP_NOT_FOUND"},
+		{"no organization users", "GET", "/api/atlas/v1.0/orgs/" + e.boot.OrgID + "/users", "", 200, `"results":[],"totalCount":0`},
+		{"pageNum 0 is the first page", "GET", g + "/alertConfigs?pageNum=0&includeCount=false", "", 200, `pageNum=1&itemsPerPage=100","rel":"self"}],"results":[{`},
 	}
 	for _, st := range steps {
 		rec := e.do(st.method, st.path, st.body)

@@ -132,10 +132,13 @@ func parseList(r *http.Request) (listParams, error) {
 	lp := listParams{ListOptions: app.ListOptions{PageNum: 1, ItemsPerPage: defaultItemsPerPage}, IncludeCount: true}
 	if v := q.Get("pageNum"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
+		if err != nil || n < 0 {
 			return lp, invalidQuery("pageNum", v)
 		}
-		lp.PageNum = n
+		// 0 is the first page: Atlas answers the Terraform provider's
+		// mongodbatlas_alert_configurations, which sends pageNum=0 by
+		// default (its acceptance test against Atlas reads a page so).
+		lp.PageNum = max(n, 1)
 	}
 	if v := q.Get("itemsPerPage"); v != "" {
 		n, err := strconv.Atoi(v)

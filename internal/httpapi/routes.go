@@ -56,7 +56,7 @@ func (s *server) atlasRoutes() []route {
 		{method: "DELETE", path: "/groups/{groupId}/limits/{limitName}", op: "deleteProjectLimit", perm: authz.ProjectWrite, versions: v2Base, limit: noRateLimit, handler: s.handleDeleteProjectLimit},
 		{method: "GET", path: "/groups/{groupId}/teams", op: "listProjectTeams", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleListProjectTeams},
 		{method: "GET", path: "/groups/{groupId}/ipAddresses", op: "returnAllIpAddresses", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleReturnAllIPAddresses},
-		{method: "GET", path: "/groups/{groupId}/users", op: "listProjectUsers", perm: authz.ProjectRead, versions: v2GroupUsers, limit: noRateLimit, handler: s.handleListProjectUsers},
+		{method: "GET", path: "/groups/{groupId}/users", op: "listProjectUsers", perm: authz.ProjectRead, versions: v2CloudUsers, limit: noRateLimit, handler: s.handleListProjectUsers},
 		{method: "GET", path: "/groups/{groupId}/clusters", op: "listClusters", perm: authz.ProjectRead, versions: v2Clusters, limit: noRateLimit, handler: s.handleListClusters},
 		{method: "GET", path: "/groups/{groupId}/managedSlowMs", op: "getManagedSlowMs", perm: authz.ProjectRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetManagedSlowMs},
 		{method: "POST", path: "/groups/{groupId}/managedSlowMs/enable", op: "enableManagedSlowMs", perm: authz.ProjectWrite, versions: v2Base, limit: noRateLimit, handler: s.handleEnableManagedSlowMs},
@@ -114,6 +114,7 @@ func (s *server) atlasRoutes() []route {
 		{method: "GET", path: "/orgs/{orgId}", op: "getOrganization", perm: authz.OrgRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetOrganization},
 		{method: "PATCH", path: "/orgs/{orgId}", op: "renameOrganization", perm: authz.OrgWrite, versions: v2Base, limit: noRateLimit, handler: s.handleRenameOrganization},
 		{method: "GET", path: "/orgs/{orgId}/groups", op: "listOrganizationProjects", perm: authz.OrgRead, versions: v2Base, limit: noRateLimit, handler: s.handleListOrganizationProjects},
+		{method: "GET", path: "/orgs/{orgId}/users", op: "listOrganizationUsers", perm: authz.OrgRead, versions: v2CloudUsers, limit: noRateLimit, handler: s.handleListOrganizationUsers},
 
 		// Programmatic API keys of an organization and their access lists.
 		{method: "GET", path: "/orgs/{orgId}/apiKeys", op: "listApiKeys", perm: authz.OrgCredentialRead, versions: v2Base, limit: noRateLimit, handler: s.handleListAPIKeys},

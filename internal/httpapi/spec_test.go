@@ -30,8 +30,8 @@ import (
 // openapi/atlas-api-transformed.yaml of mongodb/atlas-sdk-go (commit
 // 68a9d51c470a) that covers the operations served here, with every component
 // they reference (its info.description says so), plus, cut from the same
-// commit with every component they reference, the operations Terraform's
-// mongodbatlas_project calls besides (listClusters, listGroupUsers,
+// commit with every component they reference, the operations the Terraform
+// provider calls besides (listClusters, listGroupUsers, listOrgUsers,
 // getManagedSlowMs, enableManagedSlowMs, disableManagedSlowMs). Replace it by
 // a newer cut of the same document when Atlas's spec moves.
 //

@@ -25,9 +25,10 @@ var v2Base = []resourceVersion{{date: "2023-01-01"}}
 // v2ServiceAccounts is the one version of Atlas's service account operations.
 var v2ServiceAccounts = []resourceVersion{{date: "2024-08-05"}}
 
-// v2GroupUsers is the version of Atlas's listGroupUsers that its spec
-// keeps (the 2023-01-01 one is deprecated and no longer in the spec).
-var v2GroupUsers = []resourceVersion{{date: "2025-02-19"}}
+// v2CloudUsers is the version of Atlas's listGroupUsers and listOrgUsers
+// that its spec keeps (the 2023-01-01 one is deprecated and no longer in
+// the spec).
+var v2CloudUsers = []resourceVersion{{date: "2025-02-19"}}
 
 // v2Clusters is the version of Atlas's listClusters that its spec keeps.
 var v2Clusters = []resourceVersion{{date: "2024-08-05"}}
