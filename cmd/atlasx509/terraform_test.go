@@ -21,8 +21,9 @@ import "testing"
 // assignment and a mongodbatlas_service_account_secret, and the data
 // sources mongodbatlas_projects, mongodbatlas_api_keys,
 // mongodbatlas_project_api_keys, mongodbatlas_alert_configurations (which
-// sends pageNum=0), mongodbatlas_service_accounts and
-// mongodbatlas_project_ip_addresses; last a session (apply, plan, import,
+// sends pageNum=0), mongodbatlas_service_accounts,
+// mongodbatlas_project_ip_addresses, mongodbatlas_organization and
+// mongodbatlas_organizations; last a session (apply, plan, import,
 // plan, destroy) of self-managed X.509 on the bootstrap project:
 // mongodbatlas_x509_authentication_database_user with customer_x509_cas
 // and a CUSTOMER mongodbatlas_database_user. See replayRecording.

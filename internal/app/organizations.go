@@ -69,6 +69,29 @@ func (a *App) GetOrganization(ctx context.Context, p atlasx509.Principal, orgID 
 	return org, err
 }
 
+// OrganizationSettings are the organization settings atlasx509 answers
+// (Atlas getOrgSettings). They are fixed and say what holds here: an API
+// key needs no access list, no console sign-in asks for a second factor,
+// no MongoDB employee has access to restrict, a service account secret
+// lives at most a year (secretHours); the generative AI flag has Atlas's
+// default and configures nothing.
+type OrganizationSettings struct {
+	APIAccessListRequired                  bool
+	GenAIFeaturesEnabled                   bool
+	MaxServiceAccountSecretValidityInHours int
+	MultiFactorAuthRequired                bool
+	RestrictEmployeeAccess                 bool
+}
+
+// GetOrganizationSettings returns an organization's settings document
+// (Atlas getOrgSettings), which Terraform's organization data sources read.
+func (a *App) GetOrganizationSettings(ctx context.Context, p atlasx509.Principal, orgID string) (OrganizationSettings, error) {
+	if _, err := a.GetOrganization(ctx, p, orgID); err != nil {
+		return OrganizationSettings{}, err
+	}
+	return OrganizationSettings{GenAIFeaturesEnabled: true, MaxServiceAccountSecretValidityInHours: maxSecretExpiresAfterHrs}, nil
+}
+
 // ListOrganizationUsers lists the MongoDB Cloud users of an organization
 // (Atlas listOrgUsers), which Terraform's organization data sources read:
 // atlasx509 has no console users, so the list is empty once the caller may

@@ -92,6 +92,16 @@ type Organization struct {
 	SkipDefaultAlertsSettings bool   `json:"skipDefaultAlertsSettings"`
 }
 
+// OrganizationSettings is the settings document of an organization
+// (getOrgSettings), field names and order as in Atlas's spec.
+type OrganizationSettings struct {
+	APIAccessListRequired                  bool `json:"apiAccessListRequired"`
+	GenAIFeaturesEnabled                   bool `json:"genAIFeaturesEnabled"`
+	MaxServiceAccountSecretValidityInHours int  `json:"maxServiceAccountSecretValidityInHours"`
+	MultiFactorAuthRequired                bool `json:"multiFactorAuthRequired"`
+	RestrictEmployeeAccess                 bool `json:"restrictEmployeeAccess"`
+}
+
 // UpdateOrganizationRequest is the body of PATCH /orgs/{orgId}. Read-only
 // attributes that clients echo back are accepted and ignored.
 type UpdateOrganizationRequest struct {

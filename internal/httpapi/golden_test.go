@@ -82,6 +82,7 @@ func TestGolden(t *testing.T) {
 		{"rename_org", "PATCH", "{v}/orgs/{o}", `{"name":"atlasx509 {n}"}`, 200, "", ""},
 		{"list_org_projects", "GET", "{v}/orgs/{o}/groups?name=project", "", 200, "", ""},
 		{"list_org_users", "GET", "{v}/orgs/{o}/users", "", 200, "2025-02-19", ""},
+		{"get_org_settings", "GET", "{v}/orgs/{o}/settings", "", 200, "", ""},
 		{"create_managed_user", "POST", "{v}/groups/{g}/databaseUsers", `{"username":"alice{n}","databaseName":"$external","x509Type":"MANAGED","roles":[{"roleName":"readWrite","databaseName":"app"}]}`, 201, "", ""},
 		{"create_scram_user", "POST", "{v}/groups/{g}/databaseUsers", `{"username":"app/svc{n}","databaseName":"admin","password":"correct horse","description":"service","roles":[{"roleName":"read","databaseName":"app","collectionName":"orders"},{"roleName":"readAnyDatabase","databaseName":"admin"}],"scopes":[{"name":"Cluster0","type":"CLUSTER"}],"labels":[{"key":"team","value":"payments"}]}`, 201, "", ""},
 		{"get_user", "GET", "{v}/groups/{g}/databaseUsers/$external/alice{n}", "", 200, "", ""},

@@ -187,6 +187,7 @@ func matrixFixtures() map[string]fixture {
 		"renameOrganization":       org("PATCH", "", `{"name":"atlasx509"}`),
 		"listOrganizationProjects": org("GET", "/groups", ""),
 		"listOrganizationUsers":    org("GET", "/users", ""),
+		"getOrganizationSettings":  org("GET", "/settings", ""),
 
 		"listApiKeys":                  org("GET", "/apiKeys", ""),
 		"createApiKey":                 org("POST", "/apiKeys", `{"desc":"m","roles":["ORG_MEMBER"]}`),

@@ -35,6 +35,14 @@ func (s *server) handleGetOrganization(w http.ResponseWriter, r *http.Request) e
 	return s.writeJSON(w, r, http.StatusOK, orgView(r, o))
 }
 
+func (s *server) handleGetOrganizationSettings(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.app.GetOrganizationSettings(r.Context(), principal(r), r.PathValue("orgId"))
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(w, r, http.StatusOK, atlasapi.OrganizationSettings(o))
+}
+
 func (s *server) handleRenameOrganization(w http.ResponseWriter, r *http.Request) error {
 	var req atlasapi.UpdateOrganizationRequest
 	if err := decodeBody(r, &req, false); err != nil {

@@ -62,6 +62,8 @@ func TestProjectChanges(t *testing.T) {
 		{"no clusters", "GET", g + "/clusters", "", 200, `"results":[],"totalCount":0`},
 		{"clusters of an unknown project", "GET", "/api/atlas/v1.0/groups/0123456789abcdef01234567/clusters", "", 404, "GROUP_NOT_FOUND"},
 		{"no organization users", "GET", "/api/atlas/v1.0/orgs/" + e.boot.OrgID + "/users", "", 200, `"results":[],"totalCount":0`},
+		{"organization settings", "GET", "/api/atlas/v1.0/orgs/" + e.boot.OrgID + "/settings", "", 200, `{"apiAccessListRequired":false,"genAIFeaturesEnabled":true,"maxServiceAccountSecretValidityInHours":8760,`},
+		{"settings of an unknown organization", "GET", "/api/atlas/v1.0/orgs/0123456789abcdef01234567/settings", "", 404, "ORG_NOT_FOUND"},
 		{"pageNum 0 is the first page", "GET", g + "/alertConfigs?pageNum=0&includeCount=false", "", 200, `pageNum=1&itemsPerPage=100","rel":"self"}],"results":[{`},
 	}
 	for _, st := range steps {

@@ -115,6 +115,7 @@ func (s *server) atlasRoutes() []route {
 		{method: "PATCH", path: "/orgs/{orgId}", op: "renameOrganization", perm: authz.OrgWrite, versions: v2Base, limit: noRateLimit, handler: s.handleRenameOrganization},
 		{method: "GET", path: "/orgs/{orgId}/groups", op: "listOrganizationProjects", perm: authz.OrgRead, versions: v2Base, limit: noRateLimit, handler: s.handleListOrganizationProjects},
 		{method: "GET", path: "/orgs/{orgId}/users", op: "listOrganizationUsers", perm: authz.OrgRead, versions: v2CloudUsers, limit: noRateLimit, handler: s.handleListOrganizationUsers},
+		{method: "GET", path: "/orgs/{orgId}/settings", op: "getOrganizationSettings", perm: authz.OrgRead, versions: v2Base, limit: noRateLimit, handler: s.handleGetOrganizationSettings},
 
 		// Programmatic API keys of an organization and their access lists.
 		{method: "GET", path: "/orgs/{orgId}/apiKeys", op: "listApiKeys", perm: authz.OrgCredentialRead, versions: v2Base, limit: noRateLimit, handler: s.handleListAPIKeys},

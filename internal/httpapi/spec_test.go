@@ -32,7 +32,7 @@ import (
 // they reference (its info.description says so), plus, cut from the same
 // commit with every component they reference, the operations the Terraform
 // provider calls besides (listClusters, listGroupUsers, listOrgUsers,
-// getManagedSlowMs, enableManagedSlowMs, disableManagedSlowMs). Replace it by
+// getOrgSettings, getManagedSlowMs, enableManagedSlowMs, disableManagedSlowMs). Replace it by
 // a newer cut of the same document when Atlas's spec moves.
 //
 // What is checked, for each answer under /api/atlas/ whose route is a spec
