@@ -61,6 +61,7 @@ type App struct {
 
 	nonces *auth.Nonces
 	tokens *auth.TokenIssuer
+	creds  credCache // credentials verified against the store (authcache.go)
 
 	onIssued func(pki.KeyType)
 

@@ -50,18 +50,27 @@ func (a *App) AuthenticateDigest(ctx context.Context, header, method, requestURI
 	default:
 		return atlasx509.Principal{}, &AuthError{Reason: "invalid nonce"}
 	}
-	var key atlasx509.APIKey
-	var roles []atlasx509.RoleAssignment
-	var access []netip.Prefix
+	var cached cachedAPIKey
 	err = a.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		if key, err = tx.GetAPIKeyByPublicKey(ctx, creds.Username); err != nil {
+		generation, err := tx.AuthGeneration(ctx)
+		if err != nil {
 			return err
 		}
-		if roles, err = tx.ListRoleAssignments(ctx, key.ID); err != nil {
+		var ok bool
+		if cached, ok = a.creds.apiKey(creds.Username, generation); ok {
+			return nil
+		}
+		cached = cachedAPIKey{generation: generation}
+		if cached.key, err = tx.GetAPIKeyByPublicKey(ctx, creds.Username); err != nil {
 			return err
 		}
-		access, err = accessList(ctx, tx, key.ID)
+		roles, err := tx.ListRoleAssignments(ctx, cached.key.ID)
+		if err != nil {
+			return err
+		}
+		access, err := accessList(ctx, tx, cached.key.ID)
+		key := cached.key
+		cached.principal = atlasx509.Principal{ID: key.ID, Kind: atlasx509.PrincipalAPIKey, OrgID: key.OrgID, Roles: roles, AccessList: access, PublicKey: key.PublicKey}
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -70,6 +79,9 @@ func (a *App) AuthenticateDigest(ctx context.Context, header, method, requestURI
 	if err != nil {
 		return atlasx509.Principal{}, internal("authenticate digest", err)
 	}
+	// Kept only once read in full: an unknown key is read again each time.
+	a.creds.putAPIKey(creds.Username, cached)
+	key := cached.key
 	sealed, alg := key.SealedHA1MD5, "MD5"
 	if creds.Algorithm == "SHA-256" {
 		sealed, alg = key.SealedHA1SHA256, "SHA-256"
@@ -89,7 +101,7 @@ func (a *App) AuthenticateDigest(ctx context.Context, header, method, requestURI
 	default:
 		return atlasx509.Principal{}, &AuthError{Reason: "replayed nonce count"}
 	}
-	return atlasx509.Principal{ID: key.ID, Kind: atlasx509.PrincipalAPIKey, OrgID: key.OrgID, Roles: roles, AccessList: access, PublicKey: key.PublicKey}, nil
+	return cached.principal, nil
 }
 
 // AuthenticateBearer checks an OAuth access token and returns the service
@@ -99,10 +111,18 @@ func (a *App) AuthenticateBearer(ctx context.Context, token string) (atlasx509.P
 	if err != nil {
 		return atlasx509.Principal{}, &AuthError{Reason: "invalid bearer token"}
 	}
-	var sa atlasx509.ServiceAccount
-	var roles []atlasx509.RoleAssignment
-	var access []netip.Prefix
+	var cached cachedToken
+	now := a.now()
 	err = a.store.View(ctx, func(tx store.Tx) error {
+		generation, err := tx.AuthGeneration(ctx)
+		if err != nil {
+			return err
+		}
+		var ok bool
+		if cached, ok = a.creds.token(claims.TokenID, generation); ok && cached.clientID == claims.ClientID {
+			return nil
+		}
+		cached = cachedToken{generation: generation, clientID: claims.ClientID}
 		t, err := tx.GetOAuthToken(ctx, claims.TokenID)
 		if err != nil {
 			return err
@@ -116,17 +136,20 @@ func (a *App) AuthenticateBearer(ctx context.Context, token string) (atlasx509.P
 			if err != nil {
 				return err
 			}
-			if !secretValid(secrets, claims.SecretID, a.now()) {
+			if cached.secretExpires, ok = secretExpiry(secrets, claims.SecretID); !ok {
 				return store.ErrNotFound
 			}
 		}
-		if sa, err = tx.GetServiceAccount(ctx, claims.ClientID); err != nil {
+		sa, err := tx.GetServiceAccount(ctx, claims.ClientID)
+		if err != nil {
 			return err
 		}
-		if roles, err = tx.ListRoleAssignments(ctx, sa.ClientID); err != nil {
+		roles, err := tx.ListRoleAssignments(ctx, sa.ClientID)
+		if err != nil {
 			return err
 		}
-		access, err = accessList(ctx, tx, sa.ClientID)
+		access, err := accessList(ctx, tx, sa.ClientID)
+		cached.principal = atlasx509.Principal{ID: sa.ClientID, Kind: atlasx509.PrincipalServiceAccount, OrgID: sa.OrgID, Roles: roles, AccessList: access}
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -135,7 +158,11 @@ func (a *App) AuthenticateBearer(ctx context.Context, token string) (atlasx509.P
 	if err != nil {
 		return atlasx509.Principal{}, internal("authenticate bearer", err)
 	}
-	return atlasx509.Principal{ID: sa.ClientID, Kind: atlasx509.PrincipalServiceAccount, OrgID: sa.OrgID, Roles: roles, AccessList: access}, nil
+	a.creds.putToken(claims.TokenID, cached)
+	if claims.SecretID != "" && !now.Before(cached.secretExpires) {
+		return atlasx509.Principal{}, &AuthError{Reason: "revoked or unknown token"}
+	}
+	return cached.principal, nil
 }
 
 // OAuthError is an OAuth 2.0 error (RFC 6749 §5.2) of the token endpoints.
@@ -281,14 +308,15 @@ func (a *App) checkClientSecret(ctx context.Context, clientID, clientSecret stri
 	return secretID, nil
 }
 
-// secretValid reports whether secrets holds id, unexpired at now.
-func secretValid(secrets []atlasx509.ServiceAccountSecret, id string, now time.Time) bool {
+// secretExpiry returns the expiry of the secret id among secrets, and
+// whether it is there.
+func secretExpiry(secrets []atlasx509.ServiceAccountSecret, id string) (time.Time, bool) {
 	for _, s := range secrets {
 		if s.ID == id {
-			return now.Before(s.ExpiresAt)
+			return s.ExpiresAt, true
 		}
 	}
-	return false
+	return time.Time{}, false
 }
 
 // accessList reads a credential's access list as networks.
@@ -306,4 +334,10 @@ func accessList(ctx context.Context, tx store.Tx, principalID string) ([]netip.P
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// secretValid reports whether secrets holds id, unexpired at now.
+func secretValid(secrets []atlasx509.ServiceAccountSecret, id string, now time.Time) bool {
+	exp, ok := secretExpiry(secrets, id)
+	return ok && now.Before(exp)
 }

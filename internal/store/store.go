@@ -306,6 +306,16 @@ type Tx interface {
 	// and returns how many.
 	DeleteAccessList(ctx context.Context, principalID string) (int, error)
 
+	// AuthGeneration returns the credentials generation: a number that
+	// grows, in the same transaction, with every change to what
+	// authenticates or authorizes a credential (an OAuth token revoked or
+	// deleted; a service account, secret or API key changed or deleted; a
+	// role assignment added, changed or removed; an access list entry added,
+	// removed or re-addressed, but not its use counts), whichever replica
+	// makes it. A credential read at generation g is still what the store
+	// says while AuthGeneration returns g.
+	AuthGeneration(ctx context.Context) (int64, error)
+
 	InsertOAuthToken(ctx context.Context, t atlasx509.OAuthToken) error
 	GetOAuthToken(ctx context.Context, id string) (atlasx509.OAuthToken, error)
 	// RevokeOAuthToken marks a token revoked; ErrNotFound if unknown.

@@ -691,6 +691,15 @@ func (t *tx) GetOAuthToken(ctx context.Context, id string) (atlasx509.OAuthToken
 	}, `SELECT id, client_id, expires_at, created, revoked FROM oauth_tokens WHERE id = ?`, id)
 }
 
+// AuthGeneration implements store.Tx: the migration 00013 triggers keep it.
+func (t *tx) AuthGeneration(ctx context.Context) (int64, error) {
+	return get(ctx, t, "read the credentials generation", func(r scanner) (int64, error) {
+		var n int64
+		err := r.Scan(&n)
+		return n, err
+	}, `SELECT n FROM auth_generation WHERE id = 1`)
+}
+
 // RevokeOAuthToken implements store.Tx. Revoking a revoked token succeeds.
 func (t *tx) RevokeOAuthToken(ctx context.Context, id string) error {
 	return t.execOne(ctx, "revoke OAuth token",

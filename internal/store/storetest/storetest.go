@@ -129,6 +129,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AccessListEntries", testAccessListEntries},
 		{"AccessListUse", testAccessListUse},
 		{"OAuthTokens", testOAuthTokens},
+		{"AuthGeneration", testAuthGeneration},
 		{"AlertConfigs", testAlertConfigs},
 		{"Alerts", testAlerts},
 		{"ListExpiringCertificates", testListExpiringCertificates},

@@ -1,0 +1,85 @@
+package app
+
+import (
+	"sync"
+	"time"
+
+	"github.com/atlasx509/atlasx509"
+)
+
+// Verified credentials.
+//
+// Reading a Bearer token's record, its account, secrets, roles and access
+// list, or an API key with its roles and access list, took a read
+// transaction of four or five queries on every request. credCache keeps what
+// such a read found, with the credentials generation (store.Tx.AuthGeneration)
+// it was read at. A request then reads the generation alone, in its own read
+// transaction: while it is the same, nothing that decides the credential's
+// principal has changed, on any replica, since it was read (the store's
+// triggers move the generation in the transaction of every such change). When
+// it differs, the request reads the credential again. No entry is trusted for
+// a time: a revocation or a role change committed anywhere takes effect on
+// every replica's next request, as it did without the cache.
+//
+// What the cache does not hold is checked on every request: the token's
+// signature and expiry, its secret's expiry, the Digest response with the key
+// unsealed from its record, and the nonce.
+
+// maxCachedCredentials bounds each map of credCache; when one is full it is
+// emptied (a map of live credentials refills in one request each).
+const maxCachedCredentials = 4096
+
+type credCache struct {
+	mu     sync.Mutex
+	tokens map[string]cachedToken  // by token id
+	keys   map[string]cachedAPIKey // by public key
+}
+
+// cachedToken is what an OAuth token's check read: its account's principal
+// and the expiry of the secret it was minted with (zero when none).
+type cachedToken struct {
+	generation    int64
+	clientID      string
+	secretExpires time.Time
+	principal     atlasx509.Principal
+}
+
+// cachedAPIKey is what an API key's check read: the key's record (with its
+// sealed digests) and its principal.
+type cachedAPIKey struct {
+	generation int64
+	key        atlasx509.APIKey
+	principal  atlasx509.Principal
+}
+
+func (c *credCache) token(id string, generation int64) (cachedToken, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.tokens[id]
+	return e, ok && e.generation == generation
+}
+
+func (c *credCache) putToken(id string, e cachedToken) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tokens == nil || len(c.tokens) >= maxCachedCredentials {
+		c.tokens = make(map[string]cachedToken)
+	}
+	c.tokens[id] = e
+}
+
+func (c *credCache) apiKey(publicKey string, generation int64) (cachedAPIKey, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.keys[publicKey]
+	return e, ok && e.generation == generation
+}
+
+func (c *credCache) putAPIKey(publicKey string, e cachedAPIKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.keys == nil || len(c.keys) >= maxCachedCredentials {
+		c.keys = make(map[string]cachedAPIKey)
+	}
+	c.keys[publicKey] = e
+}
