@@ -46,27 +46,19 @@ var errCARotated = errors.New("a new CA generation signs from now on")
 func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Principal, groupID, username string, months *int) ([]byte, error) {
 	// Cheap checks first, in a read transaction, so that a request that will
 	// be refused costs no key and no signature.
-	var (
-		keyType pki.KeyType
-		cas     []atlasx509.ProjectCA
-	)
+	var state store.IssuanceState
 	err := a.store.View(ctx, func(tx store.Tx) error {
-		project, err := loadProject(ctx, tx, p, groupID, authz.CertificateCreate)
-		if err != nil {
-			return err
-		}
-		keyType = leafKeyType(project)
-		if project.CustomerX509CAs != "" {
-			return advancedX509()
-		}
-		if _, err = managedUser(ctx, tx, groupID, username); err != nil {
-			return err
-		}
-		cas, err = tx.ListProjectCAs(ctx, groupID)
+		var err error
+		state, err = issuanceState(ctx, tx, p, groupID, username, a.now().UTC())
 		return err
 	})
 	if err != nil {
 		return nil, userStoreError("issue certificate", err)
+	}
+	keyType := leafKeyType(atlasx509.Project{LeafKeyType: state.LeafKeyType})
+	var cas []atlasx509.ProjectCA
+	if state.CA.Generation > 0 {
+		cas = []atlasx509.ProjectCA{state.CA}
 	}
 	n := DefaultCertMonths
 	if months != nil {
@@ -77,6 +69,10 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 		return nil, errAttributeNegativeOrZero("monthsUntilExpiration")
 	case n > MaxCertMonths:
 		return nil, errCertExpiryExceedsTwoYears()
+	}
+	if state.Unexpired >= MaxUnexpiredCerts {
+		// Refused before any key or signature; record checks again.
+		return nil, errGeneratedCertsLimitExceeded()
 	}
 
 	issued := a.now().UTC()
@@ -143,31 +139,16 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 // inserts the record. A serial collision asks for a new serial.
 func (a *App) record(ctx context.Context, p atlasx509.Principal, rec atlasx509.Certificate) error {
 	return a.store.Update(ctx, func(tx store.Tx) error {
-		project, err := loadProject(ctx, tx, p, rec.GroupID, authz.CertificateCreate)
-		if err != nil {
-			return err
-		}
-		if project.CustomerX509CAs != "" {
-			return advancedX509()
-		}
-		if _, err := managedUser(ctx, tx, rec.GroupID, rec.Username); err != nil {
-			return err
-		}
-		cas, err := tx.ListProjectCAs(ctx, rec.GroupID)
-		if err != nil {
-			return err
-		}
-		if len(cas) == 0 || cas[0].Generation != rec.CAGeneration {
-			return errCARotated
-		}
 		// Revoked certificates count until they expire: they stay in the
 		// CRL and in the list with includeRevoked, which the limit bounds.
-		count, err := tx.CountCertificates(ctx, store.CertificateFilter{GroupID: rec.GroupID, Username: rec.Username,
-			ValidAt: rec.Created, IncludeRevoked: true})
+		state, err := issuanceState(ctx, tx, p, rec.GroupID, rec.Username, rec.Created)
 		if err != nil {
 			return err
 		}
-		if count >= MaxUnexpiredCerts {
+		if state.CA.Generation != rec.CAGeneration {
+			return errCARotated
+		}
+		if state.Unexpired >= MaxUnexpiredCerts {
 			return errGeneratedCertsLimitExceeded()
 		}
 		if err := tx.InsertCertificate(ctx, rec); errors.Is(err, store.ErrConflict) {
@@ -184,20 +165,28 @@ func (a *App) record(ctx context.Context, p atlasx509.Principal, rec atlasx509.C
 	})
 }
 
-// managedUser finds the user of the certificate routes (which name no
-// database) and checks that Atlas manages its certificates.
-func managedUser(ctx context.Context, tx store.Tx, groupID, username string) (atlasx509.DatabaseUser, error) {
-	u, err := tx.FindDatabaseUser(ctx, groupID, username)
-	if errors.Is(err, store.ErrNotFound) {
-		return u, errUsernameNotFound(username)
+// issuanceState reads in one statement what an issuance by p checks, and
+// applies the checks that depend on nothing else: the project exists for p,
+// p may issue certificates in it, its X.509 is managed, and the user
+// exists with its certificates managed by Atlas. The certificate limit and
+// the CA generation are left to the caller.
+func issuanceState(ctx context.Context, tx store.Tx, p atlasx509.Principal, groupID, username string, validAt time.Time) (store.IssuanceState, error) {
+	if !atlasx509.ValidID(groupID) {
+		return store.IssuanceState{}, errInvalidGroupID(groupID)
 	}
-	if err != nil {
-		return u, err
+	state, err := tx.IssuanceState(ctx, groupID, username, validAt)
+	if err := projectAccess(p, authz.CertificateCreate, groupID, state.OrgID, err); err != nil {
+		return state, err
 	}
-	if u.X509Type != atlasx509.X509Managed {
-		return u, errUserNotManagedX509()
+	switch {
+	case state.CustomerX509CAs != "":
+		return state, advancedX509()
+	case !state.UserFound:
+		return state, errUsernameNotFound(username)
+	case state.UserX509Type != atlasx509.X509Managed:
+		return state, errUserNotManagedX509()
 	}
-	return u, nil
+	return state, nil
 }
 
 // caFor returns the project's CA that can sign a certificate valid until

@@ -175,16 +175,25 @@ func loadProject(ctx context.Context, tx store.Tx, p atlasx509.Principal, groupI
 		return atlasx509.Project{}, errInvalidGroupID(groupID)
 	}
 	project, err := tx.GetProject(ctx, groupID)
-	if errors.Is(err, store.ErrNotFound) || err == nil && !authz.CanAccessProject(p, project.OrgID, project.ID) {
-		return atlasx509.Project{}, errGroupNotFound(groupID)
-	}
-	if err != nil {
-		return atlasx509.Project{}, internal("get project", err)
-	}
-	if !authz.Allowed(p, perm, project.OrgID, project.ID) {
-		return atlasx509.Project{}, errUnauthorized()
+	if err := projectAccess(p, perm, groupID, project.OrgID, err); err != nil {
+		return atlasx509.Project{}, err
 	}
 	return project, nil
+}
+
+// projectAccess turns the outcome err of reading the project groupID of
+// the organization orgID into loadProject's answer to p asking for perm.
+func projectAccess(p atlasx509.Principal, perm authz.Permission, groupID, orgID string, err error) error {
+	if errors.Is(err, store.ErrNotFound) || err == nil && !authz.CanAccessProject(p, orgID, groupID) {
+		return errGroupNotFound(groupID)
+	}
+	if err != nil {
+		return internal("get project", err)
+	}
+	if !authz.Allowed(p, perm, orgID, groupID) {
+		return errUnauthorized()
+	}
+	return nil
 }
 
 // authorize checks, in a read transaction, that the project exists for p

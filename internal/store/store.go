@@ -96,6 +96,26 @@ type Revocation struct {
 	Reason int
 }
 
+// IssuanceState is what an issuance checks, read in one statement by
+// Tx.IssuanceState.
+type IssuanceState struct {
+	// OrgID, CustomerX509CAs and LeafKeyType are the project's.
+	OrgID           string
+	CustomerX509CAs string
+	LeafKeyType     string
+	// UserFound says whether the project has a user of that username (in
+	// any authentication database); UserX509Type is its X509Type.
+	UserFound    bool
+	UserX509Type string
+	// CA is the project's newest CA generation, as ListProjectCAs returns
+	// it; the zero ProjectCA (Generation 0) when the project has none.
+	CA atlasx509.ProjectCA
+	// Unexpired counts the user's certificates, revoked or not, whose
+	// NotAfter is after the time asked (as CountCertificates with
+	// IncludeRevoked): those the per-user limit bounds.
+	Unexpired int
+}
+
 // AlertFilter selects alerts: those of the project GroupID (any when ""),
 // of the configuration AlertConfigID (any when ""), with Status (any when
 // "") and about Target (any when "").
@@ -198,6 +218,11 @@ type Tx interface {
 	// re-sealed); ErrNotFound when there is no such CA.
 	UpdateProjectCASealedKey(ctx context.Context, groupID string, generation int, sealedKey []byte) error
 
+	// IssuanceState reads, in one statement, what an issuance of a
+	// certificate for the user username of the project groupID checks,
+	// counting the certificates unexpired at validAt; ErrNotFound when
+	// there is no such project (whatever the user).
+	IssuanceState(ctx context.Context, groupID, username string, validAt time.Time) (IssuanceState, error)
 	// InsertCertificate returns ErrConflict when (GroupID, Serial) exists.
 	// RevokedAt and RevocationReason are ignored: a record starts unrevoked.
 	InsertCertificate(ctx context.Context, c atlasx509.Certificate) error

@@ -128,6 +128,41 @@ func (t *tx) ListProjectCAs(ctx context.Context, groupID string) ([]atlasx509.Pr
 		FROM project_cas WHERE group_id = $1 ORDER BY generation DESC`, groupID)
 }
 
+// IssuanceState implements store.Tx: the project, its user, its newest CA
+// and the user's unexpired certificates, in one statement.
+func (t *tx) IssuanceState(ctx context.Context, groupID, username string, validAt time.Time) (store.IssuanceState, error) {
+	return get(ctx, t, "read issuance state", func(r scanner) (store.IssuanceState, error) {
+		var st store.IssuanceState
+		var x509Type *string
+		var gen *int64
+		var certDER, sealedKey []byte
+		var notBefore, notAfter, created *time.Time
+		var seq, crl *int64
+		err := r.Scan(&st.OrgID, &st.CustomerX509CAs, &st.LeafKeyType, &x509Type,
+			&gen, &certDER, &sealedKey, &notBefore, &notAfter, &created, &seq, &crl, &st.Unexpired)
+		if err != nil {
+			return st, err
+		}
+		if x509Type != nil {
+			st.UserFound, st.UserX509Type = true, *x509Type
+		}
+		if gen != nil {
+			st.CA = atlasx509.ProjectCA{GroupID: groupID, Generation: int(*gen), CertDER: bytea(certDER), SealedKey: bytea(sealedKey),
+				NotBefore: *notBefore, NotAfter: *notAfter, Created: *created, RevocationSeq: *seq, CRLNumber: *crl}
+		}
+		return st, nil
+	}, `SELECT p.org_id, p.customer_x509_cas, p.leaf_key_type, u.x509_type,
+			ca.generation, ca.cert_der, ca.sealed_key, ca.not_before, ca.not_after, ca.created,
+			ca.revocation_seq, ca.crl_number,
+			(SELECT count(*) FROM certificates c WHERE c.group_id = p.id AND c.username = $1
+				AND NOT c.user_deleted AND c.not_after > $2)
+		FROM projects p
+		LEFT JOIN database_users u ON u.group_id = p.id AND u.username = $1
+		LEFT JOIN project_cas ca ON ca.group_id = p.id
+			AND ca.generation = (SELECT max(generation) FROM project_cas WHERE group_id = p.id)
+		WHERE p.id = $3`, username, ts(validAt), groupID)
+}
+
 // InsertCertificate implements store.Tx. The user must exist: a record
 // cannot be inserted for a user that is not there (an internal error).
 func (t *tx) InsertCertificate(ctx context.Context, c atlasx509.Certificate) error {

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -114,6 +115,48 @@ func (t *tx) ListProjectCAs(ctx context.Context, groupID string) ([]atlasx509.Pr
 	}, `SELECT group_id, generation, cert_der, sealed_key, not_before, not_after, created,
 			revocation_seq, crl_number
 		FROM project_cas WHERE group_id = ? ORDER BY generation DESC`, groupID)
+}
+
+// IssuanceState implements store.Tx: the project, its user, its newest CA
+// and the user's unexpired certificates, in one statement.
+func (t *tx) IssuanceState(ctx context.Context, groupID, username string, validAt time.Time) (store.IssuanceState, error) {
+	return get(ctx, t, "read issuance state", func(r scanner) (store.IssuanceState, error) {
+		var st store.IssuanceState
+		var x509Type sql.NullString
+		var gen sql.NullInt64
+		var certDER, sealedKey []byte
+		var notBefore, notAfter, created sql.NullString
+		var seq, crl sql.NullInt64
+		err := r.Scan(&st.OrgID, &st.CustomerX509CAs, &st.LeafKeyType, &x509Type,
+			&gen, &certDER, &sealedKey, &notBefore, &notAfter, &created, &seq, &crl, &st.Unexpired)
+		if err != nil {
+			return st, err
+		}
+		st.UserFound, st.UserX509Type = x509Type.Valid, x509Type.String
+		if gen.Valid {
+			ca := atlasx509.ProjectCA{GroupID: groupID, Generation: int(gen.Int64), CertDER: certDER, SealedKey: sealedKey,
+				RevocationSeq: seq.Int64, CRLNumber: crl.Int64}
+			for _, f := range []struct {
+				dst *time.Time
+				src sql.NullString
+			}{{&ca.NotBefore, notBefore}, {&ca.NotAfter, notAfter}, {&ca.Created, created}} {
+				if *f.dst, err = parseTime(f.src.String); err != nil {
+					return st, err
+				}
+			}
+			st.CA = ca
+		}
+		return st, nil
+	}, `SELECT p.org_id, p.customer_x509_cas, p.leaf_key_type, u.x509_type,
+			ca.generation, ca.cert_der, ca.sealed_key, ca.not_before, ca.not_after, ca.created,
+			ca.revocation_seq, ca.crl_number,
+			(SELECT count(*) FROM certificates c WHERE c.group_id = p.id AND c.username = ?
+				AND c.user_deleted = 0 AND c.not_after > ?)
+		FROM projects p
+		LEFT JOIN database_users u ON u.group_id = p.id AND u.username = ?
+		LEFT JOIN project_cas ca ON ca.group_id = p.id
+			AND ca.generation = (SELECT max(generation) FROM project_cas WHERE group_id = p.id)
+		WHERE p.id = ?`, username, timeArg(validAt), username, groupID)
 }
 
 // InsertCertificate implements store.Tx. The user must exist: a record

@@ -103,6 +103,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ProjectCAs", testProjectCAs},
 		{"Certificates", testCertificates},
 		{"ListCertificates", testListCertificates},
+		{"IssuanceState", testIssuanceState},
 		{"RevokeCertificatesNotFound", testRevokeCertificatesNotFound},
 		{"RevokeCertificates", testRevokeCertificates},
 		{"ListRevokedCertificates", testListRevokedCertificates},
