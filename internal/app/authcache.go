@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/atlasx509/atlasx509"
+	"github.com/atlasx509/atlasx509/internal/auth"
 )
 
 // Verified credentials.
@@ -22,8 +23,9 @@ import (
 // every replica's next request, as it did without the cache.
 //
 // What the cache does not hold is checked on every request: the token's
-// signature and expiry, its secret's expiry, the Digest response with the key
-// unsealed from its record, and the nonce.
+// expiry (its signature and claims are verified again unless the very same
+// bytes were verified before), its secret's expiry, the Digest response with
+// the key unsealed from its record, and the nonce.
 
 // maxCachedCredentials bounds each map of credCache; when one is full it is
 // emptied (a map of live credentials refills in one request each).
@@ -31,15 +33,17 @@ const maxCachedCredentials = 4096
 
 type credCache struct {
 	mu     sync.Mutex
-	tokens map[string]cachedToken  // by token id
+	tokens map[string]cachedToken  // by the token itself
 	keys   map[string]cachedAPIKey // by public key
 }
 
-// cachedToken is what an OAuth token's check read: its account's principal
-// and the expiry of the secret it was minted with (zero when none).
+// cachedToken is what an OAuth token's check found: its verified claims,
+// its account's principal and the expiry of the secret it was minted with
+// (zero when none). generation 0 (never a store's) marks claims verified
+// but no principal read.
 type cachedToken struct {
 	generation    int64
-	clientID      string
+	claims        auth.TokenClaims
 	secretExpires time.Time
 	principal     atlasx509.Principal
 }
@@ -52,20 +56,22 @@ type cachedAPIKey struct {
 	principal  atlasx509.Principal
 }
 
-func (c *credCache) token(id string, generation int64) (cachedToken, bool) {
+// token returns what was found about token, if anything; the caller checks
+// the generation and the expiry.
+func (c *credCache) token(token string) (cachedToken, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.tokens[id]
-	return e, ok && e.generation == generation
+	e, ok := c.tokens[token]
+	return e, ok
 }
 
-func (c *credCache) putToken(id string, e cachedToken) {
+func (c *credCache) putToken(token string, e cachedToken) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.tokens == nil || len(c.tokens) >= maxCachedCredentials {
 		c.tokens = make(map[string]cachedToken)
 	}
-	c.tokens[id] = e
+	c.tokens[token] = e
 }
 
 func (c *credCache) apiKey(publicKey string, generation int64) (cachedAPIKey, bool) {

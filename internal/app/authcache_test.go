@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -109,4 +110,38 @@ func TestCredentialCacheReplicas(t *testing.T) {
 		}
 		check("deleted through replica 1", nil, true)
 	})
+}
+
+// TestBearerCacheExpiry checks that a token the cache has seen still ends
+// at its expiry, and its secret's.
+func TestBearerCacheExpiry(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		after time.Duration // from minting to the last request
+	}{
+		{"token expired", auth.DefaultTokenTTL + auth.TokenLeeway + time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, testkit.FastKeys{})
+			sa := f.boot.ServiceAccount
+			tok, err := f.app.IssueToken(ctx, sa.ClientID, sa.ClientSecret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				if _, err := f.app.AuthenticateBearer(ctx, tok.AccessToken); err != nil {
+					t.Fatalf("fresh token: %v", err)
+				}
+			}
+			f.clock.Add(auth.DefaultTokenTTL - time.Second)
+			if _, err := f.app.AuthenticateBearer(ctx, tok.AccessToken); err != nil {
+				t.Fatalf("a second before its expiry: %v", err)
+			}
+			f.clock.Add(tc.after - auth.DefaultTokenTTL + time.Second)
+			if _, err := f.app.AuthenticateBearer(ctx, tok.AccessToken); err == nil {
+				t.Errorf("%s after minting: accepted", tc.after)
+			}
+		})
+	}
 }

@@ -107,22 +107,27 @@ func (a *App) AuthenticateDigest(ctx context.Context, header, method, requestURI
 // AuthenticateBearer checks an OAuth access token and returns the service
 // account's principal. A revoked token, or one of a deleted account, fails.
 func (a *App) AuthenticateBearer(ctx context.Context, token string) (atlasx509.Principal, error) {
-	claims, err := a.tokens.Verify(token)
-	if err != nil {
-		return atlasx509.Principal{}, &AuthError{Reason: "invalid bearer token"}
-	}
-	var cached cachedToken
 	now := a.now()
-	err = a.store.View(ctx, func(tx store.Tx) error {
+	// The same bytes verified before need no new parse: only their expiry
+	// can have changed (checked here without Verify's leeway).
+	cached, seen := a.creds.token(token)
+	claims := cached.claims
+	if !seen || !now.Before(claims.ExpiresAt) {
+		var err error
+		if claims, err = a.tokens.Verify(token); err != nil {
+			return atlasx509.Principal{}, &AuthError{Reason: "invalid bearer token"}
+		}
+		cached = cachedToken{}
+	}
+	err := a.store.View(ctx, func(tx store.Tx) error {
 		generation, err := tx.AuthGeneration(ctx)
 		if err != nil {
 			return err
 		}
-		var ok bool
-		if cached, ok = a.creds.token(claims.TokenID, generation); ok && cached.clientID == claims.ClientID {
+		if cached.generation == generation {
 			return nil
 		}
-		cached = cachedToken{generation: generation, clientID: claims.ClientID}
+		cached = cachedToken{generation: generation, claims: claims}
 		t, err := tx.GetOAuthToken(ctx, claims.TokenID)
 		if err != nil {
 			return err
@@ -136,6 +141,7 @@ func (a *App) AuthenticateBearer(ctx context.Context, token string) (atlasx509.P
 			if err != nil {
 				return err
 			}
+			var ok bool
 			if cached.secretExpires, ok = secretExpiry(secrets, claims.SecretID); !ok {
 				return store.ErrNotFound
 			}
@@ -158,7 +164,7 @@ func (a *App) AuthenticateBearer(ctx context.Context, token string) (atlasx509.P
 	if err != nil {
 		return atlasx509.Principal{}, internal("authenticate bearer", err)
 	}
-	a.creds.putToken(claims.TokenID, cached)
+	a.creds.putToken(token, cached)
 	if claims.SecretID != "" && !now.Before(cached.secretExpires) {
 		return atlasx509.Principal{}, &AuthError{Reason: "revoked or unknown token"}
 	}

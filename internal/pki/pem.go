@@ -1,8 +1,10 @@
 package pki
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"strings"
@@ -25,8 +27,23 @@ func EncodeCertAndKeyPEM(certDER []byte, key crypto.Signer) ([]byte, error) {
 	}
 	// The key lives on only in the answer: clear this copy.
 	defer clear(keyDER)
-	out := pem.EncodeToMemory(&pem.Block{Type: PEMTypeCertificate, Bytes: certDER})
-	return append(out, pem.EncodeToMemory(&pem.Block{Type: PEMTypePrivateKey, Bytes: keyDER})...), nil
+	// One buffer of the answer's size: base64 of 64-character lines, each
+	// with its newline, and the BEGIN and END lines.
+	var out bytes.Buffer
+	out.Grow(pemLen(PEMTypeCertificate, len(certDER)) + pemLen(PEMTypePrivateKey, len(keyDER)))
+	if err := pem.Encode(&out, &pem.Block{Type: PEMTypeCertificate, Bytes: certDER}); err != nil {
+		return nil, err
+	}
+	if err := pem.Encode(&out, &pem.Block{Type: PEMTypePrivateKey, Bytes: keyDER}); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// pemLen is the length of the PEM block of n bytes of type typ.
+func pemLen(typ string, n int) int {
+	b64 := base64.StdEncoding.EncodedLen(n)
+	return b64 + (b64+63)/64 + len("-----BEGIN -----\n-----END -----\n") + 2*len(typ)
 }
 
 // CertPEM returns der as one CERTIFICATE PEM block.

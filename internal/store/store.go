@@ -337,8 +337,8 @@ type Tx interface {
 	// deleted; a service account, secret or API key changed or deleted; a
 	// role assignment added, changed or removed; an access list entry added,
 	// removed or re-addressed, but not its use counts), whichever replica
-	// makes it. A credential read at generation g is still what the store
-	// says while AuthGeneration returns g.
+	// makes it. It is at least 1. A credential read at generation g is
+	// still what the store says while AuthGeneration returns g.
 	AuthGeneration(ctx context.Context) (int64, error)
 
 	InsertOAuthToken(ctx context.Context, t atlasx509.OAuthToken) error

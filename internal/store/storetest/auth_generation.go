@@ -88,6 +88,9 @@ func testAuthGeneration(t *testing.T, s store.Store) {
 		{"API key deleted", func(tx store.Tx) error { return tx.DeleteAPIKey(ctx, key.ID) }, true},
 	}
 	before := generation()
+	if before < 1 {
+		t.Errorf("AuthGeneration of a new store = %d, want at least 1", before)
+	}
 	for _, st := range steps {
 		var inside int64
 		update(t, s, func(tx store.Tx) error {
