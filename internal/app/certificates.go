@@ -49,7 +49,7 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 	var state store.IssuanceState
 	err := a.store.View(ctx, func(tx store.Tx) error {
 		var err error
-		state, err = issuanceState(ctx, tx, p, groupID, username, a.now().UTC())
+		state, err = issuanceState(ctx, tx, p, groupID, username)
 		return err
 	})
 	if err != nil {
@@ -69,10 +69,6 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 		return nil, errAttributeNegativeOrZero("monthsUntilExpiration")
 	case n > MaxCertMonths:
 		return nil, errCertExpiryExceedsTwoYears()
-	}
-	if state.Unexpired >= MaxUnexpiredCerts {
-		// Refused before any key or signature; record checks again.
-		return nil, errGeneratedCertsLimitExceeded()
 	}
 
 	issued := a.now().UTC()
@@ -139,16 +135,22 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 // inserts the record. A serial collision asks for a new serial.
 func (a *App) record(ctx context.Context, p atlasx509.Principal, rec atlasx509.Certificate) error {
 	return a.store.Update(ctx, func(tx store.Tx) error {
-		// Revoked certificates count until they expire: they stay in the
-		// CRL and in the list with includeRevoked, which the limit bounds.
-		state, err := issuanceState(ctx, tx, p, rec.GroupID, rec.Username, rec.Created)
+		state, err := issuanceState(ctx, tx, p, rec.GroupID, rec.Username)
 		if err != nil {
 			return err
 		}
 		if state.CA.Generation != rec.CAGeneration {
 			return errCARotated
 		}
-		if state.Unexpired >= MaxUnexpiredCerts {
+		// Revoked certificates count until they expire: they stay in the
+		// CRL and in the list with includeRevoked, which the limit bounds.
+		// (Counted here only: up to MaxUnexpiredCerts index entries.)
+		count, err := tx.CountCertificates(ctx, store.CertificateFilter{GroupID: rec.GroupID, Username: rec.Username,
+			ValidAt: rec.Created, IncludeRevoked: true})
+		if err != nil {
+			return err
+		}
+		if count >= MaxUnexpiredCerts {
 			return errGeneratedCertsLimitExceeded()
 		}
 		if err := tx.InsertCertificate(ctx, rec); errors.Is(err, store.ErrConflict) {
@@ -170,11 +172,11 @@ func (a *App) record(ctx context.Context, p atlasx509.Principal, rec atlasx509.C
 // p may issue certificates in it, its X.509 is managed, and the user
 // exists with its certificates managed by Atlas. The certificate limit and
 // the CA generation are left to the caller.
-func issuanceState(ctx context.Context, tx store.Tx, p atlasx509.Principal, groupID, username string, validAt time.Time) (store.IssuanceState, error) {
+func issuanceState(ctx context.Context, tx store.Tx, p atlasx509.Principal, groupID, username string) (store.IssuanceState, error) {
 	if !atlasx509.ValidID(groupID) {
 		return store.IssuanceState{}, errInvalidGroupID(groupID)
 	}
-	state, err := tx.IssuanceState(ctx, groupID, username, validAt)
+	state, err := tx.IssuanceState(ctx, groupID, username)
 	if err := projectAccess(p, authz.CertificateCreate, groupID, state.OrgID, err); err != nil {
 		return state, err
 	}

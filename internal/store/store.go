@@ -110,10 +110,6 @@ type IssuanceState struct {
 	// CA is the project's newest CA generation, as ListProjectCAs returns
 	// it; the zero ProjectCA (Generation 0) when the project has none.
 	CA atlasx509.ProjectCA
-	// Unexpired counts the user's certificates, revoked or not, whose
-	// NotAfter is after the time asked (as CountCertificates with
-	// IncludeRevoked): those the per-user limit bounds.
-	Unexpired int
 }
 
 // AlertFilter selects alerts: those of the project GroupID (any when ""),
@@ -219,10 +215,10 @@ type Tx interface {
 	UpdateProjectCASealedKey(ctx context.Context, groupID string, generation int, sealedKey []byte) error
 
 	// IssuanceState reads, in one statement, what an issuance of a
-	// certificate for the user username of the project groupID checks,
-	// counting the certificates unexpired at validAt; ErrNotFound when
-	// there is no such project (whatever the user).
-	IssuanceState(ctx context.Context, groupID, username string, validAt time.Time) (IssuanceState, error)
+	// certificate for the user username of the project groupID checks
+	// (but the count of the user's certificates); ErrNotFound when there
+	// is no such project (whatever the user).
+	IssuanceState(ctx context.Context, groupID, username string) (IssuanceState, error)
 	// InsertCertificate returns ErrConflict when (GroupID, Serial) exists.
 	// RevokedAt and RevocationReason are ignored: a record starts unrevoked.
 	InsertCertificate(ctx context.Context, c atlasx509.Certificate) error

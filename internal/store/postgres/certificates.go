@@ -128,9 +128,9 @@ func (t *tx) ListProjectCAs(ctx context.Context, groupID string) ([]atlasx509.Pr
 		FROM project_cas WHERE group_id = $1 ORDER BY generation DESC`, groupID)
 }
 
-// IssuanceState implements store.Tx: the project, its user, its newest CA
-// and the user's unexpired certificates, in one statement.
-func (t *tx) IssuanceState(ctx context.Context, groupID, username string, validAt time.Time) (store.IssuanceState, error) {
+// IssuanceState implements store.Tx: the project, its user and its newest
+// CA, in one statement.
+func (t *tx) IssuanceState(ctx context.Context, groupID, username string) (store.IssuanceState, error) {
 	return get(ctx, t, "read issuance state", func(r scanner) (store.IssuanceState, error) {
 		var st store.IssuanceState
 		var x509Type *string
@@ -139,7 +139,7 @@ func (t *tx) IssuanceState(ctx context.Context, groupID, username string, validA
 		var notBefore, notAfter, created *time.Time
 		var seq, crl *int64
 		err := r.Scan(&st.OrgID, &st.CustomerX509CAs, &st.LeafKeyType, &x509Type,
-			&gen, &certDER, &sealedKey, &notBefore, &notAfter, &created, &seq, &crl, &st.Unexpired)
+			&gen, &certDER, &sealedKey, &notBefore, &notAfter, &created, &seq, &crl)
 		if err != nil {
 			return st, err
 		}
@@ -153,14 +153,12 @@ func (t *tx) IssuanceState(ctx context.Context, groupID, username string, validA
 		return st, nil
 	}, `SELECT p.org_id, p.customer_x509_cas, p.leaf_key_type, u.x509_type,
 			ca.generation, ca.cert_der, ca.sealed_key, ca.not_before, ca.not_after, ca.created,
-			ca.revocation_seq, ca.crl_number,
-			(SELECT count(*) FROM certificates c WHERE c.group_id = p.id AND c.username = $1
-				AND NOT c.user_deleted AND c.not_after > $2)
+			ca.revocation_seq, ca.crl_number
 		FROM projects p
 		LEFT JOIN database_users u ON u.group_id = p.id AND u.username = $1
 		LEFT JOIN project_cas ca ON ca.group_id = p.id
 			AND ca.generation = (SELECT max(generation) FROM project_cas WHERE group_id = p.id)
-		WHERE p.id = $3`, username, ts(validAt), groupID)
+		WHERE p.id = $2`, username, groupID)
 }
 
 // InsertCertificate implements store.Tx. The user must exist: a record
