@@ -189,6 +189,13 @@ func TestQueryPlans(t *testing.T) {
 			WHERE group_id = ? AND ca_generation = ? AND revoked_at IS NOT NULL AND not_after > ?
 			ORDER BY serial`, []any{"p", 1, "2025"}, "certificates_ca_revoked"},
 		{`DELETE FROM certificates WHERE user_deleted = 1 AND not_after <= ?`, []any{"2025"}, "certificates_deleted_users"},
+		// Events: 00013 dropped events_type and made events_org_created partial.
+		{`SELECT ` + eventColumns + ` FROM events WHERE org_id = ? AND org_id <> ''
+			ORDER BY created DESC, seq DESC LIMIT ? OFFSET ?`, []any{"o", -1, 0}, "events_org_created"},
+		{`SELECT count(*) FROM events WHERE org_id = ? AND org_id <> '' AND created >= ?`, []any{"o", "2025"}, "events_org_created"},
+		{`SELECT ` + eventColumns + ` FROM events WHERE group_id = ? AND event_type IN (SELECT value FROM json_each(?))
+			ORDER BY created DESC, seq DESC LIMIT ? OFFSET ?`, []any{"p", `["X"]`, -1, 0}, "events_group_created"},
+		{`DELETE FROM events WHERE created < ?`, []any{"2025"}, "events_created"},
 	}
 	for _, tc := range tests {
 		rows, err := s.writer.QueryContext(ctx, "EXPLAIN QUERY PLAN "+tc.query, tc.args...)

@@ -1,4 +1,6 @@
--- The credentials generation: one number that every change to what
+-- Two changes of the issuance path (issue 15).
+--
+-- 1. The credentials generation: one number that every change to what
 -- authenticates or authorizes a credential makes larger, in the change's own
 -- transaction (triggers, so that no write path can forget it). A server
 -- keeps the credentials it verified in memory with the generation they were
@@ -11,8 +13,19 @@
 -- service accounts and API keys; any change to role assignments; an access
 -- list entry added, removed or re-addressed (not its use counts, which
 -- RecordAccessListUse updates in batches).
+--
+-- 2. Every issuance inserts an event in its write transaction, and each
+-- index of events is one more b-tree to write. events_type served no query
+-- (every one names the project or the organization, whose indexes give the
+-- order), and events_org_created held an entry for every project event under
+-- org_id '' that no query reads (the organization's queries say
+-- org_id <> ''): the first goes, the second becomes partial.
 
 -- +goose Up
+DROP INDEX events_type;
+DROP INDEX events_org_created;
+CREATE INDEX events_org_created ON events (org_id, created DESC, seq DESC) WHERE org_id <> '';
+
 CREATE TABLE auth_generation (
     id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
     n  INTEGER NOT NULL
@@ -78,6 +91,9 @@ BEGIN UPDATE auth_generation SET n = n + 1 WHERE id = 1; END;
 -- +goose StatementEnd
 
 -- +goose Down
+DROP INDEX events_org_created;
+CREATE INDEX events_org_created ON events (org_id, created DESC, seq DESC);
+CREATE INDEX events_type ON events (event_type, created);
 DROP TRIGGER auth_generation_access_list_delete;
 DROP TRIGGER auth_generation_access_list_update;
 DROP TRIGGER auth_generation_access_list_insert;

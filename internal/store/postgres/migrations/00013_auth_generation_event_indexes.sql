@@ -1,4 +1,6 @@
--- The credentials generation: one number that every change to what
+-- Two changes of the issuance path (issue 15).
+--
+-- 1. The credentials generation: one number that every change to what
 -- authenticates or authorizes a credential makes larger, in the change's own
 -- transaction (row triggers, so that no write path can forget it). A server
 -- keeps the credentials it verified in memory with the generation they were
@@ -11,8 +13,19 @@
 -- service accounts and API keys; any change to role assignments; an access
 -- list entry added, removed or re-addressed (not its use counts, which
 -- RecordAccessListUse updates in batches).
+--
+-- 2. Every issuance inserts an event in its write transaction, and each
+-- index of events is one more b-tree to write. events_type served no query
+-- (every one names the project or the organization, whose indexes give the
+-- order), and events_org_created held an entry for every project event under
+-- org_id '' that no query reads (the organization's queries say
+-- org_id <> ''): the first goes, the second becomes partial.
 
 -- +goose Up
+DROP INDEX events_type;
+DROP INDEX events_org_created;
+CREATE INDEX events_org_created ON events (org_id, created DESC, seq DESC) WHERE org_id <> '';
+
 CREATE TABLE auth_generation (
     id integer NOT NULL PRIMARY KEY CHECK (id = 1),
     n  bigint  NOT NULL
@@ -43,6 +56,9 @@ CREATE TRIGGER auth_generation_access_list AFTER INSERT OR DELETE OR UPDATE OF p
     FOR EACH ROW EXECUTE FUNCTION bump_auth_generation();
 
 -- +goose Down
+DROP INDEX events_org_created;
+CREATE INDEX events_org_created ON events (org_id, created DESC, seq DESC);
+CREATE INDEX events_type ON events (event_type, created);
 DROP TRIGGER auth_generation_access_list ON access_list_entries;
 DROP TRIGGER auth_generation_roles ON role_assignments;
 DROP TRIGGER auth_generation_api_keys ON api_keys;
