@@ -68,10 +68,7 @@ func (c *credCache) token(token string) (cachedToken, bool) {
 func (c *credCache) putToken(token string, e cachedToken) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.tokens == nil || len(c.tokens) >= maxCachedCredentials {
-		c.tokens = make(map[string]cachedToken)
-	}
-	c.tokens[token] = e
+	putBounded(&c.tokens, token, e)
 }
 
 func (c *credCache) apiKey(publicKey string, generation int64) (cachedAPIKey, bool) {
@@ -84,8 +81,14 @@ func (c *credCache) apiKey(publicKey string, generation int64) (cachedAPIKey, bo
 func (c *credCache) putAPIKey(publicKey string, e cachedAPIKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.keys == nil || len(c.keys) >= maxCachedCredentials {
-		c.keys = make(map[string]cachedAPIKey)
+	putBounded(&c.keys, publicKey, e)
+}
+
+// putBounded stores v under k in *m, emptying *m first when it holds
+// maxCachedCredentials entries (or making it).
+func putBounded[V any](m *map[string]V, k string, v V) {
+	if *m == nil || len(*m) >= maxCachedCredentials {
+		*m = make(map[string]V)
 	}
-	c.keys[publicKey] = e
+	(*m)[k] = v
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -143,5 +144,25 @@ func TestBearerCacheExpiry(t *testing.T) {
 				t.Errorf("%s after minting: accepted", tc.after)
 			}
 		})
+	}
+}
+
+// TestCredentialCacheBounded checks that the cache never holds more than
+// maxCachedCredentials entries of a kind, and keeps the one just put.
+func TestCredentialCacheBounded(t *testing.T) {
+	var c credCache
+	for i := range maxCachedCredentials + 1 {
+		c.putAPIKey(fmt.Sprint(i), cachedAPIKey{generation: 1})
+		c.putToken(fmt.Sprint(i), cachedToken{generation: 1})
+	}
+	if len(c.keys) > maxCachedCredentials || len(c.tokens) > maxCachedCredentials {
+		t.Errorf("%d keys and %d tokens cached, want at most %d", len(c.keys), len(c.tokens), maxCachedCredentials)
+	}
+	last := fmt.Sprint(maxCachedCredentials)
+	if _, ok := c.apiKey(last, 1); !ok {
+		t.Error("the last API key put is not cached")
+	}
+	if _, ok := c.token(last); !ok {
+		t.Error("the last token put is not cached")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/app"
@@ -65,12 +66,28 @@ func (s *server) writeUnauthenticated(w http.ResponseWriter, r *http.Request, ae
 	if _, ok := bearerToken(r); ok {
 		w.Header().Add("WWW-Authenticate", `Bearer realm="MMS Public API", error="invalid_token"`)
 	}
-	e := app.ErrUnauthenticated()
-	body := atlasapi.ApiError{Detail: e.Detail, Error: http.StatusUnauthorized,
-		ErrorCode: e.Code, Parameters: []any{}, Reason: http.StatusText(http.StatusUnauthorized)}
-	// Atlas pretty-prints this one body whatever the query says.
-	writeErrorBody(w, r, http.StatusUnauthorized, body, true)
+	// Atlas pretty-prints this one body whatever the query says. It never
+	// changes, and every Digest client is answered it once per request
+	// (its first, unauthenticated, try): it is encoded once.
+	b := unauthenticatedBody()
+	h := w.Header()
+	h.Set("Content-Type", v1ContentType)
+	h.Set("X-Error-Code", app.ErrUnauthenticated().Code)
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusUnauthorized)
+	w.Write(b)
 }
+
+// unauthenticatedBody is the body of every 401 answer.
+var unauthenticatedBody = sync.OnceValue(func() []byte {
+	e := app.ErrUnauthenticated()
+	b, err := marshal(atlasapi.ApiError{Detail: e.Detail, Error: http.StatusUnauthorized,
+		ErrorCode: e.Code, Parameters: []any{}, Reason: http.StatusText(http.StatusUnauthorized)}, true)
+	if err != nil {
+		panic(err) // a fixed value that encodes
+	}
+	return b
+})
 
 func writeErrorBody(w http.ResponseWriter, r *http.Request, status int, body atlasapi.ApiError, pretty bool) {
 	b, err := marshal(body, pretty)
