@@ -8,7 +8,8 @@ type Organization struct {
 	Name    string
 	Created time.Time
 	// SkipDefaultAlertsSettings is Atlas's flag of the same name: stored
-	// and answered; atlasx509 has no alerts.
+	// and answered; it configures nothing here (each project's own
+	// WithDefaultAlertsSettings decides its default alert configurations).
 	SkipDefaultAlertsSettings bool
 }
 
@@ -27,8 +28,10 @@ type Project struct {
 	// LeafKeyType is the key type of the project's managed certificates
 	// (an extension); empty means the default, RSA 4096 as Atlas.
 	LeafKeyType string
-	// WithDefaultAlertsSettings is Atlas's flag of the same name: stored
-	// and answered; atlasx509 has no alerts.
+	// WithDefaultAlertsSettings is Atlas's flag of the same name: when
+	// true, the project is created with Atlas's default alert
+	// configuration for expiring managed certificates, and enabling
+	// self-managed X.509 adds the one for expiring CAs.
 	WithDefaultAlertsSettings bool
 	// Tags are the project's resource tags, in the order given.
 	Tags []Tag
