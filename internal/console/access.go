@@ -2,11 +2,13 @@ package console
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/app"
+	"github.com/atlasx509/atlasx509/internal/authz"
 )
 
 // credential is one API key or service account of the access page, with
@@ -16,16 +18,32 @@ type credential struct {
 	ID          string
 	Name        string // public key, or the account's name
 	Description string
-	Roles       []string
-	AccessList  []atlasx509.AccessListEntry
+	// Roles are its organization roles; Projects its roles over
+	// projects.
+	Roles      []string
+	Projects   []assignment
+	AccessList []atlasx509.AccessListEntry
 	// Secrets are a service account's secrets (their expiry only).
 	Secrets []atlasx509.ServiceAccountSecret
 }
 
+// assignment is a credential's roles over one project.
+type assignment struct {
+	GroupID, Name string
+	Roles         []string
+}
+
+// HasOrgRole reports whether the credential holds the organization role r.
+func (c credential) HasOrgRole(r atlasx509.Role) bool { return slices.Contains(c.Roles, string(r)) }
+
 // accessData is the access page's.
 type accessData struct {
-	Credentials []credential
-	OrgRoles    []atlasx509.Role
+	Credentials  []credential
+	OrgRoles     []atlasx509.Role
+	ProjectRoles []atlasx509.Role
+	// Projects are the organization's projects the signed-in principal
+	// may assign a credential to.
+	Projects []atlasx509.Project
 	// SecretLifetimes are the lifetimes offered for a new service
 	// account's secret, in hours (Atlas allows 8 to 8760).
 	SecretLifetimes []lifetime
@@ -50,7 +68,35 @@ type newSecret struct {
 func (h *handler) accessView(r *http.Request, s *session) (*view, error) {
 	ctx, orgID := r.Context(), s.p.OrgID
 	v := h.pageView(r, s, "API access")
-	d := accessData{OrgRoles: atlasx509.OrgRoles, SecretLifetimes: secretLifetimes}
+	d := accessData{OrgRoles: atlasx509.OrgRoles, ProjectRoles: atlasx509.ProjectRoles, SecretLifetimes: secretLifetimes}
+	projects, _, err := h.app.ListProjects(ctx, s.p, all)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, p := range projects {
+		if p.OrgID != orgID {
+			continue
+		}
+		names[p.ID] = p.Name
+		if authz.Allowed(s.p, authz.ProjectAccessManage, orgID, p.ID) {
+			d.Projects = append(d.Projects, p)
+		}
+	}
+	// assigned adds the roles over groupID to c's assignments.
+	assigned := func(c *credential, groupID string, roles ...string) {
+		for i := range c.Projects {
+			if c.Projects[i].GroupID == groupID {
+				c.Projects[i].Roles = append(c.Projects[i].Roles, roles...)
+				return
+			}
+		}
+		name := names[groupID]
+		if name == "" {
+			name = groupID
+		}
+		c.Projects = append(c.Projects, assignment{GroupID: groupID, Name: name, Roles: roles})
+	}
 	keys, _, err := h.app.ListAPIKeys(ctx, s.p, orgID, all)
 	if err != nil {
 		return nil, err
@@ -58,7 +104,11 @@ func (h *handler) accessView(r *http.Request, s *session) (*view, error) {
 	for _, k := range keys {
 		c := credential{Kind: "apiKey", ID: k.Key.ID, Name: k.Key.PublicKey, Description: k.Key.Description}
 		for _, ra := range k.Roles {
-			c.Roles = append(c.Roles, roleText(ra.Role, ra.GroupID))
+			if ra.GroupID == "" {
+				c.Roles = append(c.Roles, string(ra.Role))
+			} else {
+				assigned(&c, ra.GroupID, string(ra.Role))
+			}
 		}
 		if c.AccessList, err = h.app.ListAccessList(ctx, s.p, app.Credential{OrgID: orgID, Kind: atlasx509.PrincipalAPIKey, ID: k.Key.ID}); err != nil {
 			return nil, err
@@ -74,6 +124,25 @@ func (h *handler) accessView(r *http.Request, s *session) (*view, error) {
 		for _, r := range a.Roles {
 			c.Roles = append(c.Roles, string(r))
 		}
+		groups, _, err := h.app.ListServiceAccountProjects(ctx, s.p, orgID, a.Account.ClientID, all)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range groups {
+			var roles []string
+			// The roles over a project are read with the right to manage
+			// its access; without it, the project alone is shown.
+			if authz.Allowed(s.p, authz.ProjectAccessManage, orgID, g) {
+				pd, err := h.app.GetProjectServiceAccount(ctx, s.p, g, a.Account.ClientID)
+				if err != nil {
+					return nil, err
+				}
+				for _, r := range pd.Roles {
+					roles = append(roles, string(r))
+				}
+			}
+			assigned(&c, g, roles...)
+		}
 		if c.AccessList, err = h.app.ListAccessList(ctx, s.p, app.Credential{OrgID: orgID, Kind: atlasx509.PrincipalServiceAccount, ID: a.Account.ClientID}); err != nil {
 			return nil, err
 		}
@@ -81,14 +150,6 @@ func (h *handler) accessView(r *http.Request, s *session) (*view, error) {
 	}
 	v.Data = d
 	return v, nil
-}
-
-// roleText names a role, with its project when it is a project role.
-func roleText(r atlasx509.Role, groupID string) string {
-	if groupID == "" {
-		return string(r)
-	}
-	return string(r) + " (project " + groupID + ")"
 }
 
 func (h *handler) access(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -105,7 +166,7 @@ func (h *handler) accessFailed(w http.ResponseWriter, r *http.Request, s *sessio
 	if verr != nil {
 		return err
 	}
-	return h.formFailed(w, r, v, "access", form, err, "desc", "name", "roles", "address")
+	return h.formFailed(w, r, v, "access", form, err, "desc", "name", "roles", "address", "groupId")
 }
 
 // postedRoles are the role names ticked in a form.
@@ -222,4 +283,59 @@ func (h *handler) deleteAccessEntry(w http.ResponseWriter, r *http.Request, s *s
 		return h.accessFailed(w, r, s, "cred-"+r.PathValue("id"), err)
 	}
 	return seeOther(w, r, "/console/access", "accessDeleted")
+}
+
+// updateOrgRoles replaces a credential's organization roles (Atlas
+// updateApiKey, or updateServiceAccount when sa).
+func (h *handler) updateOrgRoles(sa bool) func(http.ResponseWriter, *http.Request, *session) error {
+	return func(w http.ResponseWriter, r *http.Request, s *session) error {
+		id, roles := r.PathValue("id"), postedRoles(r)
+		var err error
+		if sa {
+			_, err = h.app.UpdateServiceAccount(r.Context(), s.p, s.p.OrgID, id, app.ServiceAccountInput{Roles: &roles})
+		} else {
+			_, err = h.app.UpdateAPIKey(r.Context(), s.p, s.p.OrgID, id, app.APIKeyInput{Roles: &roles})
+		}
+		if err != nil {
+			return h.accessFailed(w, r, s, "roles-"+id, err)
+		}
+		return seeOther(w, r, "/console/access", "rolesChanged")
+	}
+}
+
+// assignProject assigns a credential to the project posted with the
+// project roles ticked, replacing those it had there (Atlas
+// updateApiKeyRoles, or addProjectServiceAccount when sa).
+func (h *handler) assignProject(sa bool) func(http.ResponseWriter, *http.Request, *session) error {
+	return func(w http.ResponseWriter, r *http.Request, s *session) error {
+		id, groupID, roles := r.PathValue("id"), strings.TrimSpace(r.PostFormValue("groupId")), postedRoles(r)
+		var err error
+		if sa {
+			_, err = h.app.AddProjectServiceAccount(r.Context(), s.p, groupID, id, roles)
+		} else {
+			_, err = h.app.UpdateProjectAPIKeyRoles(r.Context(), s.p, groupID, id, app.APIKeyInput{Roles: &roles})
+		}
+		if err != nil {
+			return h.accessFailed(w, r, s, "assign-"+id, err)
+		}
+		return seeOther(w, r, "/console/access", "projectAssigned")
+	}
+}
+
+// removeProject removes a credential from a project (Atlas
+// removeProjectApiKey, or deleteProjectServiceAccount when sa).
+func (h *handler) removeProject(sa bool) func(http.ResponseWriter, *http.Request, *session) error {
+	return func(w http.ResponseWriter, r *http.Request, s *session) error {
+		id, groupID := r.PathValue("id"), r.PathValue("groupId")
+		var err error
+		if sa {
+			err = h.app.RemoveProjectServiceAccount(r.Context(), s.p, groupID, id)
+		} else {
+			err = h.app.RemoveProjectAPIKey(r.Context(), s.p, groupID, id)
+		}
+		if err != nil {
+			return h.accessFailed(w, r, s, "assign-"+id, err)
+		}
+		return seeOther(w, r, "/console/access", "projectRemoved")
+	}
 }

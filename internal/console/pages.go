@@ -54,6 +54,12 @@ func (h *handler) routes() {
 	m.Handle("POST /console/access/serviceAccount/{id}/delete", h.authed("deleteServiceAccount", h.deleteServiceAccount))
 	m.Handle("POST /console/access/serviceAccount/{id}/secrets", h.authed("createServiceAccountSecret", h.createSecret))
 	m.Handle("POST /console/access/serviceAccount/{id}/secrets/delete", h.authed("deleteServiceAccountSecret", h.deleteSecret))
+	m.Handle("POST /console/access/apiKey/{id}/roles", h.authed("updateApiKey", h.updateOrgRoles(false)))
+	m.Handle("POST /console/access/serviceAccount/{id}/roles", h.authed("updateServiceAccount", h.updateOrgRoles(true)))
+	m.Handle("POST /console/access/apiKey/{id}/projects", h.authed("updateApiKeyRoles", h.assignProject(false)))
+	m.Handle("POST /console/access/serviceAccount/{id}/projects", h.authed("addProjectServiceAccount", h.assignProject(true)))
+	m.Handle("POST /console/access/apiKey/{id}/projects/{groupId}/remove", h.authed("removeProjectApiKey", h.removeProject(false)))
+	m.Handle("POST /console/access/serviceAccount/{id}/projects/{groupId}/remove", h.authed("deleteProjectServiceAccount", h.removeProject(true)))
 	m.Handle("POST /console/access/{kind}/{id}/accesslist", h.authed("createAccessListEntry", h.addAccessEntry))
 	m.Handle("POST /console/access/{kind}/{id}/accesslist/delete", h.authed("deleteAccessListEntry", h.deleteAccessEntry))
 	m.Handle("/console/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -75,6 +81,9 @@ var notices = map[string]string{
 	"credentialDeleted": "Credential deleted.",
 	"accessAdded":       "Access list entry added.",
 	"accessDeleted":     "Access list entry removed.",
+	"rolesChanged":      "Organization roles saved.",
+	"projectAssigned":   "Project roles saved.",
+	"projectRemoved":    "Removed from the project.",
 }
 
 func seeOther(w http.ResponseWriter, r *http.Request, path, notice string) error {
