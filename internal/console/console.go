@@ -173,7 +173,13 @@ func (h *handler) authed(op string, fn func(w http.ResponseWriter, r *http.Reque
 				return
 			}
 		}
-		if err := h.gate.Begin(r, p, "console."+op, r.PathValue("groupId")); err != nil {
+		// The project of the request: in the path, or chosen in the form
+		// (assigning a credential to a project), so the audit names it.
+		groupID := r.PathValue("groupId")
+		if groupID == "" && r.Method == http.MethodPost {
+			groupID = strings.TrimSpace(r.PostFormValue("groupId"))
+		}
+		if err := h.gate.Begin(r, p, "console."+op, groupID); err != nil {
 			h.renderFault(w, r, s, err)
 			return
 		}

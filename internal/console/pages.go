@@ -84,6 +84,8 @@ var notices = map[string]string{
 	"rolesChanged":      "Organization roles saved.",
 	"projectAssigned":   "Project roles saved.",
 	"projectRemoved":    "Removed from the project.",
+	"rotated":           "A new CA generation signs new certificates.",
+	"secretDeleted":     "Secret deleted.",
 }
 
 func seeOther(w http.ResponseWriter, r *http.Request, path, notice string) error {
