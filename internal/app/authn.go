@@ -64,14 +64,9 @@ func (a *App) AuthenticateDigest(ctx context.Context, header, method, requestURI
 		if cached.key, err = tx.GetAPIKeyByPublicKey(ctx, creds.Username); err != nil {
 			return err
 		}
-		roles, err := tx.ListRoleAssignments(ctx, cached.key.ID)
-		if err != nil {
-			return err
-		}
-		access, err := accessList(ctx, tx, cached.key.ID)
 		key := cached.key
-		cached.principal = atlasx509.Principal{ID: key.ID, Kind: atlasx509.PrincipalAPIKey, OrgID: key.OrgID, Roles: roles, AccessList: access, PublicKey: key.PublicKey}
-		return err
+		cached.principal = atlasx509.Principal{ID: key.ID, Kind: atlasx509.PrincipalAPIKey, OrgID: key.OrgID, PublicKey: key.PublicKey}
+		return withRolesAndAccess(ctx, tx, &cached.principal)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return atlasx509.Principal{}, &AuthError{Reason: "unknown public key"}
@@ -150,13 +145,8 @@ func (a *App) AuthenticateBearer(ctx context.Context, token string) (atlasx509.P
 		if err != nil {
 			return err
 		}
-		roles, err := tx.ListRoleAssignments(ctx, sa.ClientID)
-		if err != nil {
-			return err
-		}
-		access, err := accessList(ctx, tx, sa.ClientID)
-		cached.principal = atlasx509.Principal{ID: sa.ClientID, Kind: atlasx509.PrincipalServiceAccount, OrgID: sa.OrgID, Roles: roles, AccessList: access}
-		return err
+		cached.principal = atlasx509.Principal{ID: sa.ClientID, Kind: atlasx509.PrincipalServiceAccount, OrgID: sa.OrgID}
+		return withRolesAndAccess(ctx, tx, &cached.principal)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return atlasx509.Principal{}, &AuthError{Reason: "revoked or unknown token"}

@@ -94,8 +94,8 @@ func (a *App) checkAPIKey(ctx context.Context, publicKey, privateKey string) (at
 		if key, err = tx.GetAPIKeyByPublicKey(ctx, publicKey); err != nil {
 			return err
 		}
-		p, err = loadPrincipal(ctx, tx, atlasx509.PrincipalAPIKey, key.ID)
-		return err
+		p = atlasx509.Principal{ID: key.ID, Kind: atlasx509.PrincipalAPIKey, OrgID: key.OrgID, PublicKey: key.PublicKey}
+		return withRolesAndAccess(ctx, tx, &p)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return atlasx509.Principal{}, &AuthError{Reason: "unknown public key"}
@@ -134,12 +134,18 @@ func loadPrincipal(ctx context.Context, tx store.Tx, kind atlasx509.PrincipalKin
 	default:
 		return p, store.ErrNotFound
 	}
+	return p, withRolesAndAccess(ctx, tx, &p)
+}
+
+// withRolesAndAccess reads the roles and access list of the principal p
+// (its ID set) into it: what every way of signing in knows of a caller.
+func withRolesAndAccess(ctx context.Context, tx store.Tx, p *atlasx509.Principal) error {
 	var err error
-	if p.Roles, err = tx.ListRoleAssignments(ctx, id); err != nil {
-		return p, err
+	if p.Roles, err = tx.ListRoleAssignments(ctx, p.ID); err != nil {
+		return err
 	}
-	p.AccessList, err = accessList(ctx, tx, id)
-	return p, err
+	p.AccessList, err = accessList(ctx, tx, p.ID)
+	return err
 }
 
 // ConsoleSession returns the principal of the session of token, as it is
