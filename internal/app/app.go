@@ -63,6 +63,8 @@ type App struct {
 	tokens *auth.TokenIssuer
 	creds  credCache // credentials verified against the store (authcache.go)
 
+	issuance issuanceCache // issuance states of committed issuances (issuancecache.go)
+
 	onIssued func(pki.KeyType)
 
 	allowPrivateWebhooks bool

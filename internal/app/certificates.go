@@ -44,16 +44,19 @@ var errCARotated = errors.New("a new CA generation signs from now on")
 // key PEM. The record of the certificate is committed before this returns;
 // the private key is never stored. months nil means the default, 3.
 func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Principal, groupID, username string, months *int) ([]byte, error) {
-	// Cheap checks first, in a read transaction, so that a request that will
-	// be refused costs no key and no signature.
-	var state store.IssuanceState
-	err := a.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		state, err = issuanceState(ctx, tx, p, groupID, username)
-		return err
-	})
-	if err != nil {
-		return nil, userStoreError("issue certificate", err)
+	// Cheap checks first, so that a request that will be refused costs no
+	// key and no signature: on the state the last issuance of this user
+	// committed with (issuancecache.go), or else in a read transaction.
+	state, cached := a.issuance.get(groupID, username)
+	if !cached || checkIssuanceState(p, groupID, username, state, nil) != nil {
+		err := a.store.View(ctx, func(tx store.Tx) error {
+			var err error
+			state, err = issuanceState(ctx, tx, p, groupID, username)
+			return err
+		})
+		if err != nil {
+			return nil, userStoreError("issue certificate", err)
+		}
 	}
 	keyType := leafKeyType(atlasx509.Project{LeafKeyType: state.LeafKeyType})
 	var cas []atlasx509.ProjectCA
@@ -105,7 +108,13 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 			CAGeneration: gen, NotBefore: now.Add(-time.Hour), NotAfter: notAfter,
 			FingerprintSHA256: hex.EncodeToString(sum[:]), Created: issued,
 		}
-		err = a.record(ctx, p, rec)
+		var committed store.IssuanceState
+		committed, err = a.record(ctx, p, rec)
+		if err == nil {
+			a.issuance.put(groupID, username, committed)
+		} else {
+			a.issuance.drop(groupID, username)
+		}
 		if errors.Is(err, errCARotated) && attempt < issueAttempts-1 {
 			// Rotated meanwhile: the newest generation signs it.
 			if ca, gen, err = a.caFor(ctx, groupID, nil, now, notAfter); err != nil {
@@ -132,10 +141,13 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 // signed it is still the newest generation (a rotation that committed
 // meanwhile asks for a new signature, so that no certificate recorded after
 // a rotation is signed by an older CA), applies the per-user limit and
-// inserts the record. A serial collision asks for a new serial.
-func (a *App) record(ctx context.Context, p atlasx509.Principal, rec atlasx509.Certificate) error {
-	return a.store.Update(ctx, func(tx store.Tx) error {
-		state, err := issuanceState(ctx, tx, p, rec.GroupID, rec.Username)
+// inserts the record. A serial collision asks for a new serial. It returns
+// the state the transaction read.
+func (a *App) record(ctx context.Context, p atlasx509.Principal, rec atlasx509.Certificate) (store.IssuanceState, error) {
+	var state store.IssuanceState
+	err := a.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		state, err = issuanceState(ctx, tx, p, rec.GroupID, rec.Username)
 		if err != nil {
 			return err
 		}
@@ -165,6 +177,7 @@ func (a *App) record(ctx context.Context, p atlasx509.Principal, rec atlasx509.C
 			"notAfter": rec.NotAfter.UTC().Format(time.RFC3339), "caGeneration": strconv.Itoa(rec.CAGeneration)}
 		return a.recordEvent(ctx, tx, ev)
 	})
+	return state, err
 }
 
 // issuanceState reads in one statement what an issuance by p checks, and
@@ -177,18 +190,24 @@ func issuanceState(ctx context.Context, tx store.Tx, p atlasx509.Principal, grou
 		return store.IssuanceState{}, errInvalidGroupID(groupID)
 	}
 	state, err := tx.IssuanceState(ctx, groupID, username)
+	return state, checkIssuanceState(p, groupID, username, state, err)
+}
+
+// checkIssuanceState applies issuanceState's checks to state, read with
+// error err.
+func checkIssuanceState(p atlasx509.Principal, groupID, username string, state store.IssuanceState, err error) error {
 	if err := projectAccess(p, authz.CertificateCreate, groupID, state.OrgID, err); err != nil {
-		return state, err
+		return err
 	}
 	switch {
 	case state.CustomerX509CAs != "":
-		return state, advancedX509()
+		return advancedX509()
 	case !state.UserFound:
-		return state, errUsernameNotFound(username)
+		return errUsernameNotFound(username)
 	case state.UserX509Type != atlasx509.X509Managed:
-		return state, errUserNotManagedX509()
+		return errUserNotManagedX509()
 	}
-	return state, nil
+	return nil
 }
 
 // caFor returns the project's CA that can sign a certificate valid until
