@@ -90,6 +90,14 @@ type Principal struct {
 	// (invalid when unknown): what events record of their caller.
 	PublicKey     string
 	RemoteAddress netip.Addr
+	// UnconfirmedGeneration, when not 0, says that the principal was taken
+	// from the server's cache of verified credentials without reading the
+	// store: it was current at this credentials generation, and may no
+	// longer be. Such a principal is allowed nothing (authz refuses it)
+	// until a use case confirms it, in its write transaction, by finding
+	// the generation unchanged; only certificate issuance does (see
+	// app.ErrCredentialsChanged).
+	UnconfirmedGeneration int64
 }
 
 // String names the kind of credential.

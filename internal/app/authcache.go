@@ -22,6 +22,18 @@ import (
 // a time: a revocation or a role change committed anywhere takes effect on
 // every replica's next request, as it did without the cache.
 //
+// A use case that reads the generation in its own write transaction can do
+// without that read transaction: the Authenticate…Unconfirmed methods take
+// a cached principal as it is, marked unconfirmed with the generation it
+// was read at (Principal.UnconfirmedGeneration). authz allows such a
+// principal nothing; the use case (certificate issuance, the hot path)
+// clears the mark for its checks and refuses to commit, with
+// ErrCredentialsChanged, unless its write transaction finds the generation
+// unchanged, so its outcome is decided by credentials as current as the
+// read transaction gave them. On ErrCredentialsChanged the HTTP layer
+// confirms the credentials from the store (Confirm) and runs the use case
+// once more.
+//
 // What the cache does not hold is checked on every request: the token's
 // expiry (its signature and claims are verified again unless the very same
 // bytes were verified before), its secret's expiry, the Digest response with
@@ -76,6 +88,15 @@ func (c *credCache) apiKey(publicKey string, generation int64) (cachedAPIKey, bo
 	defer c.mu.Unlock()
 	e, ok := c.keys[publicKey]
 	return e, ok && e.generation == generation
+}
+
+// apiKeyAnyGeneration returns what was read about publicKey at whatever
+// generation: for a principal that its use case confirms.
+func (c *credCache) apiKeyAnyGeneration(publicKey string) (cachedAPIKey, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.keys[publicKey]
+	return e, ok
 }
 
 func (c *credCache) putAPIKey(publicKey string, e cachedAPIKey) {

@@ -33,35 +33,90 @@ func (a *App) DigestChallenge(stale bool) string {
 // AuthenticateDigest checks an `Authorization: Digest …` header sent with
 // method and requestURI (path and query as sent) and returns the API key's principal.
 func (a *App) AuthenticateDigest(ctx context.Context, header, method, requestURI string) (atlasx509.Principal, error) {
+	p, _, err := a.authenticateDigest(ctx, header, method, requestURI, false)
+	return p, err
+}
+
+// AuthenticateDigestUnconfirmed is AuthenticateDigest for a use case that
+// confirms its caller in its write transaction: a key verified before is
+// taken from the cache without reading the store, and its principal is
+// unconfirmed (Principal.UnconfirmedGeneration). When the use case answers
+// ErrCredentialsChanged, confirm reads the key and its principal from the
+// store and checks this request's digest against them again (its nonce
+// has been accepted: confirm does not check it twice).
+func (a *App) AuthenticateDigestUnconfirmed(ctx context.Context, header, method, requestURI string) (atlasx509.Principal, Confirm, error) {
+	return a.authenticateDigest(ctx, header, method, requestURI, true)
+}
+
+// Confirm reads an unconfirmed principal again from the store: the
+// principal it returns is confirmed, or the error says why the request's
+// credentials no longer authenticate it.
+type Confirm func(context.Context) (atlasx509.Principal, error)
+
+func (a *App) authenticateDigest(ctx context.Context, header, method, requestURI string, unconfirmed bool) (atlasx509.Principal, Confirm, error) {
 	creds, err := auth.ParseDigest(header)
 	if err != nil {
-		return atlasx509.Principal{}, &AuthError{Reason: "malformed digest header"}
+		return atlasx509.Principal{}, nil, &AuthError{Reason: "malformed digest header"}
 	}
 	if creds.Realm != auth.Realm {
-		return atlasx509.Principal{}, &AuthError{Reason: "wrong realm"}
+		return atlasx509.Principal{}, nil, &AuthError{Reason: "wrong realm"}
 	}
 	if creds.URI != requestURI {
-		return atlasx509.Principal{}, &AuthError{Reason: "digest uri does not match the request"}
+		return atlasx509.Principal{}, nil, &AuthError{Reason: "digest uri does not match the request"}
 	}
 	switch a.nonces.Check(creds.Nonce) {
 	case auth.NonceValid:
 	case auth.NonceStale:
-		return atlasx509.Principal{}, &AuthError{Stale: true, Reason: "stale nonce"}
+		return atlasx509.Principal{}, nil, &AuthError{Stale: true, Reason: "stale nonce"}
 	default:
-		return atlasx509.Principal{}, &AuthError{Reason: "invalid nonce"}
+		return atlasx509.Principal{}, nil, &AuthError{Reason: "invalid nonce"}
 	}
+	cached, ok := a.creds.apiKeyAnyGeneration(creds.Username)
+	if ok && unconfirmed {
+		cached.principal.UnconfirmedGeneration = cached.generation
+	} else if cached, err = a.loadAPIKey(ctx, creds.Username); err != nil {
+		return atlasx509.Principal{}, nil, err
+	}
+	if err := a.verifyDigest(creds, method, cached.key); err != nil {
+		return atlasx509.Principal{}, nil, err
+	}
+	switch a.nonces.AcceptFor(creds.Nonce, creds.NC, cached.key.ID) {
+	case auth.NonceValid:
+	case auth.NonceStale:
+		// No room for this key's new nonce: its share of the ledger is full.
+		return atlasx509.Principal{}, nil, &AuthError{Stale: true, Reason: "stale nonce (the key's share of the nonce ledger is full)"}
+	default:
+		return atlasx509.Principal{}, nil, &AuthError{Reason: "replayed nonce count"}
+	}
+	confirm := func(ctx context.Context) (atlasx509.Principal, error) {
+		cached, err := a.loadAPIKey(ctx, creds.Username)
+		if err != nil {
+			return atlasx509.Principal{}, err
+		}
+		if err := a.verifyDigest(creds, method, cached.key); err != nil {
+			return atlasx509.Principal{}, err
+		}
+		return cached.principal, nil
+	}
+	return cached.principal, confirm, nil
+}
+
+// loadAPIKey returns the API key of publicKey with its principal, from the
+// cache when the credentials generation has not moved since it was read,
+// otherwise from the store (and then caches it).
+func (a *App) loadAPIKey(ctx context.Context, publicKey string) (cachedAPIKey, error) {
 	var cached cachedAPIKey
-	err = a.store.View(ctx, func(tx store.Tx) error {
+	err := a.store.View(ctx, func(tx store.Tx) error {
 		generation, err := tx.AuthGeneration(ctx)
 		if err != nil {
 			return err
 		}
 		var ok bool
-		if cached, ok = a.creds.apiKey(creds.Username, generation); ok {
+		if cached, ok = a.creds.apiKey(publicKey, generation); ok {
 			return nil
 		}
 		cached = cachedAPIKey{generation: generation}
-		if cached.key, err = tx.GetAPIKeyByPublicKey(ctx, creds.Username); err != nil {
+		if cached.key, err = tx.GetAPIKeyByPublicKey(ctx, publicKey); err != nil {
 			return err
 		}
 		key := cached.key
@@ -69,39 +124,53 @@ func (a *App) AuthenticateDigest(ctx context.Context, header, method, requestURI
 		return withRolesAndAccess(ctx, tx, &cached.principal)
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return atlasx509.Principal{}, &AuthError{Reason: "unknown public key"}
+		return cached, &AuthError{Reason: "unknown public key"}
 	}
 	if err != nil {
-		return atlasx509.Principal{}, internal("authenticate digest", err)
+		return cached, internal("authenticate digest", err)
 	}
 	// Kept only once read in full: an unknown key is read again each time.
-	a.creds.putAPIKey(creds.Username, cached)
-	key := cached.key
+	a.creds.putAPIKey(publicKey, cached)
+	return cached, nil
+}
+
+// verifyDigest checks the response of creds, sent with method, against
+// key's sealed HA1 of the algorithm creds names.
+func (a *App) verifyDigest(creds auth.DigestCredentials, method string, key atlasx509.APIKey) error {
 	sealed, alg := key.SealedHA1MD5, "MD5"
 	if creds.Algorithm == "SHA-256" {
 		sealed, alg = key.SealedHA1SHA256, "SHA-256"
 	}
 	ha1, err := a.keyring.Open(sealed, apiKeyAAD(key.ID, alg))
 	if err != nil {
-		return atlasx509.Principal{}, internal("open api key", err)
+		return internal("open api key", err)
 	}
 	if !creds.Verify(method, string(ha1)) {
-		return atlasx509.Principal{}, &AuthError{Reason: "wrong digest response"}
+		return &AuthError{Reason: "wrong digest response"}
 	}
-	switch a.nonces.AcceptFor(creds.Nonce, creds.NC, key.ID) {
-	case auth.NonceValid:
-	case auth.NonceStale:
-		// No room for this key's new nonce: its share of the ledger is full.
-		return atlasx509.Principal{}, &AuthError{Stale: true, Reason: "stale nonce (the key's share of the nonce ledger is full)"}
-	default:
-		return atlasx509.Principal{}, &AuthError{Reason: "replayed nonce count"}
-	}
-	return cached.principal, nil
+	return nil
 }
 
 // AuthenticateBearer checks an OAuth access token and returns the service
 // account's principal. A revoked token, or one of a deleted account, fails.
 func (a *App) AuthenticateBearer(ctx context.Context, token string) (atlasx509.Principal, error) {
+	return a.authenticateBearer(ctx, token, false)
+}
+
+// AuthenticateBearerUnconfirmed is AuthenticateBearer for a use case that
+// confirms its caller in its write transaction: a token whose principal was
+// read before is taken from the cache without reading the store (its
+// expiry and its secret's are checked), and the principal is unconfirmed
+// (Principal.UnconfirmedGeneration). When the use case answers
+// ErrCredentialsChanged, confirm authenticates the token again, from the
+// store.
+func (a *App) AuthenticateBearerUnconfirmed(ctx context.Context, token string) (atlasx509.Principal, Confirm, error) {
+	p, err := a.authenticateBearer(ctx, token, true)
+	confirm := func(ctx context.Context) (atlasx509.Principal, error) { return a.authenticateBearer(ctx, token, false) }
+	return p, confirm, err
+}
+
+func (a *App) authenticateBearer(ctx context.Context, token string, unconfirmed bool) (atlasx509.Principal, error) {
 	now := a.now()
 	// The same bytes verified before need no new parse: only their expiry
 	// can have changed (checked here without Verify's leeway).
@@ -113,6 +182,14 @@ func (a *App) AuthenticateBearer(ctx context.Context, token string) (atlasx509.P
 			return atlasx509.Principal{}, &AuthError{Reason: "invalid bearer token"}
 		}
 		cached = cachedToken{}
+	}
+	if unconfirmed && cached.generation != 0 {
+		if claims.SecretID != "" && !now.Before(cached.secretExpires) {
+			return atlasx509.Principal{}, &AuthError{Reason: "revoked or unknown token"}
+		}
+		p := cached.principal
+		p.UnconfirmedGeneration = cached.generation
+		return p, nil
 	}
 	err := a.store.View(ctx, func(tx store.Tx) error {
 		generation, err := tx.AuthGeneration(ctx)

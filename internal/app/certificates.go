@@ -38,24 +38,81 @@ var errRetry = errors.New("retry issuance")
 // after the certificate was signed by the one before.
 var errCARotated = errors.New("a new CA generation signs from now on")
 
+// ErrCredentialsChanged is what a use case answers an unconfirmed principal
+// (Principal.UnconfirmedGeneration) when the credentials generation has
+// moved since the principal was read: nothing was done; confirm the
+// principal (Confirm) and ask again.
+var ErrCredentialsChanged = errors.New("credentials changed since the principal was read; confirm it and retry")
+
 // CreateDatabaseUserCertificate issues a managed X.509 certificate for a
 // database user whose x509Type is MANAGED (Atlas createDatabaseUserCertificate)
 // and returns the certificate PEM followed by its unencrypted PKCS#8 private
 // key PEM. The record of the certificate is committed before this returns;
 // the private key is never stored. months nil means the default, 3.
 func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Principal, groupID, username string, months *int) ([]byte, error) {
+	// An unconfirmed principal is checked as it was read, and confirmed by
+	// finding the credentials generation unchanged: in the read
+	// transaction below if there is one, and in the write transaction. It
+	// is refused nothing unconfirmed: a credential revoked meanwhile is
+	// answered 401, whatever else is wrong with the request.
+	confirmAt := p.UnconfirmedGeneration
+	p.UnconfirmedGeneration = 0
+	refuse := func(err error) ([]byte, error) {
+		if confirmAt != 0 {
+			return nil, ErrCredentialsChanged
+		}
+		return nil, err
+	}
+	if !atlasx509.ValidID(groupID) {
+		return refuse(errInvalidGroupID(groupID))
+	}
+	// The state the last issuance of this user committed with is tried
+	// first; a leaf key type changed since asks for one more try without it.
+	for attempt := 0; ; attempt++ {
+		out, err := a.issue(ctx, p, confirmAt, refuse, groupID, username, months, attempt == 0)
+		if errors.Is(err, errKeyTypeChanged) && attempt < issueAttempts-1 {
+			continue
+		}
+		if errors.Is(err, ErrCredentialsChanged) {
+			return nil, err
+		}
+		if err != nil {
+			return nil, userStoreError("issue certificate", err)
+		}
+		return out, nil
+	}
+}
+
+// errKeyTypeChanged makes an issuance start over: the project's leaf key
+// type changed since the key was made.
+var errKeyTypeChanged = errors.New("the project's leaf key type changed")
+
+// issue is one try of CreateDatabaseUserCertificate, whose comments say
+// what confirmAt and refuse are; useCache lets it check first on the state
+// in issuanceCache.
+func (a *App) issue(ctx context.Context, p atlasx509.Principal, confirmAt int64, refuse func(error) ([]byte, error),
+	groupID, username string, months *int, useCache bool) ([]byte, error) {
 	// Cheap checks first, so that a request that will be refused costs no
 	// key and no signature: on the state the last issuance of this user
 	// committed with (issuancecache.go), or else in a read transaction.
-	state, cached := a.issuance.get(groupID, username)
+	var (
+		state  store.IssuanceState
+		cached bool
+	)
+	if useCache {
+		state, cached = a.issuance.get(groupID, username)
+	}
 	if !cached || checkIssuanceState(p, groupID, username, state, nil) != nil {
 		err := a.store.View(ctx, func(tx store.Tx) error {
 			var err error
-			state, err = issuanceState(ctx, tx, p, groupID, username)
-			return err
+			state, err = tx.IssuanceState(ctx, groupID, username)
+			if confirmAt != 0 && err == nil && state.AuthGeneration != confirmAt {
+				return ErrCredentialsChanged
+			}
+			return checkIssuanceState(p, groupID, username, state, err)
 		})
 		if err != nil {
-			return nil, userStoreError("issue certificate", err)
+			return nil, err
 		}
 	}
 	keyType := leafKeyType(atlasx509.Project{LeafKeyType: state.LeafKeyType})
@@ -69,9 +126,9 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 	}
 	switch {
 	case n <= 0:
-		return nil, errAttributeNegativeOrZero("monthsUntilExpiration")
+		return refuse(errAttributeNegativeOrZero("monthsUntilExpiration"))
 	case n > MaxCertMonths:
-		return nil, errCertExpiryExceedsTwoYears()
+		return refuse(errCertExpiryExceedsTwoYears())
 	}
 
 	issued := a.now().UTC()
@@ -79,6 +136,11 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 	// creation time keeps full precision so that lists keep issue order.
 	now := issued.Truncate(time.Second)
 	notAfter := pki.AddMonths(now, n)
+	if confirmAt != 0 && (len(cas) == 0 || cas[0].NotAfter.Before(notAfter)) {
+		// caFor would write a new CA generation: not for an unconfirmed
+		// principal.
+		return nil, ErrCredentialsChanged
+	}
 	key, err := a.keys.NewKey(ctx, keyType)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -88,7 +150,7 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 	}
 	ca, gen, err := a.caFor(ctx, groupID, cas, now, notAfter)
 	if err != nil {
-		return nil, userStoreError("issue certificate", err)
+		return nil, err
 	}
 	var der []byte
 	for attempt := 0; ; attempt++ {
@@ -109,11 +171,17 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 			FingerprintSHA256: hex.EncodeToString(sum[:]), Created: issued,
 		}
 		var committed store.IssuanceState
-		committed, err = a.record(ctx, p, rec)
+		committed, err = a.record(ctx, p, confirmAt, keyType, rec)
 		if err == nil {
 			a.issuance.put(groupID, username, committed)
 		} else {
 			a.issuance.drop(groupID, username)
+		}
+		if errors.Is(err, errCARotated) && confirmAt != 0 {
+			// The newest generation may need creating: not for an
+			// unconfirmed principal.
+			err = ErrCredentialsChanged
+			break
 		}
 		if errors.Is(err, errCARotated) && attempt < issueAttempts-1 {
 			// Rotated meanwhile: the newest generation signs it.
@@ -127,7 +195,7 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 		}
 	}
 	if err != nil {
-		return nil, userStoreError("issue certificate", err)
+		return nil, err
 	}
 	if a.onIssued != nil {
 		a.onIssued(keyType)
@@ -141,29 +209,44 @@ func (a *App) CreateDatabaseUserCertificate(ctx context.Context, p atlasx509.Pri
 // signed it is still the newest generation (a rotation that committed
 // meanwhile asks for a new signature, so that no certificate recorded after
 // a rotation is signed by an older CA), applies the per-user limit and
-// inserts the record. A serial collision asks for a new serial. It returns
-// the state the transaction read.
-func (a *App) record(ctx context.Context, p atlasx509.Principal, rec atlasx509.Certificate) (store.IssuanceState, error) {
+// inserts the record. A serial collision asks for a new serial. p was read
+// at credentials generation confirmAt unless that is 0: then a generation
+// moved since refuses with ErrCredentialsChanged. It returns the state the
+// transaction read.
+func (a *App) record(ctx context.Context, p atlasx509.Principal, confirmAt int64, keyType pki.KeyType, rec atlasx509.Certificate) (store.IssuanceState, error) {
 	var state store.IssuanceState
 	err := a.store.Update(ctx, func(tx store.Tx) error {
 		var err error
-		state, err = issuanceState(ctx, tx, p, rec.GroupID, rec.Username)
-		if err != nil {
+		state, err = tx.IssuanceState(ctx, rec.GroupID, rec.Username)
+		if confirmAt != 0 && err == nil && state.AuthGeneration != confirmAt {
+			return ErrCredentialsChanged
+		}
+		if err := checkIssuanceState(p, rec.GroupID, rec.Username, state, err); err != nil {
 			return err
 		}
 		if state.CA.Generation != rec.CAGeneration {
 			return errCARotated
 		}
+		if leafKeyType(atlasx509.Project{LeafKeyType: state.LeafKeyType}) != keyType {
+			return errKeyTypeChanged
+		}
 		// Revoked certificates count until they expire: they stay in the
 		// CRL and in the list with includeRevoked, which the limit bounds.
-		// (Counted here only: up to MaxUnexpiredCerts index entries.)
-		count, err := tx.CountCertificates(ctx, store.CertificateFilter{GroupID: rec.GroupID, Username: rec.Username,
-			ValidAt: rec.Created, IncludeRevoked: true})
-		if err != nil {
-			return err
-		}
-		if count >= MaxUnexpiredCerts {
-			return errGeneratedCertsLimitExceeded()
+		// The store keeps a bound of the count; only at the limit is the
+		// count read (up to MaxUnexpiredCerts index entries) and the bound
+		// lowered to it.
+		if state.CertificateBound >= MaxUnexpiredCerts {
+			count, err := tx.CountCertificates(ctx, store.CertificateFilter{GroupID: rec.GroupID, Username: rec.Username,
+				ValidAt: rec.Created, IncludeRevoked: true})
+			if err != nil {
+				return err
+			}
+			if count >= MaxUnexpiredCerts {
+				return errGeneratedCertsLimitExceeded()
+			}
+			if err := tx.SetCertificateBound(ctx, rec.GroupID, rec.Username, count); err != nil {
+				return err
+			}
 		}
 		if err := tx.InsertCertificate(ctx, rec); errors.Is(err, store.ErrConflict) {
 			return errRetry
@@ -180,21 +263,11 @@ func (a *App) record(ctx context.Context, p atlasx509.Principal, rec atlasx509.C
 	return state, err
 }
 
-// issuanceState reads in one statement what an issuance by p checks, and
-// applies the checks that depend on nothing else: the project exists for p,
-// p may issue certificates in it, its X.509 is managed, and the user
-// exists with its certificates managed by Atlas. The certificate limit and
-// the CA generation are left to the caller.
-func issuanceState(ctx context.Context, tx store.Tx, p atlasx509.Principal, groupID, username string) (store.IssuanceState, error) {
-	if !atlasx509.ValidID(groupID) {
-		return store.IssuanceState{}, errInvalidGroupID(groupID)
-	}
-	state, err := tx.IssuanceState(ctx, groupID, username)
-	return state, checkIssuanceState(p, groupID, username, state, err)
-}
-
-// checkIssuanceState applies issuanceState's checks to state, read with
-// error err.
+// checkIssuanceState applies to state (read by Tx.IssuanceState with error
+// err) the checks of an issuance by p that depend on nothing else: the
+// project exists for p, p may issue certificates in it, its X.509 is
+// managed, and the user exists with its certificates managed by Atlas. The
+// certificate limit and the CA generation are left to the caller.
 func checkIssuanceState(p atlasx509.Principal, groupID, username string, state store.IssuanceState, err error) error {
 	if err := projectAccess(p, authz.CertificateCreate, groupID, state.OrgID, err); err != nil {
 		return err

@@ -58,3 +58,17 @@ func (c *issuanceCache) drop(groupID, username string) {
 	defer c.mu.Unlock()
 	delete(c.m, issuanceKey{groupID, username})
 }
+
+// dropProject drops the states of the project groupID: after a change of
+// this server to what an issuance makes (the leaf key type), so that the
+// next one does not make a key of the old type first. (The write
+// transaction's check still decides, for the changes of other replicas.)
+func (c *issuanceCache) dropProject(groupID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.m {
+		if k.groupID == groupID {
+			delete(c.m, k)
+		}
+	}
+}

@@ -2,9 +2,14 @@ package app
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"encoding/pem"
+	"slices"
+	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/atlasx509/atlasx509"
 	"github.com/atlasx509/atlasx509/internal/pki"
@@ -105,4 +110,62 @@ func TestIssuanceCacheChangesNoAnswer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestIssuanceCacheKeyTypeChangedElsewhere: a leaf key type changed by
+// another replica, which this one's cache does not know of, still decides
+// the key of this replica's next certificate: its write transaction finds
+// the change, and the issuance starts over with a key of the new type.
+func TestIssuanceCacheKeyTypeChangedElsewhere(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	keys := &askedKeys{}
+	f := newFixture(t, keys)
+	other, err := New(ctx, Config{Store: f.store, Keyring: f.app.keyring, Keys: testkit.FastKeys{}, Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.managedUser(t, "alice")
+	f.issue(t, "alice", 3)
+	kt := "ECDSA_P256"
+	if _, err := other.SetLeafKeyType(ctx, f.owner, f.boot.ProjectID, &kt); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.app.issuance.get(f.boot.ProjectID, "alice"); !ok {
+		t.Fatal("the first replica's cache lost its state")
+	}
+	f.issue(t, "alice", 3)
+	// The second issuance made a key of the old type from its cache, then
+	// one of the new type once its write transaction found the change.
+	want := []pki.KeyType{pki.RSA4096, pki.RSA4096, pki.ECDSAP256}
+	if diff := cmp.Diff(want, keys.types()); diff != "" {
+		t.Errorf("key types asked (-want +got):\n%s", diff)
+	}
+	var certs []atlasx509.Certificate
+	f.store.View(ctx, func(tx store.Tx) error {
+		certs, err = tx.ListCertificates(ctx, store.CertificateFilter{GroupID: f.boot.ProjectID, Username: "alice"}, store.Page{Limit: 10})
+		return err
+	})
+	if len(certs) != 2 {
+		t.Errorf("%d records, want 2 (the thrown-away certificate is not recorded)", len(certs))
+	}
+}
+
+// askedKeys is a fast key source that records the key types asked of it.
+type askedKeys struct {
+	mu    sync.Mutex
+	asked []pki.KeyType
+}
+
+func (k *askedKeys) NewKey(ctx context.Context, t pki.KeyType) (crypto.Signer, error) {
+	k.mu.Lock()
+	k.asked = append(k.asked, t)
+	k.mu.Unlock()
+	return testkit.FastKeys{}.NewKey(ctx, t)
+}
+
+func (k *askedKeys) types() []pki.KeyType {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return slices.Clone(k.asked)
 }

@@ -230,8 +230,10 @@ func memberOf(p atlasx509.Principal, orgID string) bool {
 // ReachesProject reports whether p holds any role over the project groupID,
 // so that the project's rate-limit bucket is charged only by its own callers:
 // a credential that cannot see a project must not drain its bucket. It reads
-// the store only for a caller with an organization-wide role.
+// the store only for a caller with an organization-wide role. It decides
+// no access, so an unconfirmed principal is taken as it was read.
 func (a *App) ReachesProject(ctx context.Context, p atlasx509.Principal, groupID string) bool {
+	p.UnconfirmedGeneration = 0
 	orgWide := false
 	for _, ra := range p.Roles {
 		if ra.GroupID == groupID && groupID != "" {

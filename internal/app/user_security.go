@@ -342,5 +342,8 @@ func (a *App) SetLeafKeyType(ctx context.Context, p atlasx509.Principal, groupID
 		doc, err = managedX509Doc(ctx, tx, project, now)
 		return err
 	})
+	if err == nil {
+		a.issuance.dropProject(groupID)
+	}
 	return doc, userStoreError("set leaf key type", err)
 }

@@ -118,8 +118,12 @@ func Permissions() []Permission {
 // CanAccessProject reports whether p holds any role over the project: a
 // project role on it, or an organization role in its organization that
 // reaches projects. A caller that cannot access a project is told it does not
-// exist, so that project ids cannot be probed.
+// exist, so that project ids cannot be probed. An unconfirmed principal
+// (Principal.UnconfirmedGeneration) can access nothing.
 func CanAccessProject(p atlasx509.Principal, orgID, groupID string) bool {
+	if p.UnconfirmedGeneration != 0 {
+		return false
+	}
 	for _, ra := range p.Roles {
 		if ra.OrgID != orgID {
 			continue
@@ -136,7 +140,11 @@ func CanAccessProject(p atlasx509.Principal, orgID, groupID string) bool {
 
 // Allowed reports whether p may perform perm on the project groupID of
 // organization orgID, or on the organization itself when groupID is "".
+// An unconfirmed principal (Principal.UnconfirmedGeneration) may do nothing.
 func Allowed(p atlasx509.Principal, perm Permission, orgID, groupID string) bool {
+	if p.UnconfirmedGeneration != 0 {
+		return false
+	}
 	for _, ra := range p.Roles {
 		if ra.OrgID != orgID {
 			continue

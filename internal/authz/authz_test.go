@@ -170,3 +170,21 @@ func TestKnown(t *testing.T) {
 		t.Error(`Known("nothing")`)
 	}
 }
+
+// TestUnconfirmedPrincipalMayDoNothing: a principal taken from the
+// credentials cache unconfirmed is allowed nothing, whatever its roles,
+// until a use case confirms it.
+func TestUnconfirmedPrincipalMayDoNothing(t *testing.T) {
+	for _, role := range allRoles() {
+		p := holder(role, testOrg, testProject)
+		p.UnconfirmedGeneration = 7
+		if CanAccessProject(p, testOrg, testProject) {
+			t.Errorf("unconfirmed %s can access the project", role)
+		}
+		for _, perm := range columns {
+			if Allowed(p, perm, testOrg, testProject) || Allowed(p, perm, testOrg, "") {
+				t.Errorf("unconfirmed %s is allowed %s", role, perm)
+			}
+		}
+	}
+}

@@ -17,8 +17,11 @@ import (
 // (which every Digest client sends first) is answered 401 with a challenge
 // before its body is read, so it has no effect. Then come the credential's
 // access list, the route's rate limit (charged only to a caller that reaches
-// the project) and, for a change, the audit intent.
-func (s *server) authenticated(op string, limit rateSet, h handlerFunc) http.Handler {
+// the project) and, for a change, the audit intent. With unconfirmed (see
+// route.unconfirmed), a principal verified before comes from the cache
+// unconfirmed, and the handler calls confirmed when its use case answers
+// app.ErrCredentialsChanged.
+func (s *server) authenticated(op string, limit rateSet, unconfirmed bool, h handlerFunc) http.Handler {
 	return s.serve(func(w http.ResponseWriter, r *http.Request) error {
 		rl := logState(r)
 		rl.op = op
@@ -32,14 +35,20 @@ func (s *server) authenticated(op string, limit rateSet, h handlerFunc) http.Han
 			}
 		}
 		var (
-			p   atlasx509.Principal
-			err error
+			p       atlasx509.Principal
+			confirm app.Confirm
+			err     error
 		)
 		switch {
 		case header == "":
 			err = &app.AuthError{Reason: "no credentials"}
+		case hasScheme(header, "Digest") && unconfirmed:
+			p, confirm, err = s.app.AuthenticateDigestUnconfirmed(r.Context(), header, r.Method, r.RequestURI)
 		case hasScheme(header, "Digest"):
 			p, err = s.app.AuthenticateDigest(r.Context(), header, r.Method, r.RequestURI)
+		case hasScheme(header, "Bearer") && unconfirmed:
+			token, _ := bearerToken(r)
+			p, confirm, err = s.app.AuthenticateBearerUnconfirmed(r.Context(), token)
 		case hasScheme(header, "Bearer"):
 			token, _ := bearerToken(r)
 			p, err = s.app.AuthenticateBearer(r.Context(), token)
@@ -47,16 +56,25 @@ func (s *server) authenticated(op string, limit rateSet, h handlerFunc) http.Han
 			err = &app.AuthError{Reason: "unsupported authorization scheme"}
 		}
 		if err != nil {
-			var ae *app.AuthError
-			if errors.As(err, &ae) && rl.presented && !ae.Stale {
-				s.guard.authFailures.Take(failureScope(rl.source))
-			}
-			return err
+			return s.authFailed(rl, err)
 		}
 		rl.principal, rl.principalKind = p.ID, p.Kind.String()
 		p.RemoteAddress = source.Unmap()
 		if !p.AllowedFrom(source) {
 			return notOnAccessList(source)
+		}
+		if confirm != nil {
+			r = r.WithContext(context.WithValue(r.Context(), confirmKey, func(ctx context.Context) (atlasx509.Principal, error) {
+				p, err := confirm(ctx)
+				if err != nil {
+					return p, s.authFailed(rl, err)
+				}
+				p.RemoteAddress = source.Unmap()
+				if !p.AllowedFrom(source) {
+					return p, notOnAccessList(source)
+				}
+				return p, nil
+			}))
 		}
 		s.app.RecordAccessListUse(p, source) // counted in memory, written in batches
 		if err := checkQuery(r); err != nil {
@@ -82,6 +100,29 @@ func (s *server) authenticated(op string, limit rateSet, h handlerFunc) http.Han
 		}
 		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
 	})
+}
+
+// authFailed counts a failed authentication against the caller's address
+// (a stale Digest nonce is no failure) and returns err.
+func (s *server) authFailed(rl *requestLog, err error) error {
+	var ae *app.AuthError
+	if errors.As(err, &ae) && rl.presented && !ae.Stale {
+		s.guard.authFailures.Take(failureScope(rl.source))
+	}
+	return err
+}
+
+// confirmed returns r's principal confirmed from the store, with its access
+// list checked again: for a handler whose use case answered
+// app.ErrCredentialsChanged. It fails as authentication does when the
+// credentials no longer authenticate the request.
+func confirmed(r *http.Request) (atlasx509.Principal, error) {
+	confirm, ok := r.Context().Value(confirmKey).(func(context.Context) (atlasx509.Principal, error))
+	if !ok {
+		// Only a principal authenticated unconfirmed can be refused so.
+		return atlasx509.Principal{}, &atlasx509.Error{Kind: atlasx509.KindInternal, Err: app.ErrCredentialsChanged}
+	}
+	return confirm(r.Context())
 }
 
 func hasScheme(header, scheme string) bool {

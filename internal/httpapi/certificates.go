@@ -3,6 +3,7 @@ package httpapi
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,8 +23,20 @@ func (s *server) handleCreateDatabaseUserCertificate(w http.ResponseWriter, r *h
 	if err := decodeBody(r, &req, true); err != nil {
 		return err
 	}
-	pemBytes, err := s.app.CreateDatabaseUserCertificate(r.Context(), principal(r), r.PathValue("groupId"), r.PathValue("username"), req.MonthsUntilExpiration)
-	if err != nil {
+	groupID, username := r.PathValue("groupId"), r.PathValue("username")
+	pemBytes, err := s.app.CreateDatabaseUserCertificate(r.Context(), principal(r), groupID, username, req.MonthsUntilExpiration)
+	if errors.Is(err, app.ErrCredentialsChanged) {
+		// The principal came from the cache and credentials changed since
+		// (any credential's, anywhere): ask again with it confirmed.
+		p, err := confirmed(r)
+		if err != nil {
+			return err
+		}
+		pemBytes, err = s.app.CreateDatabaseUserCertificate(r.Context(), p, groupID, username, req.MonthsUntilExpiration)
+		if err != nil {
+			return err
+		}
+	} else if err != nil {
 		return err
 	}
 	if queryBool(r, "envelope") {

@@ -100,6 +100,7 @@ const (
 	principalKey ctxKey = iota
 	logAttrsKey
 	baseURLKey
+	confirmKey // the confirmation of an unconfirmed principal (see confirmed)
 )
 
 // principal returns the authenticated caller of r.

@@ -24,8 +24,14 @@ type route struct {
 	// limit is the Atlas rate-limit endpoint set the operation spends
 	// from, or noRateLimit. Every row names one: the zero value is refused
 	// by a test.
-	limit   rateSet
-	handler handlerFunc
+	limit rateSet
+	// unconfirmed lets authentication take a cached principal without
+	// reading the store, unconfirmed (atlasx509.Principal.UnconfirmedGeneration):
+	// only for a use case that confirms it in its write transaction and
+	// answers app.ErrCredentialsChanged otherwise, and whose handler then
+	// asks again with confirmed(r).
+	unconfirmed bool
+	handler     handlerFunc
 }
 
 // versionPrefixes are the API versions every Atlas route is served under.
@@ -68,7 +74,7 @@ func (s *server) atlasRoutes() []route {
 		{method: "PATCH", path: "/groups/{groupId}/databaseUsers/{databaseName}/{username}", op: "updateDatabaseUser", perm: authz.DatabaseUserWrite, versions: v2Base, limit: setDatabaseUsers, handler: s.handleUpdateDatabaseUser},
 		{method: "DELETE", path: "/groups/{groupId}/databaseUsers/{databaseName}/{username}", op: "deleteDatabaseUser", perm: authz.DatabaseUserWrite, versions: v2Base, limit: setDatabaseUsers, handler: s.handleDeleteDatabaseUser},
 
-		{method: "POST", path: "/groups/{groupId}/databaseUsers/{username}/certs", op: "createDatabaseUserCertificate", perm: authz.CertificateCreate, versions: v2Base, limit: setX509, handler: s.handleCreateDatabaseUserCertificate},
+		{method: "POST", path: "/groups/{groupId}/databaseUsers/{username}/certs", op: "createDatabaseUserCertificate", perm: authz.CertificateCreate, versions: v2Base, limit: setX509, unconfirmed: true, handler: s.handleCreateDatabaseUserCertificate},
 		{method: "GET", path: "/groups/{groupId}/databaseUsers/{username}/certs", op: "listDatabaseUserCertificates", perm: authz.ProjectRead, versions: v2Base, limit: setX509, handler: s.handleListDatabaseUserCertificates},
 		// Extension: revocation, not in Atlas.
 		{method: "DELETE", path: "/groups/{groupId}/databaseUsers/{username}/certs/{serial}", op: "revokeDatabaseUserCertificate", perm: authz.CertificateCreate, versions: v2Base, limit: setX509, handler: s.handleRevokeDatabaseUserCertificate},
@@ -169,11 +175,11 @@ func (s *server) register(routes []route) {
 			if prefix == v2Prefix {
 				h = versioned(rt.versions, h)
 			}
-			s.mux.Handle(rt.method+" "+prefix+rt.path, s.authenticated(rt.op, rt.limit, h))
+			s.mux.Handle(rt.method+" "+prefix+rt.path, s.authenticated(rt.op, rt.limit, rt.unconfirmed, h))
 		}
 	}
 	// Anything else under the Atlas prefix: authenticate first, then 404 or 405.
-	s.mux.Handle("/api/atlas/", s.authenticated("noRoute", noRateLimit, s.handleNoRoute))
+	s.mux.Handle("/api/atlas/", s.authenticated("noRoute", noRateLimit, false, s.handleNoRoute))
 
 	s.mux.Handle("POST /api/oauth/token", s.serve(s.handleToken))
 	s.mux.Handle("POST /api/oauth/revoke", s.serve(s.handleRevoke))

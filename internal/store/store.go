@@ -110,6 +110,15 @@ type IssuanceState struct {
 	// CA is the project's newest CA generation, as ListProjectCAs returns
 	// it; the zero ProjectCA (Generation 0) when the project has none.
 	CA atlasx509.ProjectCA
+	// AuthGeneration is the credentials generation (Tx.AuthGeneration),
+	// read in the same statement.
+	AuthGeneration int64
+	// CertificateBound is, when UserFound, an upper bound of the user's
+	// unexpired certificates (revoked ones included, as
+	// CountCertificates with IncludeRevoked counts them): every
+	// certificate inserted for the user adds one, and SetCertificateBound
+	// sets it to a count.
+	CertificateBound int
 }
 
 // AlertFilter selects alerts: those of the project GroupID (any when ""),
@@ -219,6 +228,10 @@ type Tx interface {
 	// (but the count of the user's certificates); ErrNotFound when there
 	// is no such project (whatever the user).
 	IssuanceState(ctx context.Context, groupID, username string) (IssuanceState, error)
+	// SetCertificateBound sets the user's IssuanceState.CertificateBound
+	// to n, a count of its unexpired certificates read in the same
+	// transaction; ErrNotFound when there is no such user.
+	SetCertificateBound(ctx context.Context, groupID, username string, n int) error
 	// InsertCertificate returns ErrConflict when (GroupID, Serial) exists.
 	// RevokedAt and RevocationReason are ignored: a record starts unrevoked.
 	InsertCertificate(ctx context.Context, c atlasx509.Certificate) error

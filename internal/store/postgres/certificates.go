@@ -137,14 +137,17 @@ func (t *tx) IssuanceState(ctx context.Context, groupID, username string) (store
 		var gen *int64
 		var certDER, sealedKey []byte
 		var notBefore, notAfter, created *time.Time
-		var seq, crl *int64
+		var seq, crl, bound *int64
 		err := r.Scan(&st.OrgID, &st.CustomerX509CAs, &st.LeafKeyType, &x509Type,
-			&gen, &certDER, &sealedKey, &notBefore, &notAfter, &created, &seq, &crl)
+			&gen, &certDER, &sealedKey, &notBefore, &notAfter, &created, &seq, &crl, &st.AuthGeneration, &bound)
 		if err != nil {
 			return st, err
 		}
 		if x509Type != nil {
 			st.UserFound, st.UserX509Type = true, *x509Type
+		}
+		if bound != nil {
+			st.CertificateBound = int(*bound)
 		}
 		if gen != nil {
 			st.CA = atlasx509.ProjectCA{GroupID: groupID, Generation: int(*gen), CertDER: bytea(certDER), SealedKey: bytea(sealedKey),
@@ -153,12 +156,18 @@ func (t *tx) IssuanceState(ctx context.Context, groupID, username string) (store
 		return st, nil
 	}, `SELECT p.org_id, p.customer_x509_cas, p.leaf_key_type, u.x509_type,
 			ca.generation, ca.cert_der, ca.sealed_key, ca.not_before, ca.not_after, ca.created,
-			ca.revocation_seq, ca.crl_number
+			ca.revocation_seq, ca.crl_number, (SELECT n FROM auth_generation WHERE id = 1), u.certs_bound
 		FROM projects p
 		LEFT JOIN database_users u ON u.group_id = p.id AND u.username = $1
 		LEFT JOIN project_cas ca ON ca.group_id = p.id
 			AND ca.generation = (SELECT max(generation) FROM project_cas WHERE group_id = p.id)
 		WHERE p.id = $2`, username, groupID)
+}
+
+// SetCertificateBound implements store.Tx.
+func (t *tx) SetCertificateBound(ctx context.Context, groupID, username string, n int) error {
+	return t.execOne(ctx, "set certificate bound",
+		`UPDATE database_users SET certs_bound = $1 WHERE group_id = $2 AND username = $3`, n, groupID, username)
 }
 
 // InsertCertificate implements store.Tx. The user must exist: a record

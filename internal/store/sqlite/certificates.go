@@ -126,13 +126,13 @@ func (t *tx) IssuanceState(ctx context.Context, groupID, username string) (store
 		var gen sql.NullInt64
 		var certDER, sealedKey []byte
 		var notBefore, notAfter, created sql.NullString
-		var seq, crl sql.NullInt64
+		var seq, crl, bound sql.NullInt64
 		err := r.Scan(&st.OrgID, &st.CustomerX509CAs, &st.LeafKeyType, &x509Type,
-			&gen, &certDER, &sealedKey, &notBefore, &notAfter, &created, &seq, &crl)
+			&gen, &certDER, &sealedKey, &notBefore, &notAfter, &created, &seq, &crl, &st.AuthGeneration, &bound)
 		if err != nil {
 			return st, err
 		}
-		st.UserFound, st.UserX509Type = x509Type.Valid, x509Type.String
+		st.UserFound, st.UserX509Type, st.CertificateBound = x509Type.Valid, x509Type.String, int(bound.Int64)
 		if gen.Valid {
 			ca := atlasx509.ProjectCA{GroupID: groupID, Generation: int(gen.Int64), CertDER: certDER, SealedKey: sealedKey,
 				RevocationSeq: seq.Int64, CRLNumber: crl.Int64}
@@ -149,12 +149,18 @@ func (t *tx) IssuanceState(ctx context.Context, groupID, username string) (store
 		return st, nil
 	}, `SELECT p.org_id, p.customer_x509_cas, p.leaf_key_type, u.x509_type,
 			ca.generation, ca.cert_der, ca.sealed_key, ca.not_before, ca.not_after, ca.created,
-			ca.revocation_seq, ca.crl_number
+			ca.revocation_seq, ca.crl_number, (SELECT n FROM auth_generation WHERE id = 1), u.certs_bound
 		FROM projects p
 		LEFT JOIN database_users u ON u.group_id = p.id AND u.username = ?
 		LEFT JOIN project_cas ca ON ca.group_id = p.id
 			AND ca.generation = (SELECT max(generation) FROM project_cas WHERE group_id = p.id)
 		WHERE p.id = ?`, username, groupID)
+}
+
+// SetCertificateBound implements store.Tx.
+func (t *tx) SetCertificateBound(ctx context.Context, groupID, username string, n int) error {
+	return t.execOne(ctx, "set certificate bound",
+		`UPDATE database_users SET certs_bound = ? WHERE group_id = ? AND username = ?`, n, groupID, username)
 }
 
 // InsertCertificate implements store.Tx. The user must exist: a record

@@ -43,6 +43,11 @@ func testIssuanceState(t *testing.T, s store.Store) {
 		st := store.IssuanceState{OrgID: p.OrgID, CustomerX509CAs: p.CustomerX509CAs, LeafKeyType: p.LeafKeyType}
 		if u, err := tx.FindDatabaseUser(ctx, groupID, username); err == nil {
 			st.UserFound, st.UserX509Type = true, u.X509Type
+			// No bound was set: it counts every certificate inserted
+			// for this user, expired or not.
+			if st.CertificateBound, err = tx.CountCertificates(ctx, store.CertificateFilter{GroupID: groupID, Username: username, IncludeRevoked: true}); err != nil {
+				return st, err
+			}
 		}
 		cas, err := tx.ListProjectCAs(ctx, groupID)
 		if err != nil {
@@ -51,7 +56,8 @@ func testIssuanceState(t *testing.T, s store.Store) {
 		if len(cas) > 0 {
 			st.CA = cas[0]
 		}
-		return st, nil
+		st.AuthGeneration, err = tx.AuthGeneration(ctx)
+		return st, err
 	}
 	cases := []struct {
 		name            string
@@ -89,4 +95,32 @@ func testIssuanceState(t *testing.T, s store.Store) {
 		wantIs(t, "IssuanceState of an unknown project", err, store.ErrNotFound)
 		return nil
 	})
+
+	// The bound: set to a count, then one more for each certificate
+	// inserted; only the user's own.
+	bound := func(groupID, username string) int {
+		t.Helper()
+		var st store.IssuanceState
+		view(t, s, func(tx store.Tx) error {
+			var err error
+			st, err = tx.IssuanceState(ctx, groupID, username)
+			return err
+		})
+		return st.CertificateBound
+	}
+	before := bound(pb.ID, "alice")
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.SetCertificateBound(ctx, pa.ID, "alice", 7); err != nil {
+			return err
+		}
+		wantIs(t, "SetCertificateBound of a missing user", tx.SetCertificateBound(ctx, pa.ID, "nobody", 1), store.ErrNotFound)
+		return tx.InsertCertificate(ctx, atlasx509.Certificate{GroupID: pa.ID, Username: "alice", Serial: 9901, Subject: "CN=alice",
+			CAGeneration: 2, NotBefore: t0, NotAfter: at(time.Hour), FingerprintSHA256: "f9901", Created: t0})
+	})
+	if got := bound(pa.ID, "alice"); got != 8 {
+		t.Errorf("bound after SetCertificateBound 7 and one certificate: %d, want 8", got)
+	}
+	if got := bound(pb.ID, "alice"); got != before {
+		t.Errorf("bound of the same name in another project: %d, was %d", got, before)
+	}
 }
