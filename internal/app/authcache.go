@@ -83,10 +83,9 @@ func (c *credCache) putToken(token string, e cachedToken) {
 	putBounded(&c.tokens, token, e)
 }
 
+// apiKey returns what was read about publicKey at generation.
 func (c *credCache) apiKey(publicKey string, generation int64) (cachedAPIKey, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.keys[publicKey]
+	e, ok := c.apiKeyAnyGeneration(publicKey)
 	return e, ok && e.generation == generation
 }
 
