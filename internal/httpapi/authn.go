@@ -60,11 +60,9 @@ func (s *server) authenticated(op string, limit rateSet, unconfirmed bool, h han
 		}
 		rl.principal, rl.principalKind = p.ID, p.Kind.String()
 		p.RemoteAddress = source.Unmap()
-		if !p.AllowedFrom(source) {
-			return notOnAccessList(source)
-		}
+		var confirmed func(context.Context) (atlasx509.Principal, error)
 		if confirm != nil {
-			r = r.WithContext(context.WithValue(r.Context(), confirmKey, func(ctx context.Context) (atlasx509.Principal, error) {
+			confirmed = func(ctx context.Context) (atlasx509.Principal, error) {
 				p, err := confirm(ctx)
 				if err != nil {
 					return p, s.authFailed(rl, err)
@@ -74,7 +72,21 @@ func (s *server) authenticated(op string, limit rateSet, unconfirmed bool, h han
 					return p, notOnAccessList(source)
 				}
 				return p, nil
-			}))
+			}
+		}
+		if !p.AllowedFrom(source) {
+			if confirmed == nil {
+				return notOnAccessList(source)
+			}
+			// An unconfirmed principal's access list may be an old one:
+			// the store decides.
+			if p, err = confirmed(r.Context()); err != nil {
+				return err
+			}
+			confirmed = nil
+		}
+		if confirmed != nil {
+			r = r.WithContext(context.WithValue(r.Context(), confirmKey, confirmed))
 		}
 		s.app.RecordAccessListUse(p, source) // counted in memory, written in batches
 		if err := checkQuery(r); err != nil {

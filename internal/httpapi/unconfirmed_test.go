@@ -24,24 +24,34 @@ func TestCertificateRouteConfirmsCachedCredentials(t *testing.T) {
 	type change struct {
 		name string
 		// apply changes the caller's credential (its path under the
-		// organization: apiKeys/ID or serviceAccounts/ID).
-		apply        func(e *env, cred string)
+		// organization: apiKeys/ID or serviceAccounts/ID); post issues a
+		// certificate as the caller.
+		apply        func(e *env, cred string, post func() (int, string))
 		status       int
 		code         string
 		issuesBefore int // certificates issued before the change, to fill the caches
 	}
 	changes := []change{
-		{"another credential created", func(e *env, _ string) { e.createKey("ORG_READ_ONLY") }, 201, "", 2},
-		{"role lowered", func(e *env, cred string) {
+		{"another credential created", func(e *env, _ string, _ func() (int, string)) { e.createKey("ORG_READ_ONLY") }, 201, "", 2},
+		{"role lowered", func(e *env, cred string, _ func() (int, string)) {
 			e.mustDo(http.StatusOK, "PATCH", e.orgs()+"/"+cred, `{"roles":["ORG_READ_ONLY"]}`)
 		}, 401, "USER_UNAUTHORIZED", 2},
-		{"access list leaves the caller out", func(e *env, cred string) {
+		{"access list leaves the caller out", func(e *env, cred string, _ func() (int, string)) {
 			e.mustDo(http.StatusOK, "POST", e.orgs()+"/"+cred+"/accessList", `[{"ipAddress":"192.0.2.77"}]`)
 		}, 403, "IP_ADDRESS_NOT_ON_ACCESS_LIST", 2},
-		{"credential deleted", func(e *env, cred string) {
+		{"credential deleted", func(e *env, cred string, _ func() (int, string)) {
 			e.mustDo(http.StatusNoContent, "DELETE", e.orgs()+"/"+cred, "")
 		}, 401, "", 2},
-		{"first request", func(*env, string) {}, 201, "", 0},
+		// The cache holds a list that leaves the caller out when it is
+		// widened: the store, not the cache, decides.
+		{"access list widened to the caller", func(e *env, cred string, post func() (int, string)) {
+			e.mustDo(http.StatusOK, "POST", e.orgs()+"/"+cred+"/accessList", `[{"ipAddress":"192.0.2.77"}]`)
+			if status, code := post(); status != http.StatusForbidden {
+				t.Fatalf("from outside the access list: %d %s", status, code)
+			}
+			e.mustDo(http.StatusOK, "POST", e.orgs()+"/"+cred+"/accessList", `[{"ipAddress":"127.0.0.1"}]`)
+		}, 201, "", 2},
+		{"first request", func(*env, string, func() (int, string)) {}, 201, "", 0},
 	}
 	for _, scheme := range []string{"Digest", "Bearer"} {
 		for _, ch := range changes {
@@ -72,7 +82,7 @@ func TestCertificateRouteConfirmsCachedCredentials(t *testing.T) {
 						t.Fatalf("issuance %d before the change: %d %s", i+1, status, code)
 					}
 				}
-				ch.apply(e, cred)
+				ch.apply(e, cred, post)
 				before := certCount(e, "alice")
 				status, code := post()
 				if status != ch.status || ch.code != "" && code != ch.code {
