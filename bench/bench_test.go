@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,5 +112,24 @@ func TestMeasureLimit(t *testing.T) {
 	}
 	if l.Operations == 0 || l.PerSecond <= 0 || l.MeanMillis <= 0 {
 		t.Errorf("measureLimit = %+v, want operations and a rate", l)
+	}
+}
+
+func TestStoreName(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{nil, "SQLite"},
+		{[]string{"--log-level", "info"}, "SQLite"},
+		{[]string{"--db", "sqlite:/tmp/x.db"}, "SQLite"},
+		{[]string{"--db", "postgres://u@h/db"}, "PostgreSQL"},
+		{[]string{"-db=postgresql://u@h/db"}, "PostgreSQL"},
+		{[]string{"--db"}, "SQLite"},
+	}
+	for _, tt := range tests {
+		if got := storeName(tt.args); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("storeName(%q) = %q, want %s…", tt.args, got, tt.want)
+		}
 	}
 }

@@ -120,7 +120,7 @@ func (r *report) print(w io.Writer) {
 	}
 	tw.Flush()
 
-	fmt.Fprintln(w, "\nOver HTTP (loopback, SQLite, durable commits); ratio = per second / raw limit of the same key type")
+	fmt.Fprintf(w, "\nOver HTTP (loopback, %s, durable commits); ratio = per second / raw limit of the same key type\n", storeName(r.ServerArgs))
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tauth\tclients\tok\terrors\tper second\tratio\t±\tp50 ms\tp99 ms\tmax ms\tserver CPU\tload CPU\tother CPU\tpeak RSS MiB\tHWM MiB\tpool hit/fallback\tallocs/req\tKiB/req\tload avg\t")
 	for _, x := range r.Results {
@@ -278,4 +278,20 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
+}
+
+// storeName names the store that the server flags args select: PostgreSQL
+// for a --db postgres:// URL (whose server's CPU then counts as other
+// processes'), SQLite otherwise.
+func storeName(args []string) string {
+	for i, a := range args {
+		v, ok := strings.CutPrefix(strings.TrimLeft(a, "-"), "db=")
+		if !ok && strings.TrimLeft(a, "-") == "db" && i+1 < len(args) {
+			v, ok = args[i+1], true
+		}
+		if ok && (strings.HasPrefix(v, "postgres://") || strings.HasPrefix(v, "postgresql://")) {
+			return "PostgreSQL (its CPU counts as other processes')"
+		}
+	}
+	return "SQLite"
 }
