@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -108,4 +109,85 @@ func TestOpenFileRefusesReadableByOthers(t *testing.T) {
 		t.Fatalf("mode 0640 (a log shipper's group): %v", err)
 	}
 	l.Close()
+}
+
+// TestIntentWaitsForASyncAfterIt: an intent returns once a sync that began
+// after its line was written has finished; the intents written while a sync
+// runs share the next one; a failed sync fails the intents it covered, and
+// the next intents sync again.
+func TestIntentWaitsForASyncAfterIt(t *testing.T) {
+	release := make(chan error)
+	var syncs int
+	l := newSynced(&strings.Builder{}, func() error {
+		syncs++ // one sync at a time
+		return <-release
+	}, nil)
+	intent := func() chan error {
+		done := make(chan error, 1)
+		go func() { done <- l.Intent(Event{RequestID: "r"}) }()
+		return done
+	}
+	written := func(n uint64) {
+		t.Helper()
+		for range 500 {
+			l.mu.Lock()
+			w := l.written
+			l.mu.Unlock()
+			if w >= n {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Fatalf("line %d never written", n)
+	}
+	pending := func(what string, done chan error) {
+		t.Helper()
+		select {
+		case err := <-done:
+			t.Fatalf("%s returned (%v) before its sync", what, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	returns := func(what string, done chan error, wantErr bool) {
+		t.Helper()
+		select {
+		case err := <-done:
+			if (err != nil) != wantErr || wantErr && !errors.Is(err, ErrUnavailable) {
+				t.Fatalf("%s: %v, want error %v", what, err, wantErr)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s did not return", what)
+		}
+	}
+
+	a := intent()
+	written(1)
+	pending("a", a) // its sync runs
+	b, c := intent(), intent()
+	written(3)
+	pending("b", b)
+	release <- nil // the sync that began before b and c were written
+	returns("a", a, false)
+	pending("b, written during a's sync", b)
+	pending("c, written during a's sync", c)
+	release <- nil // one sync for b and c
+	returns("b", b, false)
+	returns("c", c, false)
+	if syncs != 2 {
+		t.Errorf("%d syncs for three intents, two of them written during the first; want 2", syncs)
+	}
+
+	d := intent()
+	written(4)
+	pending("d", d)
+	release <- errors.New("EIO")
+	returns("d, whose sync failed", d, true)
+	e := intent()
+	written(5)
+	pending("e", e)
+	release <- nil
+	returns("e, after a failed sync", e, false)
+	if err := l.Outcome(Event{}); err != nil { // not synced
+		t.Errorf("outcome: %v", err)
+	}
 }
