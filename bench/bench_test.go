@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -130,6 +131,31 @@ func TestStoreName(t *testing.T) {
 	for _, tt := range tests {
 		if got := storeName(tt.args); !strings.HasPrefix(got, tt.want) {
 			t.Errorf("storeName(%q) = %q, want %s…", tt.args, got, tt.want)
+		}
+	}
+}
+
+// TestReplicasFlag checks that -replicas above 1 is taken only with a store
+// the replicas can share, and not with a profile of one server.
+func TestReplicasFlag(t *testing.T) {
+	tests := []struct {
+		args    []string
+		wantErr bool
+	}{
+		{[]string{"-replicas", "1"}, false},
+		{[]string{"-replicas", "0"}, true},
+		{[]string{"-replicas", "2"}, true},
+		{[]string{"-replicas", "2", "-server-args", "--db sqlite:/tmp/x.db"}, true},
+		{[]string{"-replicas", "2", "-server-args", "--db postgres://postgres@127.0.0.1/b"}, false},
+		{[]string{"-replicas", "2", "-server-args", "--db postgres://postgres@127.0.0.1/b", "-cpuprofile", "/tmp/p"}, true},
+	}
+	for _, tc := range tests {
+		o, err := parseFlags(tc.args, io.Discard)
+		if (err != nil) != tc.wantErr {
+			t.Errorf("parseFlags(%q) error = %v, want error %v", tc.args, err, tc.wantErr)
+		}
+		if err == nil && o.replicas < 1 {
+			t.Errorf("parseFlags(%q): replicas %d", tc.args, o.replicas)
 		}
 	}
 }

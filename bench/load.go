@@ -107,8 +107,9 @@ func send(ctx context.Context, hc *http.Client, token, method, url string, body 
 	return resp.StatusCode, nil, err
 }
 
-func (b *bench) certURL(s *slot) string {
-	return b.srv.base + apiPrefix + "/groups/" + s.group + "/databaseUsers/" + s.user + "/certs"
+// certURL is the certificate route of s's user on the server at base.
+func certURL(base string, s *slot) string {
+	return base + apiPrefix + "/groups/" + s.group + "/databaseUsers/" + s.user + "/certs"
 }
 
 // clientStats is what one load client saw inside the measured window.
@@ -182,6 +183,7 @@ func (b *bench) saturate(ctx context.Context, sc scenario, lim limit, res *resul
 	)
 	stats := make([]clientStats, sc.Clients)
 	for i := range stats {
+		base := b.replicas[i%len(b.replicas)].base
 		wg.Go(func() {
 			st := &stats[i]
 			var s *slot
@@ -191,7 +193,7 @@ func (b *bench) saturate(ctx context.Context, sc scenario, lim limit, res *resul
 					capOnce.Do(func() { close(capped) })
 					return
 				}
-				url := b.srv.base + apiPrefix + "/groups/" + b.listGroup + "/databaseUsers"
+				url := base + apiPrefix + "/groups/" + b.listGroup + "/databaseUsers"
 				method, body := "GET", []byte(nil)
 				if sc.Peer != "" {
 					url, method, body = b.peer.base+cfsslPath, "POST", cfsslBody
@@ -206,7 +208,7 @@ func (b *bench) saturate(ctx context.Context, sc scenario, lim limit, res *resul
 						}
 					}
 					s.left--
-					url, method, body = b.certURL(s), "POST", certBody
+					url, method, body = certURL(base, s), "POST", certBody
 				}
 				keep := (alloc != nil || sc.Peer != "") && !verified.Load()
 				t0 := time.Now()
@@ -303,7 +305,7 @@ func (b *bench) lowLoad(ctx context.Context, sc scenario, res *result) {
 		}
 		s.left--
 		t0 := time.Now()
-		status, out, err := send(ctx, hc, token, "POST", b.certURL(s), certBody, i == 0)
+		status, out, err := send(ctx, hc, token, "POST", certURL(b.srv.base, s), certBody, i == 0)
 		end = time.Now()
 		switch {
 		case err != nil:

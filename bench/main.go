@@ -45,8 +45,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -76,6 +78,7 @@ type options struct {
 	cpuProfile     string
 	memProfile     string
 	allocs         bool
+	replicas       int
 }
 
 func main() {
@@ -109,6 +112,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.reps, "reps", 1, "run the selected scenarios this many times, alternating (2 with -peers unless set)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the server over each saturated scenario's window to PREFIX-SCENARIO.pprof (builds the server with -tags benchprofile)")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write the server's allocation profile over each saturated scenario's window to PREFIX-SCENARIO.pprof (builds the server with -tags benchprofile)")
+	fs.IntVar(&o.replicas, "replicas", 1, "start this many atlasx509 replicas on one shared store (needs -server-args \"--db postgres://...\") and spread the clients over them, client i on replica i mod N; server CPU is their sum")
 	fs.BoolVar(&o.allocs, "allocs", false, "report the server's heap allocations per request (builds the server with -tags benchprofile; implied by -cpuprofile and -memprofile)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -123,6 +127,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.reps < 1 {
 		return o, errors.New("-reps must be at least 1")
+	}
+	if o.replicas < 1 {
+		return o, errors.New("-replicas must be at least 1")
+	}
+	if o.replicas > 1 && !strings.HasPrefix(storeName(strings.Fields(o.serverArgs)), "PostgreSQL") {
+		return o, errors.New("-replicas above 1 needs a store the replicas share: -server-args \"--db postgres://...\"")
+	}
+	if o.replicas > 1 && o.profiling() {
+		return o, errors.New("-cpuprofile, -memprofile and -allocs profile one server: not with -replicas")
 	}
 	if o.profiling() && o.serverBin != "" {
 		return o, errors.New("-cpuprofile, -memprofile and -allocs build the server themselves: not with -server")
@@ -171,8 +184,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 type bench struct {
 	opts options
 	log  io.Writer
-	srv  *server
-	api  *api
+	// srv is the first replica, which initialized the store; replicas
+	// holds every replica, srv first.
+	srv      *server
+	replicas []*server
+	api      *api
 	// ecdsaSkip says why the server cannot issue ECDSA leaves; "" when it can.
 	ecdsaSkip string
 	allocs    map[pki.KeyType]*allocator
@@ -266,19 +282,39 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 		b.logf("  %.1f/s (%.2f ms per operation on one core)", l.PerSecond, l.MeanMillis)
 	}
 
-	b.srv, err = startServer(ctx, bin, work, b.serverArgs(ctx, bin), env, b.log)
+	args := b.serverArgs(ctx, bin)
+	defer func() {
+		for i, s := range b.replicas {
+			b.logf("stopping the server (pid %d)", s.pid)
+			if err := s.stop(); err != nil {
+				b.logf("%v", err)
+			}
+			if i == 0 {
+				rep.ServerExit = s.exitStatus()
+			} else if st := s.exitStatus(); st != rep.ServerExit {
+				rep.ServerExit += fmt.Sprintf("; replica %d: %s", i+1, st)
+			}
+		}
+	}()
+	b.srv, err = startServer(ctx, bin, filepath.Join(work, "replica1"), args, env, nil, b.log)
 	if err != nil {
 		return rep, err
 	}
-	defer func() {
-		b.logf("stopping the server (pid %d)", b.srv.pid)
-		if err := b.srv.stop(); err != nil {
-			b.logf("%v", err)
-		}
-		rep.ServerExit = b.srv.exitStatus()
-	}()
+	b.replicas = []*server{b.srv}
 	b.logf("server pid %d on %s, data in %s", b.srv.pid, b.srv.base, work)
+	// The other replicas open the store the first initialized, with its
+	// master key: they print no bootstrap line.
+	for i := 2; i <= b.opts.replicas; i++ {
+		more := append(slices.Clone(args), "--master-key-file", filepath.Join(b.srv.dataDir, "master.key"))
+		s, err := startServer(ctx, bin, filepath.Join(work, fmt.Sprintf("replica%d", i)), more, env, &b.srv.boot, b.log)
+		if err != nil {
+			return rep, fmt.Errorf("replica %d: %w", i, err)
+		}
+		b.replicas = append(b.replicas, s)
+		b.logf("replica %d: pid %d on %s", i, s.pid, s.base)
+	}
 	rep.ServerArgs = b.srv.args
+	rep.Replicas = len(b.replicas)
 	b.api = newAPI(b.srv.base, b.srv.boot, b.opts.requestTimeout)
 	if err := b.api.login(ctx); err != nil {
 		return rep, err
@@ -293,8 +329,10 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 		res := b.runScenario(ctx, sc, rep.Limits)
 		rep.Results = append(rep.Results, res)
 		b.logf("  %s", res.summary())
-		if err := b.srv.alive(); err != nil {
-			return rep, err
+		for _, s := range b.replicas {
+			if err := s.alive(); err != nil {
+				return rep, err
+			}
 		}
 		if b.peer != nil {
 			if err := b.peer.alive(); err != nil {

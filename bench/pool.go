@@ -34,9 +34,27 @@ func (s samples) pool(name string, kt pki.KeyType) (float64, bool) {
 // scrape reads the server's /metrics; it returns nil when the server does
 // not serve them.
 func (b *bench) scrape(ctx context.Context) samples {
+	if len(b.replicas) < 2 {
+		return b.scrapeOne(ctx, b.srv)
+	}
+	sum := make(samples)
+	for _, s := range b.replicas {
+		m := b.scrapeOne(ctx, s)
+		if m == nil {
+			return nil
+		}
+		for k, v := range m {
+			sum[k] += v
+		}
+	}
+	return sum
+}
+
+// scrapeOne reads the /metrics of the replica s.
+func (b *bench) scrapeOne(ctx context.Context, s *server) samples {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, "GET", b.srv.base+"/metrics", nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", s.base+"/metrics", nil)
 	if err != nil {
 		return nil
 	}
@@ -95,17 +113,20 @@ func parseSamples(text []byte) samples {
 // for yet (a pool warms the types it is asked for).
 func (b *bench) warmPool(ctx context.Context, hc *http.Client, token string, s *slot, res *result) {
 	kt := pki.KeyType(res.KeyType)
-	m := b.scrape(ctx)
-	if m == nil {
-		res.Notes = append(res.Notes, "the server serves no /metrics: key pool not observed")
-		return
-	}
-	if _, ok := m.pool(seriesTarget, kt); !ok {
+	for _, r := range b.replicas {
+		m := b.scrapeOne(ctx, r)
+		if m == nil {
+			res.Notes = append(res.Notes, "the server serves no /metrics: key pool not observed")
+			return
+		}
+		if _, ok := m.pool(seriesTarget, kt); ok {
+			continue
+		}
 		s.left--
-		if status, body, err := send(ctx, hc, token, "POST", b.certURL(s), certBody, false); err != nil || status != http.StatusCreated {
+		if status, body, err := send(ctx, hc, token, "POST", certURL(r.base, s), certBody, false); err != nil || status != http.StatusCreated {
 			res.Notes = append(res.Notes, fmt.Sprintf("priming request failed: %v %d %s", err, status, truncate(string(body), 120)))
 		}
-		if m = b.scrape(ctx); m == nil {
+		if m = b.scrapeOne(ctx, r); m == nil {
 			return
 		}
 		if _, ok := m.pool(seriesTarget, kt); !ok {
@@ -196,6 +217,13 @@ func (b *bench) snapshotOf(ctx context.Context, pid int, kt pki.KeyType) snap {
 	s := snap{at: time.Now()}
 	var err1, err2, err3 error
 	s.srvCPU, err1 = cpuSeconds(pid)
+	if pid == b.srv.pid {
+		for _, r := range b.replicas[1:] {
+			c, err := cpuSeconds(r.pid)
+			s.srvCPU += c
+			err1 = errors.Join(err1, err)
+		}
+	}
 	s.ownCPU, err2 = cpuSeconds(0)
 	s.allCPU, err3 = machineBusySeconds()
 	s.cpuErr = errors.Join(err1, err2, err3)

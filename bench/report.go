@@ -88,12 +88,14 @@ func (r *result) summary() string {
 
 // report is the whole run.
 type report struct {
-	Started    time.Time        `json:"started"`
-	GoVersion  string           `json:"goVersion"`
-	GOMAXPROCS int              `json:"gomaxprocs"`
-	NumCPU     int              `json:"numCPU"`
-	Duration   string           `json:"duration"`
-	ServerArgs []string         `json:"serverArgs"`
+	Started    time.Time `json:"started"`
+	GoVersion  string    `json:"goVersion"`
+	GOMAXPROCS int       `json:"gomaxprocs"`
+	NumCPU     int       `json:"numCPU"`
+	Duration   string    `json:"duration"`
+	ServerArgs []string  `json:"serverArgs"`
+	// Replicas is how many atlasx509 servers shared the store (-replicas).
+	Replicas   int              `json:"replicas,omitempty"`
 	Limits     map[string]limit `json:"limits"`
 	Results    []result         `json:"results"`
 	LoadBefore string           `json:"loadAverageBefore,omitempty"`
@@ -110,6 +112,9 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "\natlasx509 benchmark, %s, %s, GOMAXPROCS %d (%d CPUs), window %s per scenario\n\n",
 		r.Started.Format(time.RFC3339), r.GoVersion, r.GOMAXPROCS, r.NumCPU, r.Duration)
 	fmt.Fprintf(w, "server: atlasx509 serve %s\n", strings.Join(r.ServerArgs, " "))
+	if r.Replicas > 1 {
+		fmt.Fprintf(w, "replicas: %d on the one store, load client i on replica i mod %d; server CPU is their sum, peak RSS and HWM the first's\n", r.Replicas, r.Replicas)
+	}
 	fmt.Fprintf(w, "load average (1, 5, 15 min) before: %s, after: %s\n\n", r.LoadBefore, r.LoadAfter)
 	fmt.Fprintln(w, "Raw limit: leaf key + certificate signed by an ECDSA P-256 CA + PEM, no HTTP or storage, in GOMAXPROCS goroutines")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

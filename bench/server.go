@@ -55,6 +55,7 @@ type server struct {
 	pid     int
 	base    string
 	boot    atlasapi.Bootstrap
+	dataDir string
 	logPath string
 	args    []string // of serve, besides --data-dir and --listen
 
@@ -67,11 +68,13 @@ type server struct {
 // startServer starts bin serve with args on a new data directory under work
 // and a free loopback port, reads the bootstrap line and waits for /healthz.
 // A port taken between choosing and listening makes it retry on another.
-// env is added to the server's environment.
-func startServer(ctx context.Context, bin, work string, args, env []string, log io.Writer) (*server, error) {
+// env is added to the server's environment. A non-nil boot is the bootstrap
+// of a store that another server initialized: this one, opening it, prints
+// none.
+func startServer(ctx context.Context, bin, work string, args, env []string, boot *atlasapi.Bootstrap, log io.Writer) (*server, error) {
 	var lastErr error
 	for attempt := 1; attempt <= 3; attempt++ {
-		s, err := startOnce(ctx, bin, filepath.Join(work, fmt.Sprintf("data%d", attempt)), args, env)
+		s, err := startOnce(ctx, bin, filepath.Join(work, fmt.Sprintf("data%d", attempt)), args, env, boot)
 		if err == nil {
 			return s, nil
 		}
@@ -84,7 +87,7 @@ func startServer(ctx context.Context, bin, work string, args, env []string, log 
 	return nil, lastErr
 }
 
-func startOnce(ctx context.Context, bin, dataDir string, args, env []string) (*server, error) {
+func startOnce(ctx context.Context, bin, dataDir string, args, env []string, boot *atlasapi.Bootstrap) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -93,7 +96,7 @@ func startOnce(ctx context.Context, bin, dataDir string, args, env []string) (*s
 		return nil, err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	s := &server{base: "http://" + addr, logPath: filepath.Join(dataDir, "server.log"), args: args, exited: make(chan struct{})}
+	s := &server{base: "http://" + addr, dataDir: dataDir, logPath: filepath.Join(dataDir, "server.log"), args: args, exited: make(chan struct{})}
 	logFile, err := os.Create(s.logPath)
 	if err != nil {
 		return nil, err
@@ -130,17 +133,22 @@ func startOnce(ctx context.Context, bin, dataDir string, args, env []string) (*s
 		s.stop()
 		return nil, fmt.Errorf("%w (server log: %s)", err, s.logTail())
 	}
-	select {
-	case line := <-lines:
-		if err := json.Unmarshal([]byte(line), &s.boot); err != nil || s.boot.ServiceAccount.ClientID == "" {
-			return fail(fmt.Errorf("the server's first stdout line is not the bootstrap JSON: %q", truncate(line, 200)))
+	if boot != nil {
+		// The store was initialized: waitHealthy tells when this one serves.
+		s.boot = *boot
+	} else {
+		select {
+		case line := <-lines:
+			if err := json.Unmarshal([]byte(line), &s.boot); err != nil || s.boot.ServiceAccount.ClientID == "" {
+				return fail(fmt.Errorf("the server's first stdout line is not the bootstrap JSON: %q", truncate(line, 200)))
+			}
+		case <-s.exited:
+			return fail(fmt.Errorf("the server exited at start: %v", s.exitStatus()))
+		case <-time.After(60 * time.Second):
+			return fail(errors.New("no bootstrap line from the server within 60 s"))
+		case <-ctx.Done():
+			return fail(ctx.Err())
 		}
-	case <-s.exited:
-		return fail(fmt.Errorf("the server exited at start: %v", s.exitStatus()))
-	case <-time.After(60 * time.Second):
-		return fail(errors.New("no bootstrap line from the server within 60 s"))
-	case <-ctx.Done():
-		return fail(ctx.Err())
 	}
 	if err := s.waitHealthy(ctx, 30*time.Second); err != nil {
 		return fail(err)
