@@ -63,7 +63,7 @@ func (a *App) recordEvent(ctx context.Context, tx store.Tx, ev atlasx509.Event) 
 		ev.Created = a.now().UTC()
 	}
 	if ev.ID == "" {
-		ev.ID = atlasx509.NewID(ev.Created)
+		ev.ID = atlasx509.NewSequentialID(ev.Created)
 	}
 	if err := tx.InsertEvent(ctx, ev); err != nil {
 		return internal("record event "+ev.TypeName, err)
