@@ -303,9 +303,13 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 	b.replicas = []*server{b.srv}
 	b.logf("server pid %d on %s, data in %s", b.srv.pid, b.srv.base, work)
 	// The other replicas open the store the first initialized, with its
-	// master key: they print no bootstrap line.
+	// master key (the one -server-args names, or else the one the first
+	// created in its data directory): they print no bootstrap line.
+	more := args
+	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(strings.TrimLeft(a, "-"), "master-key-file") }) {
+		more = append(slices.Clone(args), "--master-key-file", filepath.Join(b.srv.dataDir, "master.key"))
+	}
 	for i := 2; i <= b.opts.replicas; i++ {
-		more := append(slices.Clone(args), "--master-key-file", filepath.Join(b.srv.dataDir, "master.key"))
 		s, err := startServer(ctx, bin, filepath.Join(work, fmt.Sprintf("replica%d", i)), more, env, &b.srv.boot, b.log)
 		if err != nil {
 			return rep, fmt.Errorf("replica %d: %w", i, err)
